@@ -1,0 +1,101 @@
+/**
+ * API keys in a header or in the URL's query.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type { InvalidOptions } from "./AuthError.js"
+import * as HttpAuth from "./HttpAuth.js"
+import { validateParamName } from "./internal/options.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeaderOptions {
+  /** The header's name. Default `"X-API-Key"`. */
+  readonly name?: string | undefined
+  /** The header's value, `{token}` standing for the key. Default `"{token}"`. */
+  readonly template?: string | undefined
+}
+
+/**
+ * Sends the key in a header, `X-API-Key` unless `name` says otherwise.
+ *
+ * @example
+ * ```ts
+ * import { ApiKey } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const auth = ApiKey.header(Config.redacted("API_KEY"), { name: "X-Custom-Key" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const header = <E = never, R = never>(
+  key: HttpAuth.TokenInput<E, R>,
+  options?: HeaderOptions
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
+  HttpAuth.headerScheme("ApiKey.header", options?.name ?? "X-API-Key", key, options?.template ?? "{token}")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface QueryOptions {
+  /** The query parameter's name. Default `"api_key"`. */
+  readonly name?: string | undefined
+}
+
+/**
+ * Sends the key as a query parameter, `api_key` unless `name` says otherwise.
+ * It is appended after the request's own parameters, whose order and
+ * encoding stay as they were.
+ *
+ * A key in a URL is seen by anything that records URLs (proxies, server
+ * logs, tracing spans' `url.full`): prefer a header where the API allows it.
+ *
+ * @example
+ * ```ts
+ * import { ApiKey } from "effect-http-auth"
+ *
+ * // GET https://api.example.com/items?page=2&api_key=...
+ * const auth = ApiKey.query("key")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const query = <E = never, R = never>(
+  key: HttpAuth.TokenInput<E, R>,
+  options?: QueryOptions
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
+  Effect.gen(function* () {
+    const name = yield* validateParamName(options?.name ?? "api_key", "ApiKey.query", "name")
+    const source = yield* HttpAuth.tokenSource(key, "ApiKey.query", "key")
+    return HttpAuth.fromRequest(
+      (request) =>
+        Effect.map(source, (secret) =>
+          appendQueryParameter(request, name, typeof secret === "string" ? secret : Redacted.value(secret))
+        ),
+      { headers: [], params: [name] }
+    )
+  })
+
+/**
+ * Appends `name=value` to the request's URL text, so that the query the
+ * request already has is sent byte for byte. When the request holds
+ * `urlParams` (which Effect serialises itself), the key joins them instead.
+ */
+const appendQueryParameter = (request: HttpClientRequest.HttpClientRequest, name: string, value: string) => {
+  if (request.urlParams.length > 0) return HttpClientRequest.appendUrlParam(request, name, value)
+  const pair = `${encodeURIComponent(name)}=${encodeURIComponent(value)}`
+  const hashAt = request.url.indexOf("#")
+  const url = hashAt === -1 ? request.url : request.url.slice(0, hashAt)
+  const fragment = hashAt === -1 ? "" : request.url.slice(hashAt)
+  const separator = !url.includes("?") ? "?" : url.endsWith("?") || url.endsWith("&") ? "" : "&"
+  return HttpClientRequest.setUrl(request, `${url}${separator}${pair}${fragment}`)
+}

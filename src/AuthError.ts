@@ -1,0 +1,366 @@
+/**
+ * Tagged errors of effect-http-auth. Every message says what went wrong and
+ * what to do about it, and none of them ever contains a secret.
+ *
+ * The file is split in sections, one per area, each with its own union type;
+ * `AuthError` is the union of the sections.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as Duration from "effect/Duration"
+import * as Data from "effect/Data"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("effect-http-auth/AuthError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+const base = <Tag extends string>(tag: Tag) => {
+  const TaggedError = Data.TaggedError(tag)
+  ;(TaggedError.prototype as any)[TypeId] = TypeId
+  return TaggedError
+}
+
+/**
+ * Tells whether a value is one of this library's errors.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from "effect-http-auth"
+ *
+ * AuthError.isAuthError(new AuthError.InvalidOptions({ scheme: "Basic", option: "username", reason: "must not be empty" })) // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isAuthError = (u: unknown): u is AuthError => Predicate.hasProperty(u, TypeId)
+
+// --- Core -------------------------------------------------------------------
+
+/**
+ * An option given to a scheme is unusable. Raised when the auth is built,
+ * never later on the wire.
+ *
+ * @example
+ * ```ts
+ * import { ApiKey } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * // fails with InvalidOptions: ApiKey.header: option "key" must not be empty
+ * const auth = ApiKey.header("")
+ * Effect.runPromiseExit(auth)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidOptions extends base("InvalidOptions")<{
+  /** The constructor that refused the option, such as `ApiKey.header`. */
+  readonly scheme: string
+  /** The option's name. */
+  readonly option: string
+  /** Why it was refused; never the option's value when it is a secret. */
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.scheme}: option "${this.option}" ${this.reason}`
+  }
+}
+
+/**
+ * A scheme could not produce credentials for a request: a token `Effect`
+ * failed, a header value held a line break, a credentials provider failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationFailed extends base("AuthenticationFailed")<{
+  readonly scheme: string
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `${this.scheme}: ${this.reason}`
+  }
+}
+
+/**
+ * A redirect chain was longer than `maxRedirects`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TooManyRedirects extends base("TooManyRedirects")<{
+  readonly maxRedirects: number
+  /** The last location, without its query string (which may carry a key). */
+  readonly location: string
+}> {
+  override get message(): string {
+    return `More than ${this.maxRedirects} redirects, the last to ${this.location}: raise maxRedirects or check the server for a redirect loop`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CoreError = InvalidOptions | AuthenticationFailed | TooManyRedirects
+
+// --- OAuth 2 ----------------------------------------------------------------
+
+/**
+ * RFC 6749 section 5.2 and 4.1.2.1: what each error code means, used when the
+ * server sends no `error_description`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const oauth2ErrorTexts: Readonly<Record<string, string>> = {
+  invalid_request:
+    "The request is missing a required parameter, includes an unsupported parameter value (other than grant type), repeats a parameter, includes multiple credentials, utilizes more than one mechanism for authenticating the client, or is otherwise malformed.",
+  invalid_client:
+    "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).",
+  invalid_grant:
+    "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
+  unauthorized_client: "The authenticated client is not authorized to use this authorization grant type.",
+  unsupported_grant_type: "The authorization grant type is not supported by the authorization server.",
+  invalid_scope:
+    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.",
+  access_denied: "The resource owner or authorization server denied the request.",
+  unsupported_response_type:
+    "The authorization server does not support obtaining an authorization code using this method.",
+  server_error:
+    "The authorization server encountered an unexpected condition that prevented it from fulfilling the request.",
+  temporarily_unavailable:
+    "The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the server."
+}
+
+/**
+ * An authorization server answered with an error (RFC 6749 section 5.2 for
+ * the token endpoint, 4.1.2.1 for the authorization redirect), or with a body
+ * that is not a token response at all (then `error` is `invalid_response`
+ * and `body` keeps the text).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OAuth2Error extends base("OAuth2Error")<{
+  readonly error: string
+  readonly errorDescription?: string | undefined
+  readonly errorUri?: string | undefined
+  /** HTTP status of the token endpoint's answer, when there was one. */
+  readonly status?: number | undefined
+  /** Other fields of the error response, token values removed. */
+  readonly fields?: Readonly<Record<string, unknown>> | undefined
+  /** The body, when it was not JSON (truncated). */
+  readonly body?: string | undefined
+}> {
+  override get message(): string {
+    const description = this.errorDescription ?? oauth2ErrorTexts[this.error]
+    const parts = [`OAuth 2 error "${this.error}"`]
+    if (this.status !== undefined) parts[0] += ` (HTTP ${this.status})`
+    if (description !== undefined) parts.push(description)
+    if (this.errorUri !== undefined) parts.push(`More information: ${this.errorUri}`)
+    if (this.body !== undefined && this.errorDescription === undefined) parts.push(`Body: ${this.body}`)
+    return parts.join(": ")
+  }
+}
+
+/**
+ * A token response succeeded but lacks the field that holds the token.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GrantNotProvided extends base("GrantNotProvided")<{
+  /** The field that was expected, such as `access_token`. */
+  readonly field: string
+  /** The names of the fields that were there (never their values). */
+  readonly received: ReadonlyArray<string>
+}> {
+  override get message(): string {
+    return `The response has no "${this.field}" field (it has: ${this.received.join(", ") || "nothing"}): check the tokenField option or the grant's parameters`
+  }
+}
+
+/**
+ * A token could not be used: an id_token whose nonce differs, a JWT that
+ * cannot be decoded, a token type the scheme cannot send.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidToken extends base("InvalidToken")<{
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `Invalid token: ${this.reason}`
+  }
+}
+
+/**
+ * The authorization redirect carried no `state`, while one was sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StateNotProvided extends base("StateNotProvided")<{}> {
+  override get message(): string {
+    return "The authorization redirect carried no state parameter: the grant was rejected (RFC 6749 section 10.12)"
+  }
+}
+
+/**
+ * The `state` in the authorization redirect is not the one that was sent:
+ * the grant is rejected (RFC 6749 section 10.12, cross-site request forgery).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StateMismatch extends base("StateMismatch")<{}> {
+  override get message(): string {
+    return "The authorization redirect carried another state than the one sent: the grant was rejected as a possible cross-site request forgery (RFC 6749 section 10.12)"
+  }
+}
+
+/**
+ * No authorization redirect arrived in time.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationTimeout extends base("AuthorizationTimeout")<{
+  readonly timeout: Duration.Duration
+  readonly redirectUri?: string | undefined
+}> {
+  override get message(): string {
+    const where = this.redirectUri === undefined ? "" : ` at ${this.redirectUri}`
+    return `No authorization arrived${where} within ${this.timeout.toString()}: finish the login in the browser sooner, or raise the timeout option`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type OAuth2Errors =
+  | OAuth2Error
+  | GrantNotProvided
+  | InvalidToken
+  | StateNotProvided
+  | StateMismatch
+  | AuthorizationTimeout
+
+// --- Digest and .netrc ------------------------------------------------------
+
+/**
+ * A Digest challenge could not be read or answered.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DigestError extends base("DigestError")<{
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `Digest: ${this.reason}`
+  }
+}
+
+/**
+ * A .netrc file could not be read or parsed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NetRcError extends base("NetRcError")<{
+  readonly path: string
+  readonly line?: number | undefined
+  readonly reason: string
+}> {
+  override get message(): string {
+    const at = this.line === undefined ? this.path : `${this.path}:${this.line}`
+    return `.netrc ${at}: ${this.reason}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DigestErrors = DigestError | NetRcError
+
+// --- Signing (AWS SigV4, OAuth 1.0a) ---------------------------------------
+
+/**
+ * A request could not be signed (a body that cannot be hashed, credentials
+ * that could not be loaded).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SigningError extends base("SigningError")<{
+  readonly scheme: string
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `${this.scheme}: ${this.reason}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SigningErrors = SigningError
+
+// --- All --------------------------------------------------------------------
+
+/**
+ * Every error of this library.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AuthError = CoreError | OAuth2Errors | DigestErrors | SigningErrors
+
+/**
+ * `HttpAuth.layer` puts the authenticated client in context as the plain
+ * `HttpClient`, whose errors are `HttpClientError`s: an `AuthError` travels
+ * there as a `RequestError` with reason `"Encode"` (not retried by
+ * `retryTransient`) and the `AuthError` as its cause. This gets it back.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from "effect-http-auth"
+ * import { Effect, Option } from "effect"
+ *
+ * const onError = (error: unknown) =>
+ *   Option.match(AuthError.fromHttpClientError(error), {
+ *     onNone: () => Effect.logError("transport"),
+ *     onSome: (authError) => Effect.logError(authError._tag)
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const fromHttpClientError = (error: unknown): Option.Option<AuthError> => {
+  if (isAuthError(error)) return Option.some(error)
+  if (HttpClientError.isHttpClientError(error) && error._tag === "RequestError" && isAuthError(error.cause)) {
+    return Option.some(error.cause)
+  }
+  return Option.none()
+}

@@ -1,0 +1,639 @@
+/**
+ * An authentication scheme is an `HttpClient` middleware: a function from a
+ * client to a client whose requests carry credentials. This module holds the
+ * type, the ways to provide it (`layer`, `client`, `authenticate`), multi-auth
+ * (`all`), origin scoping (`forOrigins`) and safe redirects
+ * (`followRedirects`).
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import * as Predicate from "effect/Predicate"
+import * as Stream from "effect/Stream"
+import * as Redacted from "effect/Redacted"
+import * as AuthError from "./AuthError.js"
+import { fromExecute, rebuild } from "./internal/client.js"
+import {
+  fillTemplate,
+  hasLineBreak,
+  invalid,
+  resolveSecret,
+  type Secret,
+  type SecretInput,
+  validateHeaderName,
+  validateTemplate
+} from "./internal/options.js"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("effect-http-auth/HttpAuth")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * What a scheme adds to a request, by name: the safe redirect follower drops
+ * these on a cross-origin hop, and `layer` redacts these headers in logs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Credentials {
+  /** Lower-case header names. */
+  readonly headers: ReadonlyArray<string>
+  /** URL parameter names. */
+  readonly params: ReadonlyArray<string>
+}
+
+/**
+ * An authentication scheme.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HttpAuth extends Pipeable {
+  readonly [TypeId]: TypeId
+  /** Wraps `client` so that the requests it sends carry credentials. */
+  readonly wrap: <E, R>(
+    client: HttpClient.HttpClient.With<E, R>
+  ) => HttpClient.HttpClient.With<E | AuthError.AuthError, R>
+  /** The headers and URL parameters the scheme adds. */
+  readonly credentials: Credentials
+  /** The schemes this one applies in order (itself for a single scheme). */
+  readonly parts: ReadonlyArray<HttpAuth>
+}
+
+/**
+ * A scheme, or an `Effect` that builds one (reading `Config`, validating
+ * options, acquiring services such as a token cache).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Input<E = never, R = never> = HttpAuth | Effect.Effect<HttpAuth, E, R>
+
+const Proto = {
+  [TypeId]: TypeId,
+  pipe() {
+    return pipeArguments(this, arguments)
+  }
+}
+
+const noCredentials: Credentials = { headers: [], params: [] }
+
+/**
+ * Makes a scheme from its `wrap` function. Name the headers and URL
+ * parameters it adds, so that redirects and logs can protect them.
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth } from "effect-http-auth"
+ * import { HttpClient, HttpClientRequest } from "@effect/platform"
+ *
+ * const tenant = HttpAuth.make(
+ *   (client) => HttpClient.mapRequest(client, HttpClientRequest.setHeader("x-tenant", "acme")),
+ *   { headers: ["x-tenant"], params: [] }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (wrap: HttpAuth["wrap"], credentials: Credentials = noCredentials): HttpAuth => {
+  const self = Object.create(Proto)
+  self.wrap = wrap
+  self.credentials = {
+    headers: credentials.headers.map((name) => name.toLowerCase()),
+    params: credentials.params
+  }
+  self.parts = [self]
+  return self
+}
+
+/**
+ * Makes a scheme that only edits each request, with an `Effect` that may fail
+ * with an `AuthError`.
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth } from "effect-http-auth"
+ * import { HttpClientRequest } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const tenant = HttpAuth.fromRequest(
+ *   (request) => Effect.succeed(HttpClientRequest.setHeader(request, "x-tenant", "acme")),
+ *   { headers: ["x-tenant"], params: [] }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromRequest = (
+  f: (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, AuthError.AuthError>,
+  credentials: Credentials = noCredentials
+): HttpAuth => make((client) => HttpClient.mapRequestEffect(client, f), credentials)
+
+/**
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isHttpAuth = (u: unknown): u is HttpAuth => Predicate.hasProperty(u, TypeId)
+
+const resolve = <E, R>(input: Input<E, R>): Effect.Effect<HttpAuth, E, R> =>
+  isHttpAuth(input) ? Effect.succeed(input) : input
+
+/**
+ * Multi-auth: applies each scheme in turn, left to right, so that a later
+ * scheme wins on the same header. Nested `all`s flatten, and
+ * challenge-response schemes (Digest, OAuth 2 on 401) compose too.
+ *
+ * @example
+ * ```ts
+ * import { ApiKey, Basic, HttpAuth } from "effect-http-auth"
+ *
+ * const auth = HttpAuth.all(Basic.make("user", "pass"), ApiKey.header("key", { name: "x-api-key" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const all = <const Inputs extends ReadonlyArray<Input<any, any>>>(
+  ...inputs: Inputs
+): Effect.Effect<
+  HttpAuth,
+  Inputs[number] extends infer I ? (I extends Effect.Effect<any, infer E, any> ? E : never) : never,
+  Inputs[number] extends infer I ? (I extends Effect.Effect<any, any, infer R> ? R : never) : never
+> =>
+  Effect.map(Effect.all(inputs.map(resolve)), (auths) => {
+    const parts = auths.flatMap((auth) => auth.parts)
+    const combined = make((client) => parts.reduce<typeof client>((acc, auth) => auth.wrap(acc) as never, client), {
+      headers: [...new Set(parts.flatMap((auth) => auth.credentials.headers))],
+      params: [...new Set(parts.flatMap((auth) => auth.credentials.params))]
+    })
+    return Object.assign(combined, { parts })
+  }) as never
+
+// --- providing an auth ------------------------------------------------------
+
+const toClientError =
+  (request: HttpClientRequest.HttpClientRequest) =>
+  (error: AuthError.AuthError): HttpClientError.RequestError =>
+    new HttpClientError.RequestError({ request, reason: "Encode", cause: error, description: error.message })
+
+/**
+ * Wraps `client` with `auth`, with the `AuthError`s turned into
+ * `HttpClientError`s (a `RequestError` with reason `"Encode"`, the
+ * `AuthError` as its cause): the shape of the `HttpClient` service.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const wrapAsHttpClient = (auth: HttpAuth, client: HttpClient.HttpClient): HttpClient.HttpClient => {
+  const authenticated = auth.wrap(client)
+  return fromExecute((request) =>
+    Effect.catchIf(authenticated.execute(request), AuthError.isAuthError, (error) =>
+      Effect.fail(toClientError(request)(error))
+    )
+  )
+}
+
+const redactCredentialHeaders = (auth: HttpAuth) =>
+  Layer.fiberRefLocallyScopedWith(Headers.currentRedactedNames, (names) => [
+    ...names,
+    ...auth.credentials.headers.filter((name) => !names.includes(name))
+  ])
+
+/**
+ * Decorates the `HttpClient` in context: every request that the program's
+ * client sends carries the credentials. The auth is built with the client
+ * that this layer depends on, so its own calls (token requests) never carry
+ * the auth they fetch. The headers the auth adds are redacted in logs.
+ *
+ * Provide the base client to this layer (`Layer.provide`), never beside it
+ * (`Layer.merge`): a merged base client wins and the auth is silently lost.
+ *
+ * `AuthError`s reach the program as `HttpClientError.RequestError`s (reason
+ * `"Encode"`, not retried by `retryTransient`) whose cause is the
+ * `AuthError`; `AuthError.fromHttpClientError` gets it back, and `client`
+ * gives a client with the typed errors instead.
+ *
+ * @example
+ * ```ts
+ * import { Bearer, HttpAuth } from "effect-http-auth"
+ * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ *
+ * const AuthLive = HttpAuth.layer(Bearer.make("token")).pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * const program = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://example.com/me"))
+ * program.pipe(Effect.provide(AuthLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <E = never, R = never>(
+  auth: Input<E, R>
+): Layer.Layer<HttpClient.HttpClient, E, HttpClient.HttpClient | R> =>
+  Layer.unwrapEffect(
+    Effect.map(resolve(auth), (auth) =>
+      Layer.merge(
+        Layer.effect(
+          HttpClient.HttpClient,
+          Effect.map(HttpClient.HttpClient, (client) => wrapAsHttpClient(auth, client))
+        ),
+        redactCredentialHeaders(auth)
+      )
+    )
+  )
+
+/**
+ * The `HttpClient` in context, authenticated, with typed `AuthError`s.
+ *
+ * @example
+ * ```ts
+ * import { Basic, HttpAuth } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function* () {
+ *   const client = yield* HttpAuth.client(Basic.make("user", "pass"))
+ *   return yield* client.get("https://example.com/me")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const client = <E = never, R = never>(
+  auth: Input<E, R>
+): Effect.Effect<
+  HttpClient.HttpClient.With<HttpClientError.HttpClientError | AuthError.AuthError>,
+  E,
+  HttpClient.HttpClient | R
+> => Effect.zipWith(resolve(auth), HttpClient.HttpClient, (auth, client) => auth.wrap(client))
+
+/**
+ * Sends one request with `auth`, through the `HttpClient` in context: the
+ * counterpart of httpx's per-request `auth=`.
+ *
+ * @example
+ * ```ts
+ * import { Basic, HttpAuth } from "effect-http-auth"
+ * import { HttpClientRequest } from "@effect/platform"
+ *
+ * const response = HttpClientRequest.get("https://example.com/me").pipe(HttpAuth.authenticate(Basic.make("user", "pass")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const authenticate: {
+  <E, R>(
+    auth: Input<E, R>
+  ): (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<
+    HttpClientResponse.HttpClientResponse,
+    HttpClientError.HttpClientError | AuthError.AuthError | E,
+    HttpClient.HttpClient | R
+  >
+  <E, R>(
+    request: HttpClientRequest.HttpClientRequest,
+    auth: Input<E, R>
+  ): Effect.Effect<
+    HttpClientResponse.HttpClientResponse,
+    HttpClientError.HttpClientError | AuthError.AuthError | E,
+    HttpClient.HttpClient | R
+  >
+} = dual(2, <E, R>(request: HttpClientRequest.HttpClientRequest, auth: Input<E, R>) =>
+  Effect.flatMap(client(auth), (client) => client.execute(request))
+)
+
+// --- header schemes ---------------------------------------------------------
+
+/**
+ * A token for a header scheme: a value, a `Redacted`, a `Config` (read once
+ * when the auth is built) or an `Effect` (run for every request, for tokens
+ * that change).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TokenInput<E = never, R = never> = SecretInput | Effect.Effect<Secret, E, R>
+
+/** @internal */
+export const tokenSource = <E, R>(
+  token: TokenInput<E, R>,
+  scheme: string,
+  option: string
+): Effect.Effect<
+  Effect.Effect<Redacted.Redacted<string> | string, AuthError.AuthError>,
+  AuthError.InvalidOptions,
+  R
+> => {
+  if (Effect.isEffect(token) && !Config.isConfig(token)) {
+    const perRequest = token as Effect.Effect<Secret, E, R>
+    return Effect.map(Effect.context<R>(), (context) =>
+      perRequest.pipe(
+        Effect.provide(context),
+        Effect.mapError(
+          (cause) => new AuthError.AuthenticationFailed({ scheme, reason: `the ${option} Effect failed`, cause })
+        ),
+        Effect.flatMap((secret) => {
+          const value = typeof secret === "string" ? secret : secretValue(secret)
+          if (value === "") {
+            return Effect.fail(
+              new AuthError.AuthenticationFailed({ scheme, reason: `the ${option} Effect gave an empty token` })
+            )
+          }
+          if (hasLineBreak(value)) {
+            return Effect.fail(
+              new AuthError.AuthenticationFailed({
+                scheme,
+                reason: `the ${option} Effect gave a token with CR, LF or NUL characters`
+              })
+            )
+          }
+          return Effect.succeed(secret)
+        })
+      )
+    )
+  }
+  return Effect.map(resolveSecret(token as SecretInput, scheme, option), Effect.succeed)
+}
+
+const secretValue = (secret: Secret) => (typeof secret === "string" ? secret : Redacted.value(secret))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeaderOptions {
+  /** The header's value, where `{token}` stands for the token. Default `"{token}"`. */
+  readonly template?: string | undefined
+}
+
+/** @internal */
+export const headerScheme = <E, R>(
+  scheme: string,
+  name: string,
+  token: TokenInput<E, R>,
+  template: string
+): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
+  Effect.gen(function* () {
+    const header = yield* validateHeaderName(name, scheme, "name")
+    yield* validateTemplate(template, scheme, "template")
+    const source = yield* tokenSource(token, scheme, "token")
+    return fromRequest(
+      (request) =>
+        Effect.map(source, (secret) =>
+          HttpClientRequest.setHeader(request, header, fillTemplate(template, secretValue(secret)))
+        ),
+      { headers: [header], params: [] }
+    )
+  })
+
+/**
+ * A scheme for APIs with a header of their own: `name: template` with the
+ * token in place of `{token}` (httpx-auth's `header_name` and
+ * `header_value`).
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * // PRIVATE-TOKEN: <value of GITLAB_TOKEN>
+ * const gitlab = HttpAuth.header("PRIVATE-TOKEN", Config.redacted("GITLAB_TOKEN"))
+ * // Authorization: token <value>
+ * const github = HttpAuth.header("Authorization", Config.redacted("GITHUB_TOKEN"), { template: "token {token}" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const header = <E = never, R = never>(
+  name: string,
+  token: TokenInput<E, R>,
+  options?: HeaderOptions
+): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
+  headerScheme("HttpAuth.header", name, token, options?.template ?? "{token}")
+
+// --- origin scoping ---------------------------------------------------------
+
+/**
+ * Which requests an auth applies to: origins such as
+ * `"https://api.example.com"` (scheme, host and port compared exactly), or a
+ * predicate of the request's URL.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OriginFilter = ReadonlyArray<string> | ((url: URL) => boolean)
+
+const requestUrl = (request: HttpClientRequest.HttpClientRequest): URL | undefined =>
+  Option.getOrUndefined(HttpClientRequest.toUrl(request))
+
+/**
+ * Limits `auth` to requests for the given origins; other requests go out
+ * without its credentials. A request whose URL cannot be read (a relative
+ * URL) gets none either.
+ *
+ * @example
+ * ```ts
+ * import { Bearer, HttpAuth } from "effect-http-auth"
+ *
+ * const auth = Bearer.make("token").pipe(HttpAuth.forOrigins(["https://api.example.com"]))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const forOrigins: {
+  (origins: OriginFilter): <E, R>(auth: Input<E, R>) => Effect.Effect<HttpAuth, E | AuthError.InvalidOptions, R>
+  <E, R>(auth: Input<E, R>, origins: OriginFilter): Effect.Effect<HttpAuth, E | AuthError.InvalidOptions, R>
+} = dual(2, <E, R>(input: Input<E, R>, origins: OriginFilter) =>
+  Effect.gen(function* () {
+    const matches = yield* originMatcher(origins)
+    const auth = yield* resolve(input)
+    return make(<E2, R2>(client: HttpClient.HttpClient.With<E2, R2>) => {
+      const authenticated = auth.wrap(client)
+      return fromExecute((request) => {
+        const url = requestUrl(request)
+        return url !== undefined && matches(url) ? authenticated.execute(request) : client.execute(request)
+      })
+    }, auth.credentials)
+  })
+)
+
+const originMatcher = (origins: OriginFilter) => {
+  if (typeof origins === "function") return Effect.succeed(origins)
+  const allowed = new Set<string>()
+  for (const origin of origins) {
+    let parsed: URL
+    try {
+      parsed = new URL(origin)
+    } catch {
+      return Effect.fail(
+        invalid("HttpAuth.forOrigins", "origins", `holds ${JSON.stringify(origin)}, which is not a URL`)
+      )
+    }
+    allowed.add(parsed.origin)
+  }
+  return Effect.succeed((url: URL) => allowed.has(url.origin))
+}
+
+// --- safe redirects ---------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedirectOptions {
+  /** How many redirects to follow before failing with `TooManyRedirects`. Default 20, as httpx. */
+  readonly maxRedirects?: number | undefined
+}
+
+/** Headers that carry credentials whoever set them (as Fetch strips them cross-origin). */
+const sensitiveHeaders = ["authorization", "proxy-authorization", "cookie"]
+
+const isRedirect = (status: number) =>
+  status === 301 || status === 302 || status === 303 || status === 307 || status === 308
+
+const withoutQuery = (url: URL) => `${url.origin}${url.pathname}`
+
+/**
+ * Follows redirects with the credentials kept in their place: on a
+ * same-origin hop the auth applies again; once a hop leaves the first
+ * request's origin, the request goes on without anything the auth added
+ * (headers and URL parameters of any name) and without `Authorization`,
+ * `Proxy-Authorization` and `Cookie`, for the rest of the chain.
+ *
+ * 303, and 301/302 after a POST, become a GET without a body (RFC 9110
+ * section 15.4); 307 and 308 keep the method and body (a Stream body cannot
+ * be sent twice: such a response is returned as it is). Apply it last,
+ * around the combined auth, so that it sees every scheme.
+ *
+ * With `FetchHttpClient` it sets `redirect: "manual"`, since Fetch's own
+ * following keeps an API key header cross-origin.
+ *
+ * @example
+ * ```ts
+ * import { ApiKey, HttpAuth } from "effect-http-auth"
+ *
+ * const auth = ApiKey.header("key").pipe(HttpAuth.followRedirects({ maxRedirects: 5 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const followRedirects: {
+  (options?: RedirectOptions): <E, R>(auth: Input<E, R>) => Effect.Effect<HttpAuth, E | AuthError.InvalidOptions, R>
+  <E, R>(auth: Input<E, R>, options?: RedirectOptions): Effect.Effect<HttpAuth, E | AuthError.InvalidOptions, R>
+} = dual(
+  (args) => isHttpAuth(args[0]) || Effect.isEffect(args[0]),
+  <E, R>(input: Input<E, R>, options?: RedirectOptions) =>
+    Effect.gen(function* () {
+      const maxRedirects = options?.maxRedirects ?? 20
+      if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
+        return yield* Effect.fail(
+          invalid("HttpAuth.followRedirects", "maxRedirects", `must be a whole number from 0 up, not ${maxRedirects}`)
+        )
+      }
+      const auth = yield* resolve(input)
+      const strip = [...new Set([...sensitiveHeaders, ...auth.credentials.headers])]
+      const stripParams = new Set(auth.credentials.params)
+      return make(<E2, R2>(client: HttpClient.HttpClient.With<E2, R2>) => {
+        const authenticated = auth.wrap(client)
+        const unauthenticated = (request: HttpClientRequest.HttpClientRequest) =>
+          client.execute(
+            rebuild(request, {
+              headers: Headers.remove(request.headers, strip),
+              urlParams: request.urlParams.filter(([name]) => !stripParams.has(name))
+            })
+          )
+        const follow = (
+          request: HttpClientRequest.HttpClientRequest,
+          origin: string | undefined,
+          trusted: boolean,
+          hops: number
+        ): Effect.Effect<HttpClientResponse.HttpClientResponse, E2 | AuthError.AuthError, R2> =>
+          Effect.flatMap(
+            manualRedirects(trusted ? authenticated.execute(request) : unauthenticated(request)),
+            (response) => {
+              const location = response.headers.location
+              const base = requestUrl(request)
+              if (!isRedirect(response.status) || location === undefined || base === undefined) {
+                return Effect.succeed(response)
+              }
+              let next: URL
+              try {
+                next = new URL(location, base)
+              } catch {
+                return Effect.succeed(response)
+              }
+              if (hops >= maxRedirects) {
+                return Effect.zipRight(
+                  discard(response),
+                  Effect.fail(new AuthError.TooManyRedirects({ maxRedirects, location: withoutQuery(next) }))
+                )
+              }
+              const dropBody =
+                (response.status === 303 && request.method !== "HEAD") ||
+                ((response.status === 301 || response.status === 302) && request.method === "POST")
+              if (!dropBody && request.body._tag === "Stream") return Effect.succeed(response)
+              const firstOrigin = origin ?? base.origin
+              const redirected = rebuild(request, {
+                url: next.toString(),
+                urlParams: [],
+                ...(dropBody
+                  ? {
+                      method: "GET" as const,
+                      body: HttpBody.empty,
+                      headers: Headers.remove(request.headers, ["content-type", "content-length"])
+                    }
+                  : { headers: request.headers })
+              })
+              return Effect.zipRight(
+                discard(response),
+                follow(redirected, firstOrigin, trusted && next.origin === firstOrigin, hops + 1)
+              )
+            }
+          )
+        return fromExecute((request) => follow(request, undefined, true, 0))
+      }, auth.credentials)
+    })
+)
+
+/** Reads and drops a redirect's body, so that its connection can be reused. */
+const discard = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.ignore(Stream.runDrain(Stream.take(response.stream, 64)))
+
+/** Fetch follows redirects itself unless told not to; other clients never do. */
+const manualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+    Effect.provideService(effect, FetchHttpClient.RequestInit, {
+      ...Option.getOrElse(init, () => ({})),
+      redirect: "manual"
+    })
+  )

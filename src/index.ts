@@ -1,0 +1,45 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * API keys in a header or the query.
+ *
+ * @since 0.1.0
+ */
+export * as ApiKey from "./ApiKey.js"
+
+/**
+ * Tagged errors.
+ *
+ * @since 0.1.0
+ */
+export * as AuthError from "./AuthError.js"
+
+/**
+ * HTTP Basic (RFC 7617).
+ *
+ * @since 0.1.0
+ */
+export * as Basic from "./Basic.js"
+
+/**
+ * Bearer tokens (RFC 6750).
+ *
+ * @since 0.1.0
+ */
+export * as Bearer from "./Bearer.js"
+
+/**
+ * The scheme type, layers, multi-auth, origin scoping and safe redirects.
+ *
+ * @since 0.1.0
+ */
+export * as HttpAuth from "./HttpAuth.js"
+
+/**
+ * The randomness service.
+ *
+ * @since 0.1.0
+ */
+export * as SecureRandom from "./SecureRandom.js"

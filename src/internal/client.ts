@@ -1,0 +1,82 @@
+/**
+ * Building blocks for clients that see the request and the response.
+ */
+import type * as Headers from "@effect/platform/Headers"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpMethod from "@effect/platform/HttpMethod"
+import type * as UrlParams from "@effect/platform/UrlParams"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+
+/**
+ * A client made from one function of the request as it stands when the
+ * client is called: its preprocess is the identity, so the function can call
+ * other clients' `execute` without running any preprocess twice.
+ */
+export const fromExecute = <E, R>(
+  execute: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.makeWith<E, R, E, R>(
+    (request) => Effect.flatMap(request, execute),
+    Effect.succeed as HttpClient.HttpClient.Preprocess<E, R>
+  )
+
+/**
+ * Wraps `client` with a handler that gets the preprocessed request and a
+ * `send` that runs only the client's postprocess: a challenge-response scheme
+ * sends again through `send`, never through `client.execute` (which would
+ * run preprocess, such as a `prependUrl`, a second time).
+ */
+export const withSend = <E, R, E2, R2>(
+  client: HttpClient.HttpClient.With<E, R>,
+  handler: (
+    request: HttpClientRequest.HttpClientRequest,
+    send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E2, R2>
+): HttpClient.HttpClient.With<E | E2, R | R2> => {
+  const { postprocess, preprocess } = stages(client)
+  const send = (request: HttpClientRequest.HttpClientRequest) => postprocess(Effect.succeed(request))
+  return HttpClient.makeWith<E, R, E | E2, R | R2>(
+    (request) => Effect.flatMap(request, (request) => handler(request, send)),
+    preprocess
+  )
+}
+
+/**
+ * Every client made by `HttpClient.makeWith` carries its two stages as
+ * fields (`HttpClient.transform` reads them), though the public type does
+ * not show them. test/HttpAuth.test.ts proves a resend does not run
+ * preprocess twice.
+ */
+const stages = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
+  client as unknown as {
+    readonly preprocess: HttpClient.HttpClient.Preprocess<E, R>
+    readonly postprocess: HttpClient.HttpClient.Postprocess<E, R>
+  }
+
+/**
+ * The request with exactly these headers (and optionally another method and
+ * body): `HttpClientRequest.setHeaders` merges, so removing a header takes a
+ * new request.
+ */
+export const rebuild = (
+  request: HttpClientRequest.HttpClientRequest,
+  changes: {
+    readonly headers: Headers.Headers
+    readonly method?: HttpMethod.HttpMethod
+    readonly body?: HttpBody.HttpBody
+    readonly url?: string
+    readonly urlParams?: UrlParams.UrlParams
+  }
+): HttpClientRequest.HttpClientRequest => {
+  const fresh = HttpClientRequest.make(changes.method ?? request.method)(changes.url ?? request.url, {
+    urlParams: changes.urlParams ?? request.urlParams,
+    headers: changes.headers,
+    body: changes.body ?? request.body
+  } as HttpClientRequest.Options.NoUrl)
+  return changes.url === undefined && request.hash._tag === "Some"
+    ? HttpClientRequest.setHash(fresh, request.hash.value)
+    : fresh
+}

@@ -1,0 +1,14 @@
+/**
+ * The users' test kit: layers that stand in for the network, the browser and
+ * the authorization server in the tests of a program that uses
+ * effect-http-auth.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Fixed randomness, for computed values a test can check.
+ *
+ * @since 0.1.0
+ */
+export { layerFixed as randomFixed, layerSequence as randomSequence } from "../SecureRandom.js"
