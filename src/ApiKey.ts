@@ -39,7 +39,12 @@ export const header = <E = never, R = never>(
   key: HttpAuth.TokenInput<E, R>,
   options?: HeaderOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
-  HttpAuth.headerScheme("ApiKey.header", options?.name ?? "X-API-Key", key, options?.template ?? "{token}")
+  HttpAuth.headerScheme(
+    "ApiKey.header",
+    { name: options?.name ?? "X-API-Key", option: "name" },
+    { value: key, option: "key" },
+    options?.template ?? "{token}"
+  )
 
 /**
  * @since 0.1.0
@@ -92,10 +97,19 @@ export const query = <E = never, R = never>(
  */
 const appendQueryParameter = (request: HttpClientRequest.HttpClientRequest, name: string, value: string) => {
   if (request.urlParams.length > 0) return HttpClientRequest.appendUrlParam(request, name, value)
-  const pair = `${encodeURIComponent(name)}=${encodeURIComponent(value)}`
+  const pair = `${encodeUnreserved(name)}=${encodeUnreserved(value)}`
   const hashAt = request.url.indexOf("#")
   const url = hashAt === -1 ? request.url : request.url.slice(0, hashAt)
   const fragment = hashAt === -1 ? "" : request.url.slice(hashAt)
   const separator = !url.includes("?") ? "?" : url.endsWith("?") || url.endsWith("&") ? "" : "&"
   return HttpClientRequest.setUrl(request, `${url}${separator}${pair}${fragment}`)
 }
+
+/**
+ * Percent-encodes all but RFC 3986's unreserved characters (section 2.3):
+ * `encodeURIComponent` leaves `!'()*` as they are, and the WHATWG URL parser
+ * would then encode `'` itself, so the key on the wire would differ from the
+ * text signed or logged.
+ */
+const encodeUnreserved = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)

@@ -69,5 +69,10 @@ export const make = (
     const secret = yield* resolveSecret(password, "Basic.make", "password", { allowEmpty: true })
     const name = options?.headerName ?? "Authorization"
     const value = encode(user, secret)
-    return yield* HttpAuth.headerScheme<never, never>("Basic.make", name, value, "{token}")
+    return yield* HttpAuth.headerScheme<never, never>(
+      "Basic.make",
+      { name, option: "headerName" },
+      { value, option: "password" },
+      "{token}"
+    )
   })

@@ -42,7 +42,7 @@ export const make = <E = never, R = never>(
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
   HttpAuth.headerScheme(
     "Bearer.make",
-    options?.headerName ?? "Authorization",
-    token,
+    { name: options?.headerName ?? "Authorization", option: "headerName" },
+    { value: token, option: "token" },
     options?.template ?? "Bearer {token}"
   )

@@ -396,20 +396,20 @@ export interface HeaderOptions {
 /** @internal */
 export const headerScheme = <E, R>(
   scheme: string,
-  name: string,
-  token: TokenInput<E, R>,
+  header: { readonly name: string; readonly option: string },
+  token: { readonly value: TokenInput<E, R>; readonly option: string },
   template: string
 ): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
   Effect.gen(function* () {
-    const header = yield* validateHeaderName(name, scheme, "name")
+    const name = yield* validateHeaderName(header.name, scheme, header.option)
     yield* validateTemplate(template, scheme, "template")
-    const source = yield* tokenSource(token, scheme, "token")
+    const source = yield* tokenSource(token.value, scheme, token.option)
     return fromRequest(
       (request) =>
         Effect.map(source, (secret) =>
-          HttpClientRequest.setHeader(request, header, fillTemplate(template, secretValue(secret)))
+          HttpClientRequest.setHeader(request, name, fillTemplate(template, secretValue(secret)))
         ),
-      { headers: [header], params: [] }
+      { headers: [name], params: [] }
     )
   })
 
@@ -437,7 +437,12 @@ export const header = <E = never, R = never>(
   token: TokenInput<E, R>,
   options?: HeaderOptions
 ): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
-  headerScheme("HttpAuth.header", name, token, options?.template ?? "{token}")
+  headerScheme(
+    "HttpAuth.header",
+    { name, option: "name" },
+    { value: token, option: "token" },
+    options?.template ?? "{token}"
+  )
 
 // --- origin scoping ---------------------------------------------------------
 
