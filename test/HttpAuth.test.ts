@@ -343,3 +343,14 @@ describe("HttpAuth.followRedirects", () => {
     }).pipe(Effect.provide(FetchHttpClient.layer))
   )
 })
+
+describe("README", () => {
+  it("wires the auth with Layer.provide in its code, never Layer.merge", async () => {
+    const { readFile } = await import("node:fs/promises")
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8")
+    const code = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]).join("\n")
+    expect(code).toContain("HttpAuth.layer(")
+    expect(code).toContain(".pipe(Layer.provide(NodeHttpClient.layerUndici))")
+    expect(code).not.toContain("Layer.merge")
+  })
+})
