@@ -7,9 +7,7 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Headers from "@effect/platform/Headers"
-import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -18,13 +16,12 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
-import * as Stream from "effect/Stream"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
-import { fromExecute, rebuild } from "./internal/client.js"
+import { fromExecute } from "./internal/client.js"
+import { requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
   hasLineBreak,
@@ -456,9 +453,6 @@ export const header = <E = never, R = never>(
  */
 export type OriginFilter = ReadonlyArray<string> | ((url: URL) => boolean)
 
-const requestUrl = (request: HttpClientRequest.HttpClientRequest): URL | undefined =>
-  Option.getOrUndefined(HttpClientRequest.toUrl(request))
-
 /**
  * Limits `auth` to requests for the given origins; other requests go out
  * without its credentials. A request whose URL cannot be read (a relative
@@ -519,14 +513,6 @@ export interface RedirectOptions {
   readonly maxRedirects?: number | undefined
 }
 
-/** Headers that carry credentials whoever set them (as Fetch strips them cross-origin). */
-const sensitiveHeaders = ["authorization", "proxy-authorization", "cookie"]
-
-const isRedirect = (status: number) =>
-  status === 301 || status === 302 || status === 303 || status === 307 || status === 308
-
-const withoutQuery = (url: URL) => `${url.origin}${url.pathname}`
-
 /**
  * Follows redirects with the credentials kept in their place: on a
  * same-origin hop the auth applies again; once a hop leaves the first
@@ -566,79 +552,6 @@ export const followRedirects: {
         )
       }
       const auth = yield* resolve(input)
-      const strip = [...new Set([...sensitiveHeaders, ...auth.credentials.headers])]
-      const stripParams = new Set(auth.credentials.params)
-      return make(<E2, R2>(client: HttpClient.HttpClient.With<E2, R2>) => {
-        const authenticated = auth.wrap(client)
-        const unauthenticated = (request: HttpClientRequest.HttpClientRequest) =>
-          client.execute(
-            rebuild(request, {
-              headers: Headers.remove(request.headers, strip),
-              urlParams: request.urlParams.filter(([name]) => !stripParams.has(name))
-            })
-          )
-        const follow = (
-          request: HttpClientRequest.HttpClientRequest,
-          origin: string | undefined,
-          trusted: boolean,
-          hops: number
-        ): Effect.Effect<HttpClientResponse.HttpClientResponse, E2 | AuthError.AuthError, R2> =>
-          Effect.flatMap(
-            manualRedirects(trusted ? authenticated.execute(request) : unauthenticated(request)),
-            (response) => {
-              const location = response.headers.location
-              const base = requestUrl(request)
-              if (!isRedirect(response.status) || location === undefined || base === undefined) {
-                return Effect.succeed(response)
-              }
-              let next: URL
-              try {
-                next = new URL(location, base)
-              } catch {
-                return Effect.succeed(response)
-              }
-              if (hops >= maxRedirects) {
-                return Effect.zipRight(
-                  discard(response),
-                  Effect.fail(new AuthError.TooManyRedirects({ maxRedirects, location: withoutQuery(next) }))
-                )
-              }
-              const dropBody =
-                (response.status === 303 && request.method !== "HEAD") ||
-                ((response.status === 301 || response.status === 302) && request.method === "POST")
-              if (!dropBody && request.body._tag === "Stream") return Effect.succeed(response)
-              const firstOrigin = origin ?? base.origin
-              const redirected = rebuild(request, {
-                url: next.toString(),
-                urlParams: [],
-                ...(dropBody
-                  ? {
-                      method: "GET" as const,
-                      body: HttpBody.empty,
-                      headers: Headers.remove(request.headers, ["content-type", "content-length"])
-                    }
-                  : { headers: request.headers })
-              })
-              return Effect.zipRight(
-                discard(response),
-                follow(redirected, firstOrigin, trusted && next.origin === firstOrigin, hops + 1)
-              )
-            }
-          )
-        return fromExecute((request) => follow(request, undefined, true, 0))
-      }, auth.credentials)
+      return make(safeRedirects(auth, maxRedirects), auth.credentials)
     })
 )
-
-/** Reads and drops a redirect's body, so that its connection can be reused. */
-const discard = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.ignore(Stream.runDrain(Stream.take(response.stream, 64)))
-
-/** Fetch follows redirects itself unless told not to; other clients never do. */
-const manualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
-    Effect.provideService(effect, FetchHttpClient.RequestInit, {
-      ...Option.getOrElse(init, () => ({})),
-      redirect: "manual"
-    })
-  )
