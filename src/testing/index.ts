@@ -12,3 +12,17 @@
  * @since 0.1.0
  */
 export { layerFixed as randomFixed, layerSequence as randomSequence } from "../SecureRandom.js"
+
+/**
+ * JWTs for tests.
+ *
+ * @since 0.1.0
+ */
+export { createToken, type CreateTokenOptions } from "./createToken.js"
+
+/**
+ * A stand-in for any auth layer that records what it authenticated.
+ *
+ * @since 0.1.0
+ */
+export * as MockAuth from "./MockAuth.js"
