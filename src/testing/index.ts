@@ -26,3 +26,10 @@ export { createToken, type CreateTokenOptions } from "./createToken.js"
  * @since 0.1.0
  */
 export * as MockAuth from "./MockAuth.js"
+
+/**
+ * An in-memory authorization and resource server, scripted.
+ *
+ * @since 0.1.0
+ */
+export * as TestAuthorizationServer from "./TestAuthorizationServer.js"
