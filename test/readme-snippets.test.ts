@@ -14,10 +14,14 @@ describe("README code", () => {
     const readme = readFileSync(`${root}README.md`, "utf8")
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!)
     expect(blocks.length).toBeGreaterThan(1)
-    const config = ts.getParsedCommandLineOfConfigFile(`${root}tsconfig.json`, {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: () => undefined
-    })!
+    const config = ts.getParsedCommandLineOfConfigFile(
+      `${root}tsconfig.json`,
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: () => undefined
+      }
+    )!
     // Each block is a module of its own, as if it were a file next to the README.
     const files = new Map(blocks.map((code, i) => [`${root}readme-block-${i + 1}.ts`, `${code}\nexport {}\n`]))
     const host = ts.createCompilerHost(config.options)

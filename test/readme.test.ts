@@ -14,10 +14,14 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 
 /** `module -> interface -> property names`, from the type checker. */
 const exportedOptions = () => {
-  const config = ts.getParsedCommandLineOfConfigFile(`${root}tsconfig.build.json`, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: () => undefined
-  })!
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${root}tsconfig.build.json`,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: () => undefined
+    }
+  )!
   const program = ts.createProgram(config.fileNames, config.options)
   const checker = program.getTypeChecker()
   const found: Array<{ module: string; name: string; properties: Array<string> }> = []
@@ -48,7 +52,12 @@ describe("README option tables", () => {
 
   it("finds the options interfaces to check", () => {
     expect(options.map((o) => `${o.module}.${o.name}`)).toEqual(
-      expect.arrayContaining(["Bearer.Options", "ApiKey.HeaderOptions", "ApiKey.QueryOptions", "HttpAuth.RedirectOptions"])
+      expect.arrayContaining([
+        "Bearer.Options",
+        "ApiKey.HeaderOptions",
+        "ApiKey.QueryOptions",
+        "HttpAuth.RedirectOptions"
+      ])
     )
   })
 
