@@ -5,7 +5,6 @@
  */
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import type { InvalidOptions } from "./AuthError.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { validateParamName } from "./internal/options.js"
@@ -81,13 +80,10 @@ export const query = <E = never, R = never>(
   Effect.gen(function* () {
     const name = yield* validateParamName(options?.name ?? "api_key", "ApiKey.query", "name")
     const source = yield* HttpAuth.tokenSource(key, "ApiKey.query", "key")
-    return HttpAuth.fromRequest(
-      (request) =>
-        Effect.map(source, (secret) =>
-          appendQueryParameter(request, name, typeof secret === "string" ? secret : Redacted.value(secret))
-        ),
-      { headers: [], params: [name] }
-    )
+    return HttpAuth.fromTokenSource(source, (request, key) => appendQueryParameter(request, name, key), {
+      headers: [],
+      params: [name]
+    })
   })
 
 /**
