@@ -359,7 +359,9 @@ export const tokenSource = <E, R>(
     return Effect.map(Effect.context<R>(), (context) => ({
       _tag: "PerRequest" as const,
       value: perRequest.pipe(
-        Effect.provide(context),
+        // Most token Effects need no service: skip the per-request provide then.
+        (effect) =>
+          context.unsafeMap.size === 0 ? (effect as Effect.Effect<Secret, E>) : Effect.provide(effect, context),
         Effect.mapError(
           (cause) => new AuthError.AuthenticationFailed({ scheme, reason: `the ${option} Effect failed`, cause })
         ),

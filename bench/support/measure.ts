@@ -1,32 +1,42 @@
 /**
- * Shared bench helpers: runs tasks interleaved in rounds (so that a slow
- * period of the machine hits every task alike) and prints each task's median
- * as a ratio to a baseline measured in the same run.
+ * Shared bench helpers: runs the tasks interleaved one call at a time (so
+ * that a slow moment of a shared machine hits every task alike) and prints
+ * each task's median as a ratio to a baseline measured in the same run.
  */
-import { Bench } from "tinybench"
+import { performance } from "node:perf_hooks"
 
 export interface Task {
   readonly name: string
   readonly fn: () => Promise<unknown> | unknown
 }
 
-/** Medians in microseconds, by task name, over `rounds` interleaved rounds. */
+/**
+ * Medians in microseconds, by task name. Each task runs `warmup` calls, then
+ * the tasks take turns, one call each in a rotating order, until every task
+ * has spent `rounds * time` milliseconds (and made at least 50 calls).
+ */
 export const medians = async (
   tasks: ReadonlyArray<Task>,
-  options: { readonly rounds?: number; readonly time?: number } = {}
+  options: { readonly rounds?: number; readonly time?: number; readonly warmup?: number } = {}
 ): Promise<Map<string, number>> => {
-  const samples = new Map<string, Array<number>>(tasks.map((task) => [task.name, []]))
-  for (let round = 0; round < (options.rounds ?? 5); round++) {
-    const bench = new Bench({ time: options.time ?? 200, warmup: true })
-    for (const task of tasks) bench.add(task.name, task.fn)
-    await bench.run()
-    for (const task of bench.tasks) {
-      const result = task.result as { latency?: { p50?: number } } | undefined
-      if (result?.latency?.p50 !== undefined) samples.get(task.name)!.push(result.latency.p50 * 1000)
+  const budget = (options.rounds ?? 5) * (options.time ?? 200)
+  for (const task of tasks) {
+    for (let i = 0; i < (options.warmup ?? 200); i++) await task.fn()
+  }
+  const samples = tasks.map(() => [] as Array<number>)
+  const spent = tasks.map(() => 0)
+  for (let turn = 0; spent.some((ms, i) => ms < budget || samples[i]!.length < 50); turn++) {
+    for (let k = 0; k < tasks.length; k++) {
+      const i = (k + turn) % tasks.length
+      const start = performance.now()
+      await tasks[i]!.fn()
+      const elapsed = performance.now() - start
+      samples[i]!.push(elapsed * 1000)
+      spent[i]! += elapsed
     }
   }
   const median = (values: Array<number>) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
-  return new Map([...samples].map(([name, values]) => [name, median(values)]))
+  return new Map(tasks.map((task, i) => [task.name, median(samples[i]!)]))
 }
 
 /** Prints `name  median µs  ratio` rows against `baseline`. */
