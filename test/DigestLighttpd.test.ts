@@ -6,11 +6,37 @@
 import { createHash } from "node:crypto"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { HttpClient } from "@effect/platform"
+import { Effect, Layer } from "effect"
 import { Digest, HttpAuth } from "../src/index.js"
 import { lighttpd, user } from "./fixtures/lighttpd.js"
 
 const Base = NodeHttpClient.layerUndici
+
+/**
+ * lighttpd's nonces last 10 minutes, fixed in its source (a nonce is
+ * "timestamp:random" and only the timestamp is checked). Rather than wait,
+ * this base client ages the first nonce it receives by 11 minutes, as if it
+ * had been issued then: lighttpd itself then finds it stale.
+ */
+const agingFirstNonce = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (client) => {
+    let aged = false
+    return HttpClient.transformResponse(client, (effect) =>
+      Effect.map(effect, (response) => {
+        const header = response.headers["www-authenticate"]
+        if (aged || header === undefined) return response
+        aged = true
+        const older = header.replace(/nonce="([0-9a-f]+):/, (_, ts: string) => {
+          const value = (Number.parseInt(ts, 16) - 660).toString(16).padStart(ts.length, "0")
+          return `nonce="${value}:`
+        })
+        return Object.create(response, { headers: { value: { ...response.headers, "www-authenticate": older } } })
+      })
+    )
+  })
+).pipe(Layer.provide(Base))
 
 const digestParams = (header: string | undefined) =>
   Object.fromEntries([...(header ?? "").matchAll(/([a-z*]+)="?([^",]*)"?/g)].map((m) => [m[1], m[2]]))
@@ -80,5 +106,23 @@ describe("Digest against lighttpd", () => {
       expect(log.length).toBe(11)
       expect(log.filter((line) => line.startsWith("401 "))).toEqual(["401 GET /sha256/index.txt?i=0 HTTP/1.1"])
     }).pipe(Effect.provide(Base), Effect.scoped)
+  )
+
+  it.live("a nonce lighttpd finds stale (older than its 10 minutes) is answered once more with the new one", () =>
+    Effect.gen(function* () {
+      const server = yield* lighttpd
+      const client = yield* HttpAuth.client(Digest.make(user.name, user.password))
+      const first = yield* client.get(`${server.origin}/sha256/index.txt`)
+      expect(first.status).toBe(200)
+      const second = yield* client.get(`${server.origin}/sha256/index.txt?again`)
+      expect(second.status).toBe(200)
+      const log = yield* server.stop
+      expect(log).toEqual([
+        "401 GET /sha256/index.txt HTTP/1.1", // no credentials: the challenge (aged on the way)
+        "401 GET /sha256/index.txt HTTP/1.1", // the aged nonce: stale=true with a new one
+        "200 GET /sha256/index.txt HTTP/1.1", // the new nonce
+        "200 GET /sha256/index.txt?again HTTP/1.1" // reused, no round trip
+      ])
+    }).pipe(Effect.provide(agingFirstNonce), Effect.scoped)
   )
 })
