@@ -42,7 +42,7 @@ export interface Options {
   readonly proxy?: boolean | undefined
 }
 
-/** The last challenge of one origin and how many times its nonce was used. */
+/** The last challenge of one origin (or of the proxy) and how many times its nonce was used. */
 interface Reuse {
   readonly challenge: DigestChallenge
   nc: number
@@ -177,7 +177,8 @@ export const make = (
           const url = requestUrl(original)
           if (url === undefined) return yield* send(original)
           const request = yield* replayable(original)
-          const origin = url.origin
+          // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
+          const origin = proxy ? "proxy" : url.origin
           const known = reuse.get(origin)
           let response = yield* send(known === undefined ? request : yield* authorize(request, url, known))
           // At most: the preemptive try, the answer to a fresh challenge, one retry for a stale nonce.

@@ -253,4 +253,68 @@ describe("Digest", () => {
       expect((yield* client.get(`${basicOnly.origin}/`)).status).toBe(401)
     }).pipe(Effect.provide(Base))
   )
+
+  it.scoped("reads a challenge sent in several WWW-Authenticate headers", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((seen) =>
+        seen.headers.authorization === undefined
+          ? HttpServerResponse.empty({
+              status: 401,
+              headers: {
+                "www-authenticate": [
+                  'Basic realm="r"',
+                  'Digest realm="r", nonce="n1", qop=auth, algorithm=SHA-256'
+                ] as never
+              }
+            })
+          : HttpServerResponse.text("ok")
+      )
+      const client = yield* HttpAuth.client(Digest.make("u", "p"))
+      const response = yield* client.get(`${server.origin}/`)
+      expect(response.status).toBe(200)
+      expect(paramsOf(response.request.headers.authorization)).toMatchObject({ nonce: "n1", algorithm: "SHA-256" })
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped("follows Authentication-Info nextnonce, and answers a non-stale 401 to a reused challenge once", () =>
+    Effect.gen(function* () {
+      let nonce = 1
+      const server = yield* serve((seen) => {
+        const sent = paramsOf(seen.headers.authorization)
+        if (sent.nonce === `n${nonce}`) {
+          nonce++
+          return HttpServerResponse.text("ok", { headers: { "authentication-info": `nextnonce="n${nonce}"` } })
+        }
+        return HttpServerResponse.empty({
+          status: 401,
+          headers: { "www-authenticate": `Digest realm="r", nonce="n${nonce}", qop="auth"` }
+        })
+      })
+      const client = yield* HttpAuth.client(Digest.make("u", "p"))
+      for (let i = 0; i < 3; i++) expect((yield* client.get(`${server.origin}/`)).status).toBe(200)
+      // challenge, answer with n1; then n2 and n3 from nextnonce, each with nc=1
+      const answers = (yield* server.seen).map((s) => paramsOf(s.headers.authorization))
+      expect(answers.map((a) => [a.nonce, a.nc])).toEqual([
+        [undefined, undefined],
+        ["n1", "00000001"],
+        ["n2", "00000001"],
+        ["n3", "00000001"]
+      ])
+      // the server forgets: the reused n4 gets a fresh (non-stale) challenge, answered once
+      nonce = 10
+      expect((yield* client.get(`${server.origin}/`)).status).toBe(200)
+      expect((yield* server.seen).slice(4).map((s) => paramsOf(s.headers.authorization).nonce)).toEqual(["n4", "n10"])
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped("with proxy, one challenge serves every target behind the proxy", () =>
+    Effect.gen(function* () {
+      const server = yield* digestServer({ users: [["mufasa", "Circle of Life"]], proxy: true })
+      const client = yield* HttpAuth.client(Digest.make("mufasa", "Circle of Life", { proxy: true }))
+      expect((yield* client.get(`${server.origin}/`)).status).toBe(200)
+      const sameServerOtherName = server.origin.replace("127.0.0.1", "localhost")
+      expect((yield* client.get(`${sameServerOtherName}/`)).status).toBe(200)
+      expect(server.received.length).toBe(3)
+    }).pipe(Effect.provide(Base))
+  )
 })
