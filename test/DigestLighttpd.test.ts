@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { HttpClient } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Digest, HttpAuth } from "../src/index.js"
-import { lighttpd, user } from "./fixtures/lighttpd.js"
+import { lighttpd, nonAsciiUser, user } from "./fixtures/lighttpd.js"
 
 const Base = NodeHttpClient.layerUndici
 
@@ -88,6 +88,21 @@ describe("Digest against lighttpd", () => {
       expect(seen.username).toBe(createHash("sha256").update(`${user.name}:userhash`).digest("hex"))
       expect(seen.userhash).toBe("true")
       expect(ok.request.headers.authorization).not.toContain(user.name)
+    }).pipe(Effect.provide(Base), Effect.scoped)
+  )
+
+  it.live("sends a non-ASCII username as username*, and hashed with userhash", () =>
+    Effect.gen(function* () {
+      const server = yield* lighttpd
+      const client = yield* HttpAuth.client(Digest.make(nonAsciiUser.name, nonAsciiUser.password))
+      const plain = yield* client.get(`${server.origin}/sha256/index.txt`)
+      expect(plain.status).toBe(200)
+      expect(plain.request.headers.authorization).toContain("username*=UTF-8''J%C3%A4s%C3%B8n%20Doe, ")
+      const hashed = yield* client.get(`${server.origin}/userhash/index.txt`)
+      expect(hashed.status).toBe(200)
+      expect(digestParams(hashed.request.headers.authorization).username).toBe(
+        createHash("sha256").update(`${nonAsciiUser.name}:userhash`).digest("hex")
+      )
     }).pipe(Effect.provide(Base), Effect.scoped)
   )
 
