@@ -196,7 +196,7 @@ describe("Digest", () => {
 
   it.scoped("works inside HttpAuth.all and under HttpAuth.followRedirects", () =>
     Effect.gen(function* () {
-      const server = yield* digestServer({ users: [["mufasa", "Circle of Life"]] })
+      const server = yield* digestServer({ users: [["mufasa", "Circle of Life"]], redirects: { "/start": "/first" } })
       const redirector = yield* serve(() =>
         HttpServerResponse.empty({ status: 302, headers: { location: `${server.origin}/landing` } })
       )
@@ -206,13 +206,17 @@ describe("Digest", () => {
           HttpAuth.all(Bearer.make("t", { headerName: "x-token" }), Digest.make("mufasa", "Circle of Life"))
         )
       )
-      const direct = yield* client.get(`${server.origin}/first`)
+      // same-origin redirect: the challenge answered for /start is reused for /first
+      const direct = yield* client.get(`${server.origin}/start`)
       expect(direct.status).toBe(200)
+      expect(paramsOf(direct.request.headers.authorization)).toMatchObject({ uri: "/first", nc: "00000002" })
+      expect(direct.request.headers["x-token"]).toBe("Bearer t")
       // cross-origin redirect: the Digest answer must not follow
       const redirected = yield* client.get(`${redirector.origin}/go`)
       expect(redirected.status).toBe(401)
       expect(server.received.map((r) => [r.url, r.authorization === undefined])).toEqual([
-        ["/first", true],
+        ["/start", true],
+        ["/start", false],
         ["/first", false],
         ["/landing", true]
       ])

@@ -50,6 +50,8 @@ export const digestServer = (options: {
   readonly algorithm?: "MD5" | "MD5-sess"
   readonly qop?: "auth" | "none"
   readonly proxy?: boolean
+  /** Paths that answer, once authenticated, with a 302 to the given location. */
+  readonly redirects?: Readonly<Record<string, string>>
 }): Effect.Effect<DigestServer, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(async () => {
@@ -65,6 +67,11 @@ export const digestServer = (options: {
       const received: Array<Received> = []
       const protectedHandler = digest.check((request, response) => {
         const last = received[received.length - 1]!
+        const location = options.redirects?.[request.url ?? ""]
+        if (location !== undefined) {
+          response.writeHead(302, { location }).end()
+          return
+        }
         response.setHeader("content-type", "application/json")
         response.end(JSON.stringify({ user: request.user, method: request.method, url: request.url, body: last.body }))
       })
