@@ -71,7 +71,8 @@ describe("Digest", () => {
   for (const [algorithm, qop] of [
     ["MD5", "auth"],
     ["MD5-sess", "auth"],
-    ["MD5", "none"]
+    ["MD5", "none"],
+    ["MD5-sess", "none"]
   ] as const) {
     it.scoped(`authenticates against http-auth with ${algorithm}, qop ${qop}`, () =>
       Effect.gen(function* () {

@@ -148,6 +148,10 @@ export const authorization = (challenge: DigestChallenge, answer: Answer): strin
   fields.push(`nonce=${quote(challenge.nonce)}`)
   if (challenge.qop !== undefined) {
     fields.push(`nc=${formatNc(answer.nc)}`, `cnonce=${quote(answer.cnonce)}`, `qop=${challenge.qop}`)
+  } else if (challenge.algorithm.endsWith("-sess")) {
+    // A -sess A1 hashes the cnonce, so the server needs it even without qop (RFC 2617 section
+    // 3.2.2.2), though section 3.2.2 sends cnonce only with qop: the one form a server can check.
+    fields.push(`cnonce=${quote(answer.cnonce)}`)
   }
   fields.push(`response=${quote(response(challenge, answer))}`)
   if (challenge.opaque !== undefined) fields.push(`opaque=${quote(challenge.opaque)}`)
