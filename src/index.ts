@@ -31,11 +31,25 @@ export * as Basic from "./Basic.js"
 export * as Bearer from "./Bearer.js"
 
 /**
+ * HTTP Digest (RFC 7616, RFC 2617), also for proxies.
+ *
+ * @since 0.1.0
+ */
+export * as Digest from "./Digest.js"
+
+/**
  * The scheme type, layers, multi-auth, origin scoping and safe redirects.
  *
  * @since 0.1.0
  */
 export * as HttpAuth from "./HttpAuth.js"
+
+/**
+ * Credentials per host from a .netrc file.
+ *
+ * @since 0.1.0
+ */
+export * as NetRc from "./NetRc.js"
 
 /**
  * The randomness service.

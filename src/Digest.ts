@@ -1,0 +1,207 @@
+/**
+ * HTTP Digest authentication (RFC 7616, and the RFC 2617 / RFC 2069 forms),
+ * for servers (401, `WWW-Authenticate`) and proxies (407,
+ * `Proxy-Authenticate`).
+ *
+ * @since 0.1.0
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { DigestError, type InvalidOptions } from "./AuthError.js"
+import * as HttpAuth from "./HttpAuth.js"
+import { parseChallenges, parseParams } from "./internal/challenge.js"
+import { withSend } from "./internal/client.js"
+import { authorization, chooseChallenge, type DigestChallenge } from "./internal/digest.js"
+import {
+  hasLineBreak,
+  invalid,
+  resolveSecret,
+  resolveText,
+  type SecretInput,
+  type TextInput
+} from "./internal/options.js"
+import { requestUrl } from "./internal/redirects.js"
+import * as SecureRandom from "./SecureRandom.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * Answer a proxy's 407 with `Proxy-Authorization` instead of a server's
+   * 401 with `Authorization`. Default `false`.
+   */
+  readonly proxy?: boolean | undefined
+}
+
+/** The last challenge of one origin (or of the proxy) and how many times its nonce was used. */
+interface Reuse {
+  readonly challenge: DigestChallenge
+  nc: number
+}
+
+/** Bytes of the cnonce: 33 random bytes are 44 base64 characters, as RFC 7616 section 3.9.1's. */
+const cnonceBytes = 33
+
+const fail = (reason: string) => Effect.fail(new DigestError({ reason }))
+
+/** The body as bytes, so that the request can be sent again (a Stream is read once, here). */
+const replayable = (request: HttpClientRequest.HttpClientRequest) => {
+  const body = request.body
+  if (body._tag !== "Stream") return Effect.succeed(request)
+  return Stream.runCollect(body.stream).pipe(
+    Effect.map((chunks) => Buffer.concat(Chunk.toReadonlyArray(chunks))),
+    Effect.mapError((cause) => new DigestError({ reason: `the request body stream failed: ${String(cause)}` })),
+    Effect.map((bytes) => HttpClientRequest.setBody(request, HttpBody.uint8Array(bytes, body.contentType)))
+  )
+}
+
+const bodyBytes = (body: HttpBody.HttpBody): Uint8Array | string | undefined => {
+  switch (body._tag) {
+    case "Empty":
+      return new Uint8Array(0)
+    case "Uint8Array":
+      return body.body
+    case "Raw":
+      return typeof body.body === "string" || body.body instanceof Uint8Array ? body.body : undefined
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Digest authentication. On a 401 whose `WWW-Authenticate` offers Digest, the
+ * request is answered and sent again; the challenge is then reused for later
+ * requests to the same origin (with a counted `nc` and a fresh `cnonce`), so
+ * only the first request pays a round trip. A `stale=true` challenge is
+ * answered once more with its new nonce; any other second 401 is returned to
+ * the caller. With `{ proxy: true }`, the same for a proxy's 407.
+ *
+ * Algorithms MD5, SHA-256 and SHA-512-256 and their `-sess` variants (the
+ * strongest one offered wins), qop `auth`, `auth-int` and none, `userhash`,
+ * and non-ASCII usernames through `username*` (RFC 7616 section 3.4.4).
+ *
+ * @example
+ * ```ts
+ * import { Digest, HttpAuth } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const AuthLive = HttpAuth.layer(Digest.make("mufasa", Config.redacted("PASSWORD")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  username: TextInput,
+  password: SecretInput,
+  options?: Options
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions> =>
+  Effect.gen(function* () {
+    const user = yield* resolveText(username, "Digest.make", "username")
+    if (hasLineBreak(user)) {
+      return yield* Effect.fail(invalid("Digest.make", "username", "must not contain CR, LF or NUL characters"))
+    }
+    const secret = yield* resolveSecret(password, "Digest.make", "password", { allowEmpty: true })
+    const proxy = options?.proxy ?? false
+    if (typeof proxy !== "boolean") {
+      return yield* Effect.fail(invalid("Digest.make", "proxy", "must be true or false"))
+    }
+    const status = proxy ? 407 : 401
+    const challengeHeader = proxy ? "proxy-authenticate" : "www-authenticate"
+    const credentialHeader = proxy ? "proxy-authorization" : "authorization"
+    const reuse = new Map<string, Reuse>()
+
+    const authorize = (request: HttpClientRequest.HttpClientRequest, url: URL, entry: Reuse) =>
+      Effect.gen(function* () {
+        let body: Uint8Array | string = new Uint8Array(0)
+        if (entry.challenge.qop === "auth-int") {
+          const bytes = bodyBytes(request.body)
+          if (bytes === undefined) {
+            return yield* fail(
+              `qop "auth-int" needs the request body's bytes, and a ${request.body._tag} body has none`
+            )
+          }
+          body = bytes
+        }
+        const cnonce = Buffer.from(yield* SecureRandom.bytes(cnonceBytes)).toString("base64")
+        // Counted when taken: concurrent requests never share an nc (RFC 7616 section 3.4)
+        entry.nc += 1
+        const value = authorization(entry.challenge, {
+          username: user,
+          password: Redacted.value(secret),
+          method: request.method,
+          uri: `${url.pathname}${url.search}`,
+          nc: entry.nc,
+          cnonce,
+          body: typeof body === "string" ? Buffer.from(body, "utf8") : body
+        })
+        return HttpClientRequest.setHeader(request, credentialHeader, value)
+      })
+
+    /** The Digest challenge of a 401/407, undefined when it offers none. */
+    const challengeOf = (response: HttpClientResponse.HttpClientResponse) => {
+      const header = response.headers[challengeHeader]
+      if (header === undefined) return Effect.succeed(undefined)
+      const parsed = parseChallenges(header, proxy ? "Proxy-Authenticate header" : "WWW-Authenticate header")
+      if (Either.isLeft(parsed)) return fail(`could not read the challenge: ${parsed.left}`)
+      const chosen = chooseChallenge(parsed.right)
+      if (chosen === undefined) return Effect.succeed(undefined)
+      return Either.isLeft(chosen) ? fail(chosen.left) : Effect.succeed(chosen.right)
+    }
+
+    /** RFC 7616 section 3.5: a `nextnonce` replaces the nonce for the next request. */
+    const followNextNonce = (origin: string, response: HttpClientResponse.HttpClientResponse) => {
+      const info = response.headers[proxy ? "proxy-authentication-info" : "authentication-info"]
+      const entry = reuse.get(origin)
+      if (info === undefined || entry === undefined) return
+      const params = parseParams(info)
+      if (Either.isRight(params) && params.right.nextnonce !== undefined) {
+        reuse.set(origin, { challenge: { ...entry.challenge, nonce: params.right.nextnonce, stale: false }, nc: 0 })
+      }
+    }
+
+    const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
+
+    const wrap = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
+      withSend(client, (original, send) =>
+        Effect.gen(function* () {
+          const url = requestUrl(original)
+          if (url === undefined) return yield* send(original)
+          const request = yield* replayable(original)
+          // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
+          const origin = proxy ? "proxy" : url.origin
+          const known = reuse.get(origin)
+          let response = yield* send(known === undefined ? request : yield* authorize(request, url, known))
+          // At most: the preemptive try, the answer to a fresh challenge, one retry for a stale nonce.
+          let answered = false
+          let staleRetried = false
+          for (;;) {
+            if (response.status !== status) {
+              if (reuse.has(origin)) followNextNonce(origin, response)
+              return response
+            }
+            const challenge = yield* challengeOf(response)
+            if (challenge === undefined) return response
+            const retry = !answered || (challenge.stale && !staleRetried)
+            if (!retry) return response
+            if (answered) staleRetried = true
+            answered = true
+            const entry: Reuse = { challenge, nc: 0 }
+            reuse.set(origin, entry)
+            yield* discard(response)
+            response = yield* send(yield* authorize(request, url, entry))
+          }
+        })
+      )
+
+    return HttpAuth.make(wrap, { headers: [credentialHeader], params: [] })
+  })
