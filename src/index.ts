@@ -31,6 +31,13 @@ export * as Basic from "./Basic.js"
 export * as Bearer from "./Bearer.js"
 
 /**
+ * How a client authenticates to a token endpoint.
+ *
+ * @since 0.1.0
+ */
+export * as ClientAuth from "./ClientAuth.js"
+
+/**
  * The scheme type, layers, multi-auth, origin scoping and safe redirects.
  *
  * @since 0.1.0
@@ -38,8 +45,43 @@ export * as Bearer from "./Bearer.js"
 export * as HttpAuth from "./HttpAuth.js"
 
 /**
+ * OAuth 2 grants and the token engine.
+ *
+ * @since 0.1.0
+ */
+export * as OAuth2 from "./OAuth2.js"
+
+/**
+ * Okta presets.
+ *
+ * @since 0.1.0
+ */
+export * as Okta from "./providers/Okta.js"
+
+/**
  * The randomness service.
  *
  * @since 0.1.0
  */
 export * as SecureRandom from "./SecureRandom.js"
+
+/**
+ * The OAuth 2 token model.
+ *
+ * @since 0.1.0
+ */
+export * as Token from "./Token.js"
+
+/**
+ * Where tokens are kept.
+ *
+ * @since 0.1.0
+ */
+export * as TokenCache from "./TokenCache.js"
+
+/**
+ * Token requests.
+ *
+ * @since 0.1.0
+ */
+export * as TokenEndpoint from "./TokenEndpoint.js"
