@@ -2,13 +2,11 @@
  * The grants against a real authorization server (oidc-provider) and a
  * resource server that validates each token by introspection (RFC 7662).
  */
-import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
 import { AuthError, HttpAuth, OAuth2, type Token } from "../src/index.js"
-import { startOidcProvider } from "./fixtures/oidcProvider.js"
-import { serve } from "./fixtures/server.js"
+import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
 
 const clients = [
   {
@@ -52,32 +50,11 @@ const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${
 const servers = Effect.gen(function* () {
   const oidc = yield* startOidcProvider({
     clients,
-    features: { revocation: { enabled: true } },
+    features: { revocation: { enabled: true, allowedPolicy: async () => true } },
     passwordGrant: { alice: "wonderland" },
     configuration: { scopes: ["openid", "offline_access", "api:read", "api:write"] }
   })
-  const api = yield* serve((seen) =>
-    Effect.gen(function* () {
-      const token = /^Bearer (.+)$/.exec(seen.headers.authorization ?? "")?.[1]
-      if (token === undefined) return HttpServerResponse.text("no token", { status: 401 })
-      const answer = yield* Effect.promise(() =>
-        fetch(oidc.introspectionUrl, {
-          method: "POST",
-          headers: {
-            authorization: basicAuth("resource-server", "rs-secret"),
-            "content-type": "application/x-www-form-urlencoded"
-          },
-          body: new URLSearchParams({ token }).toString()
-        }).then((response) => response.json() as Promise<{ active: boolean; client_id?: string; sub?: string }>)
-      )
-      return answer.active
-        ? HttpServerResponse.unsafeJson({ client: answer.client_id, sub: answer.sub ?? null })
-        : HttpServerResponse.text("inactive token", {
-            status: 401,
-            headers: { "www-authenticate": 'Bearer error="invalid_token"' }
-          })
-    })
-  )
+  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
   const revoke = (token: Token.Token, id: string, secret: string) =>
     Effect.promise(() =>
       fetch(`${oidc.issuer}/token/revocation`, {
@@ -109,6 +86,7 @@ describe("OAuth2 against oidc-provider", () => {
         expect(yield* response.json).toEqual({ client: "basic-app", sub: null })
       }
       expect(issued.length).toBe(1)
+      expect(yield* oidc.tokenRequests).toBe(1)
       expect(issued[0]!.scope).toBe("api:read api:write")
       expect(issued[0]!.tokenType).toBe("Bearer")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
