@@ -1,7 +1,7 @@
 import { FileSystem, KeyValueStore } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Option, Redacted, Ref, TestClock } from "effect"
+import { Effect, Exit, Layer, Logger, Option, Redacted, Ref, TestClock } from "effect"
 import { HttpAuth, OAuth2, Token, TokenCache } from "../src/index.js"
 import { TestAuthorizationServer } from "../src/testing/index.js"
 
@@ -158,6 +158,39 @@ describe("TokenCache", () => {
       }).pipe(Effect.provide(NodeFileSystem.layer))
     )
   }
+
+  it.effect("a Store that answers one token for every key seeds a cache (the test kit's seeded cache)", () =>
+    Effect.gen(function* () {
+      const seeded = token("seeded")
+      const cache = yield* TokenCache.make({
+        load: () => Effect.succeedSome(seeded),
+        save: () => Effect.void,
+        remove: () => Effect.void,
+        clear: Effect.void
+      })
+      for (const key of ["a", "b"]) {
+        const got = yield* cache.getOrFetch(key, () => Effect.die("must not fetch"))
+        expect(Redacted.value(got.accessToken)).toBe("seeded")
+      }
+    })
+  )
+
+  it.scoped("layerFile: a corrupt file logs a warning that names the file and no token", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* tempFile
+      yield* fs.writeFileString(path, '{"tokens": {"k": {"accessToken": "secret-tok')
+      const logs: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+      })
+      const cache = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerFile({ path }))
+      yield* cache.get("k").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      expect(logs).toEqual([
+        `WARN TokenCache.layerFile: could not use the corrupt file ${path} (it is not JSON); going on without it`
+      ])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  )
 
   it.scoped("layerFile: an unwritable place logs and goes on from memory, never a crash", () =>
     Effect.gen(function* () {

@@ -122,8 +122,9 @@ describe("TokenEndpoint.request", () => {
         "OAuth2Error",
         "invalid_response",
         200,
-        '{"access_token": "abc'
+        '{"access_token": "<redacted>'
       ])
+      expect(garbage.message).not.toContain("abc")
       const html = (yield* failure("html")) as AuthError.OAuth2Error
       expect(html.message).toBe('OAuth 2 error "invalid_response" (HTTP 200): Body: <html><body>Sign in</body></html>')
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))

@@ -95,8 +95,9 @@ export const make = (options: MakeOptions): Effect.Effect<HttpAuth.HttpAuth, Aut
           ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError, R> =>
             Effect.matchEffect(driver.next(refused), {
               onFailure: () => Effect.succeed(refused),
+              // the refused response's body is read and dropped, so its connection can serve again
               onSuccess: () =>
-                Effect.flatMap(attempt, (answer) =>
+                Effect.flatMap(Effect.zipRight(Effect.ignore(refused.arrayBuffer), attempt), (answer) =>
                   isUnauthorized(answer) ? again(driver, answer.response) : Effect.succeed(answer)
                 )
             })

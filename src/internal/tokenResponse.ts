@@ -48,6 +48,12 @@ export const errorOf = (fields: Readonly<Record<string, unknown>>, status: numbe
   })
 }
 
+// a body that could not be read may still hold a token: its value never reaches an error
+const TOKEN_VALUE = /((?:access_token|refresh_token|id_token|token)"?\s*[:=]\s*"?)[^"&,\s}]*/gi
+
+/** The body as an error may show it: token values masked, truncated. */
+export const showBody = (body: string) => truncate(body.replace(TOKEN_VALUE, "$1<redacted>"))
+
 /** An error for a body that carries no RFC 6749 error. */
 export const errorOfBody = (status: number, body: string, error = "invalid_response") =>
-  new OAuth2Error({ error, status, body: truncate(body) })
+  new OAuth2Error({ error, status, body: showBody(body) })
