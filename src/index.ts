@@ -31,6 +31,13 @@ export * as Basic from "./Basic.js"
 export * as Bearer from "./Bearer.js"
 
 /**
+ * How a client authenticates to a token endpoint.
+ *
+ * @since 0.1.0
+ */
+export * as ClientAuth from "./ClientAuth.js"
+
+/**
  * HTTP Digest (RFC 7616, RFC 2617), also for proxies.
  *
  * @since 0.1.0
@@ -52,8 +59,43 @@ export * as HttpAuth from "./HttpAuth.js"
 export * as NetRc from "./NetRc.js"
 
 /**
+ * OAuth 2 grants and the token engine.
+ *
+ * @since 0.1.0
+ */
+export * as OAuth2 from "./OAuth2.js"
+
+/**
+ * Okta presets.
+ *
+ * @since 0.1.0
+ */
+export * as Okta from "./providers/Okta.js"
+
+/**
  * The randomness service.
  *
  * @since 0.1.0
  */
 export * as SecureRandom from "./SecureRandom.js"
+
+/**
+ * The OAuth 2 token model.
+ *
+ * @since 0.1.0
+ */
+export * as Token from "./Token.js"
+
+/**
+ * Where tokens are kept.
+ *
+ * @since 0.1.0
+ */
+export * as TokenCache from "./TokenCache.js"
+
+/**
+ * Token requests.
+ *
+ * @since 0.1.0
+ */
+export * as TokenEndpoint from "./TokenEndpoint.js"
