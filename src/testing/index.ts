@@ -33,3 +33,10 @@ export * as MockAuth from "./MockAuth.js"
  * @since 0.1.0
  */
 export * as TestAuthorizationServer from "./TestAuthorizationServer.js"
+
+/**
+ * Token caches for tests: seeded with a fixed token, or empty and inspectable.
+ *
+ * @since 0.1.0
+ */
+export * as TokenCacheTest from "./TokenCacheTest.js"
