@@ -1,7 +1,8 @@
+import { inspect } from "node:util"
 import { HttpClientRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
+import { Config, ConfigProvider, Effect, Layer, Stream } from "effect"
 import { Digest, HttpAuth, SecureRandom } from "../src/index.js"
 import { digestServer } from "./fixtures/digestServer.js"
 import { serve } from "./fixtures/server.js"
@@ -320,6 +321,37 @@ describe("Digest", () => {
       const sameServerOtherName = server.origin.replace("127.0.0.1", "localhost")
       expect((yield* client.get(`${sameServerOtherName}/`)).status).toBe(200)
       expect(server.received.length).toBe(3)
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped("reads username and password from Config; neither the auth nor its errors print the password", () =>
+    Effect.gen(function* () {
+      const server = yield* digestServer({ users: [["mufasa", "Circle of Life"]] })
+      const auth = yield* Digest.make(Config.string("DIGEST_USER"), Config.redacted("DIGEST_PASSWORD")).pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([
+              ["DIGEST_USER", "mufasa"],
+              ["DIGEST_PASSWORD", "Circle of Life"]
+            ])
+          )
+        )
+      )
+      const client = yield* HttpAuth.client(auth)
+      expect((yield* client.get(`${server.origin}/`)).status).toBe(200)
+      const broken = yield* serve(() =>
+        HttpServerResponse.empty({ status: 401, headers: { "www-authenticate": 'Digest realm="r", nonce="n", qop=x' } })
+      )
+      const error = yield* Effect.flip(client.get(`${broken.origin}/`))
+      for (const text of [String(auth), inspect(auth, { depth: 8 }), error.message, JSON.stringify(error)]) {
+        expect(text).not.toContain("Circle of Life")
+      }
+      const missing = yield* Effect.flip(
+        Digest.make("u", Config.redacted("DIGEST_PASSWORD")).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+        )
+      )
+      expect(missing.message).toMatch(/^Digest.make: option "password" could not be read from the configuration/)
     }).pipe(Effect.provide(Base))
   )
 })

@@ -192,4 +192,53 @@ describe("Digest response", () => {
     )
     expect(chooseChallenge(right(parseChallenges('Basic realm="r"')))).toBeUndefined()
   })
+
+  it("the Authorization value reads back with the parser, any username and uri carried exactly (fast-check)", () => {
+    const challenge = fc.record({
+      realm: fc.string({ maxLength: 20 }),
+      nonce: fc.string({ maxLength: 20 }),
+      opaque: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }),
+      algorithm: fc.constantFrom(
+        "MD5",
+        "MD5-sess",
+        "SHA-256",
+        "SHA-256-sess",
+        "SHA-512-256",
+        "SHA-512-256-sess" as const
+      ),
+      algorithmSent: fc.boolean(),
+      qop: fc.constantFrom("auth" as const, "auth-int" as const, undefined),
+      stale: fc.constant(false),
+      userhash: fc.boolean()
+    })
+    const answer = fc.record({
+      username: fc.string({ unit: "grapheme", maxLength: 12 }),
+      password: fc.string({ maxLength: 12 }),
+      method: fc.constantFrom("GET", "POST"),
+      uri: fc.webPath(),
+      nc: fc.integer({ min: 1, max: 0xffffffff }),
+      cnonce: fc.base64String({ minLength: 4, maxLength: 44 }),
+      body: fc.uint8Array({ maxLength: 16 })
+    })
+    fc.assert(
+      fc.property(challenge, answer, (challenge, answer) => {
+        const header = authorization(challenge as DigestChallenge, answer)
+        const [read] = right(parseChallenges(header, "Authorization header"))
+        const params = read!.params
+        expect(read!.scheme).toBe("Digest")
+        expect(params.response).toBe(response(challenge as DigestChallenge, answer))
+        expect([params.realm, params.nonce, params.uri, params.opaque]).toEqual([
+          challenge.realm,
+          challenge.nonce,
+          answer.uri,
+          challenge.opaque
+        ])
+        if (challenge.userhash) expect(params.userhash).toBe("true")
+        else if (params.username !== undefined) expect(params.username).toBe(answer.username)
+        else expect(decodeURIComponent(params["username*"]!.replace(/^UTF-8''/, ""))).toBe(answer.username)
+        expect(params.qop).toBe(challenge.qop)
+      }),
+      { numRuns: 500 }
+    )
+  })
 })
