@@ -89,13 +89,27 @@ export interface MakeOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: MakeOptions) => Effect.Effect<HttpAuth.HttpAuth, AuthError> = engine.make
+export const make: (options: MakeOptions) => Effect.Effect<HttpAuth.HttpAuth, InvalidOptions> = engine.make
 
 /**
  * A cache key for `make`: the grant, token URL and client id in clear, then
  * a hash of the client secret, the scope (order-insensitive), the extra
  * parameters and any other secret (a password). Two auths that differ only
  * in a secret never share a token.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Redacted } from "effect"
+ *
+ * const key = OAuth2.cacheKey({
+ *   grant: "authorization_code",
+ *   tokenUrl: "https://issuer.example/token",
+ *   clientId: "web",
+ *   clientSecret: Redacted.make("s3cret"),
+ *   scope: "openid profile"
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -249,7 +263,7 @@ const refreshWith =
  */
 export const clientCredentials = (
   options: ClientCredentialsOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.clientCredentials"
     const { tokenUrl, extraParams, request } = yield* common(scheme, options)
@@ -306,7 +320,7 @@ export const clientCredentials = (
  */
 export const password = (
   options: PasswordOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.password"
     const { tokenUrl, extraParams, request } = yield* common(scheme, options)
