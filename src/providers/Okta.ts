@@ -7,7 +7,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
-import type { AuthError } from "../AuthError.js"
+import type { InvalidOptions } from "../AuthError.js"
 import type * as HttpAuth from "../HttpAuth.js"
 import { validateScope } from "../internal/oauth2Options.js"
 import { invalid, resolveText, type SecretInput, type TextInput } from "../internal/options.js"
@@ -103,7 +103,7 @@ const resolveTokenUrl = (scheme: string, instance: TextInput, authorizationServe
  */
 export const clientCredentials = (
   options: ClientCredentialsOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "Okta.clientCredentials"
     const scope = yield* validateScope(options.scope, scheme)
@@ -140,7 +140,7 @@ export const clientCredentials = (
  */
 export const password = (
   options: PasswordOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "Okta.password"
     const { instance: _, authorizationServer, ...rest } = options
