@@ -1,0 +1,357 @@
+/**
+ * AWS Signature Version 4: header signing of every request, and presigned
+ * URLs. Credentials come from the options or from the `AwsCredentials`
+ * service; time comes from `Clock`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Redacted from "effect/Redacted"
+import type { InvalidOptions, SigningError } from "./AuthError.js"
+import * as AwsCredentials from "./AwsCredentials.js"
+import * as HttpAuth from "./HttpAuth.js"
+import { invalid, validateHeaderName } from "./internal/options.js"
+import {
+  ALGORITHM,
+  amzDate,
+  type QueryParam,
+  sign as signParts,
+  UNSIGNED_PAYLOAD,
+  uriEncode
+} from "./internal/sigv4.js"
+import {
+  fieldsToSign,
+  type HeaderSelection,
+  payloadOf,
+  queryOf,
+  wirePath,
+  wireUrl,
+  withPathAndQuery
+} from "./internal/sigv4Request.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The region, such as `"us-east-1"`. */
+  readonly region: string
+  /** The service's signing name, such as `"s3"`, `"execute-api"`, `"sts"`. */
+  readonly service: string
+  /** The credentials; when omitted, the `AwsCredentials` service gives them for each request. */
+  readonly credentials?: AwsCredentials.Input | undefined
+  /**
+   * Headers to sign besides `host`, `content-type` and every `x-amz-*` (case-insensitive);
+   * `"*"` signs every header the request has, but for hop-by-hop and trace headers. Default none.
+   */
+  readonly includeHeaders?: ReadonlyArray<string> | "*" | undefined
+  /** Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256 (for a FormData body, or to skip hashing). Default `false`. */
+  readonly unsignedPayload?: boolean | undefined
+  /** Remove dot segments and merge slashes in the signed path. Default `true`, but `false` for `s3`. */
+  readonly normalizePath?: boolean | undefined
+  /** Send the payload hash in `x-amz-content-sha256` (S3 requires it; most services ignore it). Default `true`. */
+  readonly contentSha256Header?: boolean | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PresignOptions {
+  /** The region, such as `"us-east-1"`. */
+  readonly region: string
+  /** The service's signing name, such as `"s3"`. */
+  readonly service: string
+  /** The credentials; when omitted, the `AwsCredentials` service gives them. */
+  readonly credentials?: AwsCredentials.Input | undefined
+  /** How long the URL works, in seconds: 1 to 604800 (7 days). */
+  readonly expires: number
+  /** Headers to sign besides `host`, which whoever uses the URL must then send; `"*"` for all. Default none. */
+  readonly includeHeaders?: ReadonlyArray<string> | "*" | undefined
+  /** Sign `UNSIGNED-PAYLOAD` (S3's rule for presigned URLs) instead of the body's hash. Default `true`. */
+  readonly unsignedPayload?: boolean | undefined
+  /** Remove dot segments and merge slashes in the signed path. Default `true`, but `false` for `s3`. */
+  readonly normalizePath?: boolean | undefined
+}
+
+/** The services a set of options needs: `AwsCredentials` when it gives no credentials. */
+type CredentialsService<O> = O extends { readonly credentials: AwsCredentials.Input }
+  ? never
+  : AwsCredentials.AwsCredentials
+
+/** Seven days: the longest a SigV4 presigned URL may live. */
+const MAX_EXPIRES = 604_800
+
+const SIGNED_HEADERS = ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"]
+
+interface Settings {
+  readonly region: string
+  readonly service: string
+  readonly selection: HeaderSelection
+  readonly normalizePath: boolean
+  readonly credentials: Effect.Effect<AwsCredentials.Credentials, SigningError>
+}
+
+// A region or service becomes part of the credential scope `day/region/service/aws4_request`.
+const SCOPE_PART = /^[A-Za-z0-9._-]+$/
+
+const settings = (
+  scheme: string,
+  options: Pick<Options, "region" | "service" | "credentials" | "includeHeaders" | "normalizePath">
+): Effect.Effect<Settings, InvalidOptions, AwsCredentials.AwsCredentials> =>
+  Effect.gen(function* () {
+    if (typeof options !== "object" || options === null) {
+      return yield* Effect.fail(invalid(scheme, "options", "must be an object with region and service"))
+    }
+    for (const option of ["region", "service"] as const) {
+      const value = options[option]
+      if (typeof value !== "string" || !SCOPE_PART.test(value)) {
+        return yield* Effect.fail(
+          invalid(
+            scheme,
+            option,
+            `must be a non-empty name of letters, digits, ".", "_" or "-", not ${JSON.stringify(value)}`
+          )
+        )
+      }
+    }
+    let selection: HeaderSelection
+    if (options.includeHeaders === "*") selection = { all: true }
+    else if (options.includeHeaders === undefined) selection = { all: false, names: new Set() }
+    else if (!Array.isArray(options.includeHeaders)) {
+      return yield* Effect.fail(invalid(scheme, "includeHeaders", 'must be an array of header names or "*"'))
+    } else {
+      const names = new Set<string>()
+      for (const name of options.includeHeaders) {
+        if (name === "*")
+          return yield* Effect.fail(invalid(scheme, "includeHeaders", 'takes "*" alone, not in an array'))
+        names.add(yield* validateHeaderName(name, scheme, "includeHeaders"))
+      }
+      selection = { all: false, names }
+    }
+    const credentials =
+      options.credentials === undefined
+        ? Effect.flatMap(AwsCredentials.AwsCredentials, (service) => Effect.succeed(service.get))
+        : Effect.map(AwsCredentials.make(options.credentials, scheme), Effect.succeed)
+    return {
+      region: options.region,
+      service: options.service,
+      selection,
+      normalizePath: options.normalizePath ?? options.service !== "s3",
+      credentials: yield* credentials
+    }
+  })
+
+/**
+ * Signs one request: the headers `x-amz-date`, `x-amz-content-sha256` (when
+ * asked), `x-amz-security-token` (with a session token) and `Authorization`.
+ * The query goes on the wire encoded as it was signed.
+ */
+const signRequest = (
+  request: HttpClientRequest.HttpClientRequest,
+  settings: Settings,
+  options: { readonly unsignedPayload: boolean; readonly contentSha256Header: boolean }
+): Effect.Effect<HttpClientRequest.HttpClientRequest, SigningError> =>
+  Effect.gen(function* () {
+    const url = yield* wireUrl(request, "AwsSigV4")
+    const credentials = yield* settings.credentials
+    const now = yield* Clock.currentTimeMillis
+    const payload = yield* payloadOf(request, "AwsSigV4", options.unsignedPayload ? UNSIGNED_PAYLOAD : undefined)
+    const date = amzDate(now)
+    const added: Record<string, string> = { "x-amz-date": date }
+    if (options.contentSha256Header) added["x-amz-content-sha256"] = payload.hash
+    if (credentials.sessionToken !== undefined) {
+      added["x-amz-security-token"] = Redacted.value(credentials.sessionToken)
+    }
+    let signing = HttpClientRequest.setHeaders(payload.request, added)
+    const query = queryOf(url)
+    const path = wirePath(url, settings.service)
+    if (query.encoded !== url.search.slice(1) || path !== url.pathname || signing.urlParams.length > 0) {
+      signing = withPathAndQuery(signing, url, path, query.encoded)
+    }
+    const signed = signParts({
+      method: request.method,
+      path,
+      query: query.params,
+      headers: fieldsToSign(signing.headers, url, settings.selection),
+      payloadHash: payload.hash,
+      amzDate: date,
+      region: settings.region,
+      service: settings.service,
+      secretAccessKey: Redacted.value(credentials.secretAccessKey),
+      normalizePath: settings.normalizePath
+    })
+    return HttpClientRequest.setHeader(
+      signing,
+      "authorization",
+      `${ALGORITHM} Credential=${credentials.accessKeyId}/${signed.scope}, SignedHeaders=${signed.signedHeaders}, Signature=${signed.signature}`
+    )
+  })
+
+/**
+ * Signs every request with AWS Signature Version 4, at the time of the
+ * `Clock`. Signed: `host` (with its port when not the default),
+ * `content-type`, every `x-amz-*` but `x-amz-client-context`, and
+ * `includeHeaders`. The body is hashed (a Stream body is read once and sent
+ * as the bytes read); a FormData body fails with `SigningError` unless
+ * `unsignedPayload`.
+ *
+ * @example
+ * ```ts
+ * import { AwsSigV4, HttpAuth } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const auth = AwsSigV4.make({
+ *   region: "eu-west-1",
+ *   service: "execute-api",
+ *   credentials: { accessKeyId: Config.string("KEY_ID"), secretAccessKey: Config.redacted("SECRET") }
+ * })
+ * const AuthLive = HttpAuth.layer(auth)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <const O extends Options>(
+  options: O
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, CredentialsService<O>> =>
+  Effect.map(settings("AwsSigV4.make", options), (settings) => {
+    const flags = {
+      unsignedPayload: options.unsignedPayload ?? false,
+      contentSha256Header: options.contentSha256Header ?? true
+    }
+    return HttpAuth.fromRequest((request) => signRequest(request, settings, flags), {
+      headers: SIGNED_HEADERS,
+      params: []
+    })
+  }) as never
+
+/**
+ * Signs one request without sending it: the request as `make` would send
+ * it. Useful to hand a signed request to another client, or to test.
+ *
+ * @example
+ * ```ts
+ * import { AwsSigV4 } from "effect-http-auth"
+ * import { HttpClientRequest } from "@effect/platform"
+ *
+ * const signed = AwsSigV4.sign(HttpClientRequest.get("https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"), {
+ *   region: "us-east-1",
+ *   service: "sts",
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category signing
+ */
+export const sign: {
+  <const O extends Options>(
+    options: O
+  ): (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidOptions | SigningError, CredentialsService<O>>
+  <const O extends Options>(
+    request: HttpClientRequest.HttpClientRequest,
+    options: O
+  ): Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidOptions | SigningError, CredentialsService<O>>
+} = dual(2, (request: HttpClientRequest.HttpClientRequest, options: Options) =>
+  Effect.flatMap(settings("AwsSigV4.sign", options), (settings) =>
+    signRequest(request, settings, {
+      unsignedPayload: options.unsignedPayload ?? false,
+      contentSha256Header: options.contentSha256Header ?? true
+    })
+  )
+)
+
+/**
+ * A presigned URL: the request's URL with the `X-Amz-*` query parameters
+ * that let whoever holds it make this request until it expires, without
+ * credentials. The payload is `UNSIGNED-PAYLOAD` unless `unsignedPayload`
+ * is `false`. `expires` above 7 days fails with `InvalidOptions`.
+ *
+ * @example
+ * ```ts
+ * import { AwsSigV4 } from "effect-http-auth"
+ * import { HttpClientRequest } from "@effect/platform"
+ *
+ * const url = AwsSigV4.presign(HttpClientRequest.get("https://examplebucket.s3.amazonaws.com/test.txt"), {
+ *   region: "us-east-1",
+ *   service: "s3",
+ *   expires: 86400,
+ *   credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category signing
+ */
+export const presign: {
+  <const O extends PresignOptions>(
+    options: O
+  ): (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<URL, InvalidOptions | SigningError, CredentialsService<O>>
+  <const O extends PresignOptions>(
+    request: HttpClientRequest.HttpClientRequest,
+    options: O
+  ): Effect.Effect<URL, InvalidOptions | SigningError, CredentialsService<O>>
+} = dual(2, (request: HttpClientRequest.HttpClientRequest, options: PresignOptions) =>
+  Effect.gen(function* () {
+    const scheme = "AwsSigV4.presign"
+    const expires = options?.expires
+    if (typeof expires !== "number" || !Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES) {
+      return yield* Effect.fail(
+        invalid(
+          scheme,
+          "expires",
+          `must be a whole number of seconds from 1 to ${MAX_EXPIRES} (7 days), not ${expires}`
+        )
+      )
+    }
+    const config = yield* settings(scheme, options)
+    const url = yield* wireUrl(request, scheme)
+    const credentials = yield* config.credentials
+    const now = yield* Clock.currentTimeMillis
+    const payload = yield* payloadOf(request, scheme, (options.unsignedPayload ?? true) ? UNSIGNED_PAYLOAD : undefined)
+    const date = amzDate(now)
+    // Whoever uses the URL sends only what they choose: sign host and the headers asked for, nothing automatic.
+    const fields = fieldsToSign(payload.request.headers, url, config.selection, false)
+    const signedHeaders = [...new Set(fields.map(([name]) => name))].sort().join(";")
+    const query: Array<QueryParam> = queryOf(url).params
+    query.push(
+      ["X-Amz-Algorithm", ALGORITHM],
+      [
+        "X-Amz-Credential",
+        `${credentials.accessKeyId}/${date.slice(0, 8)}/${config.region}/${config.service}/aws4_request`
+      ],
+      ["X-Amz-Date", date],
+      ["X-Amz-Expires", String(expires)],
+      ["X-Amz-SignedHeaders", signedHeaders]
+    )
+    if (credentials.sessionToken !== undefined) {
+      query.push(["X-Amz-Security-Token", Redacted.value(credentials.sessionToken)])
+    }
+    const path = wirePath(url, config.service)
+    const signed = signParts({
+      method: request.method,
+      path,
+      query,
+      headers: fields,
+      payloadHash: payload.hash,
+      amzDate: date,
+      region: config.region,
+      service: config.service,
+      secretAccessKey: Redacted.value(credentials.secretAccessKey),
+      normalizePath: config.normalizePath
+    })
+    query.push(["X-Amz-Signature", signed.signature])
+    const presigned = new URL(url.href)
+    presigned.pathname = path
+    presigned.search = `?${query.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`).join("&")}`
+    return presigned
+  })
+)
