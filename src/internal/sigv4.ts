@@ -88,9 +88,8 @@ export const canonicalUri = (path: string, normalize: boolean, s3: boolean): str
   if (!normalize) return path.split("/").map(uriEncode).join("/")
   const segments = normalizeSegments(path.split("/"))
   if (segments.length === 0) return "/"
-  const last = path.split("/").at(-1)
-  const trailing = last === "" || last === "." || last === ".." ? "/" : ""
-  return `/${segments.map(uriEncode).join("/")}${trailing}`
+  // A trailing slash stays only when the path ends with one (botocore, @smithy: "/a/b/.." is "/a").
+  return `/${segments.map(uriEncode).join("/")}${path.endsWith("/") ? "/" : ""}`
 }
 
 /** One query parameter, decoded. */
