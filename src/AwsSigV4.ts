@@ -9,8 +9,9 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { InvalidOptions, SigningError } from "./AuthError.js"
+import { type InvalidOptions, SigningError } from "./AuthError.js"
 import * as AwsCredentials from "./AwsCredentials.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { invalid, validateHeaderName } from "./internal/options.js"
@@ -23,8 +24,11 @@ import {
   uriEncode
 } from "./internal/sigv4.js"
 import {
+  collectBody,
   fieldsToSign,
   type HeaderSelection,
+  type Payload,
+  payloadNow,
   payloadOf,
   queryOf,
   wirePath,
@@ -93,6 +97,8 @@ interface Settings {
   readonly selection: HeaderSelection
   readonly normalizePath: boolean
   readonly credentials: Effect.Effect<AwsCredentials.Credentials, SigningError>
+  /** Credentials given in the options, resolved once. */
+  readonly fixed: AwsCredentials.Credentials | undefined
 }
 
 // A region or service becomes part of the credential scope `day/region/service/aws4_request`.
@@ -132,16 +138,16 @@ const settings = (
       }
       selection = { all: false, names }
     }
-    const credentials =
-      options.credentials === undefined
-        ? Effect.flatMap(AwsCredentials.AwsCredentials, (service) => Effect.succeed(service.get))
-        : Effect.map(AwsCredentials.make(options.credentials, scheme), Effect.succeed)
+    const fixed =
+      options.credentials === undefined ? undefined : yield* AwsCredentials.make(options.credentials, scheme)
+    const credentials = fixed === undefined ? (yield* AwsCredentials.AwsCredentials).get : Effect.succeed(fixed)
     return {
       region: options.region,
       service: options.service,
       selection,
       normalizePath: options.normalizePath ?? options.service !== "s3",
-      credentials: yield* credentials
+      credentials,
+      fixed
     }
   })
 
@@ -154,42 +160,61 @@ const signRequest = (
   request: HttpClientRequest.HttpClientRequest,
   settings: Settings,
   options: { readonly unsignedPayload: boolean; readonly contentSha256Header: boolean }
-): Effect.Effect<HttpClientRequest.HttpClientRequest, SigningError> =>
-  Effect.gen(function* () {
-    const url = yield* wireUrl(request, "AwsSigV4")
-    const credentials = yield* settings.credentials
-    const now = yield* Clock.currentTimeMillis
-    const payload = yield* payloadOf(request, "AwsSigV4", options.unsignedPayload ? UNSIGNED_PAYLOAD : undefined)
-    const date = amzDate(now)
-    const added: Record<string, string> = { "x-amz-date": date }
-    if (options.contentSha256Header) added["x-amz-content-sha256"] = payload.hash
-    if (credentials.sessionToken !== undefined) {
-      added["x-amz-security-token"] = Redacted.value(credentials.sessionToken)
-    }
-    let signing = HttpClientRequest.setHeaders(payload.request, added)
-    const query = queryOf(url)
-    const path = wirePath(url, settings.service)
-    if (query.encoded !== url.search.slice(1) || path !== url.pathname || signing.urlParams.length > 0) {
-      signing = withPathAndQuery(signing, url, path, query.encoded)
-    }
-    const signed = signParts({
-      method: request.method,
-      path,
-      query: query.params,
-      headers: fieldsToSign(signing.headers, url, settings.selection),
-      payloadHash: payload.hash,
-      amzDate: date,
-      region: settings.region,
-      service: settings.service,
-      secretAccessKey: Redacted.value(credentials.secretAccessKey),
-      normalizePath: settings.normalizePath
-    })
-    return HttpClientRequest.setHeader(
-      signing,
-      "authorization",
-      `${ALGORITHM} Credential=${credentials.accessKeyId}/${signed.scope}, SignedHeaders=${signed.signedHeaders}, Signature=${signed.signature}`
-    )
+): Effect.Effect<HttpClientRequest.HttpClientRequest, SigningError> => {
+  // Plain code rather than Effect.gen: this runs for every request, and the
+  // signature itself costs a few microseconds.
+  const url = Option.getOrUndefined(HttpClientRequest.toUrl(request))
+  if (url === undefined) return wireUrl(request, "AwsSigV4") as never
+  const payload = payloadNow(request, "AwsSigV4", options.unsignedPayload ? UNSIGNED_PAYLOAD : undefined)
+  if (payload instanceof SigningError) return Effect.fail(payload)
+  const withCredentials = (credentials: AwsCredentials.Credentials) =>
+    payload === undefined
+      ? Effect.flatMap(collectBody(request, "AwsSigV4"), (collected) =>
+          Effect.clockWith((clock) =>
+            Effect.succeed(finish(collected, url, credentials, clock.unsafeCurrentTimeMillis(), settings, options))
+          )
+        )
+      : Effect.clockWith((clock) =>
+          Effect.succeed(finish(payload, url, credentials, clock.unsafeCurrentTimeMillis(), settings, options))
+        )
+  return settings.fixed === undefined
+    ? Effect.flatMap(settings.credentials, withCredentials)
+    : withCredentials(settings.fixed)
+}
+
+const finish = (
+  payload: Payload,
+  url: URL,
+  credentials: AwsCredentials.Credentials,
+  now: number,
+  settings: Settings,
+  options: { readonly contentSha256Header: boolean }
+): HttpClientRequest.HttpClientRequest => {
+  const date = amzDate(now)
+  const added: Record<string, string> = { "x-amz-date": date }
+  if (options.contentSha256Header) added["x-amz-content-sha256"] = payload.hash
+  if (credentials.sessionToken !== undefined) added["x-amz-security-token"] = Redacted.value(credentials.sessionToken)
+  let request = payload.request
+  const query = queryOf(url)
+  const path = wirePath(url, settings.service)
+  if (query.encoded !== url.search.slice(1) || path !== url.pathname || request.urlParams.length > 0) {
+    request = withPathAndQuery(request, url, path, query.encoded)
+  }
+  const signed = signParts({
+    method: request.method,
+    path,
+    query: query.params,
+    headers: fieldsToSign({ ...request.headers, ...added }, url, settings.selection),
+    payloadHash: payload.hash,
+    amzDate: date,
+    region: settings.region,
+    service: settings.service,
+    secretAccessKey: Redacted.value(credentials.secretAccessKey),
+    normalizePath: settings.normalizePath
   })
+  added.authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${signed.scope}, SignedHeaders=${signed.signedHeaders}, Signature=${signed.signature}`
+  return HttpClientRequest.setHeaders(request, added)
+}
 
 /**
  * Signs every request with AWS Signature Version 4, at the time of the
@@ -227,6 +252,46 @@ export const make = <const O extends Options>(
       headers: SIGNED_HEADERS,
       params: []
     })
+  }) as never
+
+/**
+ * A signer built once from `options` (checked then, credentials resolved
+ * then): a function that signs each request as `make` would. For signing
+ * many requests outside an `HttpClient`, such as a queue of prepared
+ * requests.
+ *
+ * @example
+ * ```ts
+ * import { AwsSigV4 } from "effect-http-auth"
+ * import { HttpClientRequest } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function* () {
+ *   const signRequest = yield* AwsSigV4.signer({
+ *     region: "us-east-1",
+ *     service: "sqs",
+ *     credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }
+ *   })
+ *   return yield* signRequest(HttpClientRequest.get("https://sqs.us-east-1.amazonaws.com/"))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category signing
+ */
+export const signer = <const O extends Options>(
+  options: O
+): Effect.Effect<
+  (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientRequest.HttpClientRequest, SigningError>,
+  InvalidOptions,
+  CredentialsService<O>
+> =>
+  Effect.map(settings("AwsSigV4.signer", options), (settings) => {
+    const flags = {
+      unsignedPayload: options.unsignedPayload ?? false,
+      contentSha256Header: options.contentSha256Header ?? true
+    }
+    return (request: HttpClientRequest.HttpClientRequest) => signRequest(request, settings, flags)
   }) as never
 
 /**

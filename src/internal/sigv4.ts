@@ -6,13 +6,24 @@
  * Reference: "Create a signed AWS API request" (AWS IAM user guide) and the
  * aws-c-auth test suite read by test/AwsSigV4.suite.test.ts.
  */
-import { createHash, createHmac } from "node:crypto"
+import * as crypto from "node:crypto"
 
 export const ALGORITHM = "AWS4-HMAC-SHA256"
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-export const sha256Hex = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
+/** node:crypto's one-shot `hash` (Node 20.12+) skips a Hash object per call; older Nodes get `createHash`. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: string) => unknown }).hash
+
+export const sha256Hex: (data: string | Uint8Array) => string =
+  oneShot === undefined
+    ? (data) => crypto.createHash("sha256").update(data).digest("hex")
+    : (data) => oneShot("sha256", data, "hex") as string
+
+const sha256Bytes: (data: Uint8Array) => Buffer =
+  oneShot === undefined
+    ? (data) => crypto.createHash("sha256").update(data).digest()
+    : (data) => oneShot("sha256", data, "buffer") as Buffer
 
 // RFC 3986 section 2.3: unreserved characters are never encoded.
 const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
@@ -157,33 +168,63 @@ export const canonicalHeaders = (
   return { canonical, signed: names.join(";") }
 }
 
-/** `20150830T123600Z` from epoch milliseconds. */
+let lastSecond = Number.NaN
+let lastDate = ""
+
+/** `20150830T123600Z` from epoch milliseconds (the last one kept: requests come many per second). */
 export const amzDate = (millis: number): string => {
-  const iso = new Date(millis).toISOString()
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`
+  const second = Math.floor(millis / 1000)
+  if (second === lastSecond) return lastDate
+  const iso = new Date(second * 1000).toISOString()
+  lastSecond = second
+  lastDate = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`
+  return lastDate
+}
+
+/**
+ * A derived signing key, kept as its HMAC pads (RFC 2104 section 2): an
+ * HMAC is then two one-shot hashes, cheaper than a `createHmac` per request.
+ */
+export interface SigningKey {
+  readonly key: Buffer
+  readonly innerPad: Buffer
+  readonly outerPad: Buffer
+}
+
+const padsOf = (key: Buffer): SigningKey => {
+  // A SHA-256 HMAC key of 32 bytes fills a 64-byte block with zeros.
+  const innerPad = Buffer.alloc(64, 0x36)
+  const outerPad = Buffer.alloc(64, 0x5c)
+  for (let i = 0; i < key.length; i++) {
+    innerPad[i]! ^= key[i]!
+    outerPad[i]! ^= key[i]!
+  }
+  return { key, innerPad, outerPad }
 }
 
 /**
  * Derived signing keys by secret, day, region and service: one HMAC per
  * request instead of five. Bounded, as a process signs for a few scopes.
  */
-const keys = new Map<string, Buffer>()
+const keys = new Map<string, SigningKey>()
 
-export const signingKey = (secret: string, day: string, region: string, service: string): Buffer => {
+export const signingKey = (secret: string, day: string, region: string, service: string): SigningKey => {
   const id = `${day}\n${region}\n${service}\n${secret}`
   let key = keys.get(id)
   if (key === undefined) {
-    const kDate = createHmac("sha256", `AWS4${secret}`).update(day).digest()
-    const kRegion = createHmac("sha256", kDate).update(region).digest()
-    const kService = createHmac("sha256", kRegion).update(service).digest()
-    key = createHmac("sha256", kService).update("aws4_request").digest()
+    const kDate = crypto.createHmac("sha256", `AWS4${secret}`).update(day).digest()
+    const kRegion = crypto.createHmac("sha256", kDate).update(region).digest()
+    const kService = crypto.createHmac("sha256", kRegion).update(service).digest()
+    key = padsOf(crypto.createHmac("sha256", kService).update("aws4_request").digest())
     if (keys.size >= 64) keys.delete(keys.keys().next().value!)
     keys.set(id, key)
   }
   return key
 }
 
-export const hmacHex = (key: Buffer, data: string): string => createHmac("sha256", key).update(data).digest("hex")
+/** HMAC-SHA256 in hex: H(outer pad || H(inner pad || data)). */
+export const hmacHex = (key: SigningKey, data: string): string =>
+  sha256Hex(Buffer.concat([key.outerPad, sha256Bytes(Buffer.concat([key.innerPad, Buffer.from(data)]))]))
 
 export interface SignInput {
   readonly method: string

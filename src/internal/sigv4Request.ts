@@ -122,50 +122,75 @@ export interface Payload {
 }
 
 /**
- * The payload hash, and the request with a Stream body collected once and
- * put back as bytes. A FormData body cannot be hashed: its boundary is
- * chosen only when it is sent.
+ * The payload hash when it can be had without reading a Stream: a
+ * `SigningError` for a body that cannot be hashed, `undefined` for a Stream
+ * body (`collectBody` reads it).
  */
+export const payloadNow = (
+  request: HttpClientRequest.HttpClientRequest,
+  scheme: string,
+  unsigned: string | undefined
+): Payload | SigningError | undefined => {
+  const given = request.headers["x-amz-content-sha256"]
+  if (given !== undefined) return { request, hash: given }
+  if (unsigned !== undefined) return { request, hash: unsigned }
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return { request, hash: EMPTY_SHA256 }
+    case "Uint8Array":
+      return { request, hash: sha256Hex(body.body) }
+    case "Raw": {
+      const raw = body.body
+      if (typeof raw === "string" || raw instanceof Uint8Array) return { request, hash: sha256Hex(raw) }
+      if (raw instanceof ArrayBuffer) return { request, hash: sha256Hex(new Uint8Array(raw)) }
+      return new SigningError({
+        scheme,
+        reason:
+          "the request's Raw body is neither a string nor bytes, so it cannot be hashed: give a Uint8Array or Stream body, or set unsignedPayload"
+      })
+    }
+    case "FormData":
+      return new SigningError({
+        scheme,
+        reason:
+          "a FormData body cannot be signed (its multipart boundary is chosen only when it is sent): encode it to bytes first, or set unsignedPayload"
+      })
+    case "Stream":
+      return undefined
+  }
+}
+
+/** Reads a Stream body once, hashes it, and puts the bytes back as the body. */
+export const collectBody = (
+  request: HttpClientRequest.HttpClientRequest,
+  scheme: string
+): Effect.Effect<Payload, SigningError> => {
+  const body = request.body as HttpBody.Stream
+  return Stream.runCollect(body.stream).pipe(
+    Effect.mapError(
+      (cause) => new SigningError({ scheme, reason: "the request's Stream body failed while it was read", cause })
+    ),
+    Effect.map((chunks) => {
+      const bytes = Buffer.concat(Chunk.toArray(chunks))
+      return {
+        request: HttpClientRequest.setBody(request, HttpBody.uint8Array(bytes, body.contentType)),
+        hash: sha256Hex(bytes)
+      }
+    })
+  )
+}
+
+/** The payload hash, and the request with a Stream body collected once and put back as bytes. */
 export const payloadOf = (
   request: HttpClientRequest.HttpClientRequest,
   scheme: string,
   unsigned: string | undefined
 ): Effect.Effect<Payload, SigningError> => {
-  const given = request.headers["x-amz-content-sha256"]
-  if (given !== undefined) return Effect.succeed({ request, hash: given })
-  if (unsigned !== undefined) return Effect.succeed({ request, hash: unsigned })
-  const body = request.body
-  switch (body._tag) {
-    case "Empty":
-      return Effect.succeed({ request, hash: EMPTY_SHA256 })
-    case "Uint8Array":
-      return Effect.succeed({ request, hash: sha256Hex(body.body) })
-    case "Raw": {
-      const raw = body.body
-      if (typeof raw === "string" || raw instanceof Uint8Array) return Effect.succeed({ request, hash: sha256Hex(raw) })
-      if (raw instanceof ArrayBuffer) return Effect.succeed({ request, hash: sha256Hex(new Uint8Array(raw)) })
-      return fail(
-        scheme,
-        "the request's Raw body is neither a string nor bytes, so it cannot be hashed: give a Uint8Array or Stream body, or set unsignedPayload"
-      )
-    }
-    case "FormData":
-      return fail(
-        scheme,
-        "a FormData body cannot be signed (its multipart boundary is chosen only when it is sent): encode it to bytes first, or set unsignedPayload"
-      )
-    case "Stream":
-      return Stream.runCollect(body.stream).pipe(
-        Effect.mapError(
-          (cause) => new SigningError({ scheme, reason: "the request's Stream body failed while it was read", cause })
-        ),
-        Effect.map((chunks) => {
-          const bytes = Buffer.concat(Chunk.toArray(chunks))
-          return {
-            request: HttpClientRequest.setBody(request, HttpBody.uint8Array(bytes, body.contentType)),
-            hash: sha256Hex(bytes)
-          }
-        })
-      )
-  }
+  const now = payloadNow(request, scheme, unsigned)
+  return now === undefined
+    ? collectBody(request, scheme)
+    : now instanceof SigningError
+      ? Effect.fail(now)
+      : Effect.succeed(now)
 }
