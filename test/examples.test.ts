@@ -25,7 +25,12 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "api /me: x-api-key=k-123 authorization=Bearer t-456",
     "redirected to /report.csv on another origin: x-api-key=(none) authorization=(none)"
   ],
-  testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"]
+  testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"],
+  "sigv4-s3": [
+    "signed PUT /demo-bucket/hello.txt -> 200",
+    "presigned GET -> 200 hello from effect-http-auth",
+    "presigned GET with a longer X-Amz-Expires -> 403"
+  ]
 }
 
 describe("examples", () => {
