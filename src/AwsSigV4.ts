@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -20,9 +21,11 @@ import {
   amzDate,
   type QueryParam,
   sign as signParts,
+  signingKey,
   UNSIGNED_PAYLOAD,
   uriEncode
 } from "./internal/sigv4.js"
+import { bodyStream, chunkedBody, encodedLength, STREAMING_PAYLOAD } from "./internal/sigv4Chunked.js"
 import {
   collectBody,
   fieldsToSign,
@@ -418,5 +421,113 @@ export const presign: {
     presigned.pathname = path
     presigned.search = `?${query.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`).join("&")}`
     return presigned
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChunkedOptions {
+  /** The region, such as `"us-east-1"`. */
+  readonly region: string
+  /** The service's signing name: `"s3"`. */
+  readonly service: string
+  /** The credentials; when omitted, the `AwsCredentials` service gives them. */
+  readonly credentials?: AwsCredentials.Input | undefined
+  /** The body's length in bytes (before the chunk framing), sent as `x-amz-decoded-content-length`. */
+  readonly decodedContentLength: number
+  /** Bytes per chunk; S3 takes at least 8192 (8 KiB). Default 65536. */
+  readonly chunkSize?: number | undefined
+  /** Headers to sign besides `host`, `content-type`, `content-encoding`, `content-length` and every `x-amz-*`; `"*"` for all. */
+  readonly includeHeaders?: ReadonlyArray<string> | "*" | undefined
+}
+
+/**
+ * An S3 upload of a body in signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`,
+ * `Content-Encoding: aws-chunked`), for a Stream that should not be held in
+ * memory: the headers carry the seed signature, and each chunk is signed as
+ * it streams, chained on the one before. The body's length must be known
+ * (`decodedContentLength`): S3 needs the encoded `Content-Length` up front.
+ * Send the result with a client that does not sign again.
+ *
+ * @example
+ * ```ts
+ * import { AwsSigV4 } from "effect-http-auth"
+ * import { HttpBody, HttpClientRequest } from "@effect/platform"
+ * import { Stream } from "effect"
+ *
+ * const body = Stream.make(new Uint8Array(100_000))
+ * const request = HttpClientRequest.put("https://bucket.s3.amazonaws.com/big.bin").pipe(
+ *   HttpClientRequest.setBody(HttpBody.stream(body, "application/octet-stream"))
+ * )
+ * const signed = AwsSigV4.signChunked(request, {
+ *   region: "us-east-1",
+ *   service: "s3",
+ *   decodedContentLength: 100_000,
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category signing
+ */
+export const signChunked: {
+  <const O extends ChunkedOptions>(
+    options: O
+  ): (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidOptions | SigningError, CredentialsService<O>>
+  <const O extends ChunkedOptions>(
+    request: HttpClientRequest.HttpClientRequest,
+    options: O
+  ): Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidOptions | SigningError, CredentialsService<O>>
+} = dual(2, (request: HttpClientRequest.HttpClientRequest, options: ChunkedOptions) =>
+  Effect.gen(function* () {
+    const scheme = "AwsSigV4.signChunked"
+    const chunkSize = options?.chunkSize ?? 65_536
+    if (!Number.isInteger(chunkSize) || chunkSize < 8192) {
+      return yield* Effect.fail(
+        invalid(scheme, "chunkSize", `must be a whole number of bytes from 8192 up, not ${chunkSize}`)
+      )
+    }
+    const decoded = options.decodedContentLength
+    if (!Number.isSafeInteger(decoded) || decoded < 0) {
+      return yield* Effect.fail(
+        invalid(scheme, "decodedContentLength", `must be a whole number of bytes from 0 up, not ${decoded}`)
+      )
+    }
+    const includeHeaders =
+      options.includeHeaders === "*" ? "*" : [...(options.includeHeaders ?? []), "content-encoding", "content-length"]
+    const config = yield* settings(scheme, { ...options, includeHeaders })
+    const body = yield* bodyStream(request.body, scheme)
+    const credentials = config.fixed ?? (yield* config.credentials)
+    const length = encodedLength(decoded, chunkSize)
+    const encoding = request.headers["content-encoding"]
+    const prepared = HttpClientRequest.setHeaders(request, {
+      "content-encoding": encoding === undefined ? "aws-chunked" : `aws-chunked,${encoding}`,
+      "content-length": String(length),
+      "x-amz-content-sha256": STREAMING_PAYLOAD,
+      "x-amz-decoded-content-length": String(decoded)
+    })
+    const signed = yield* signRequest(
+      prepared,
+      { ...config, fixed: credentials },
+      {
+        unsignedPayload: false,
+        contentSha256Header: true
+      }
+    )
+    const date = signed.headers["x-amz-date"]!
+    const day = date.slice(0, 8)
+    const signing = {
+      key: signingKey(Redacted.value(credentials.secretAccessKey), day, config.region, config.service),
+      amzDate: date,
+      scope: `${day}/${config.region}/${config.service}/aws4_request`,
+      seedSignature: signed.headers.authorization!.slice(-64)
+    }
+    const contentType = request.body._tag === "Empty" ? undefined : request.body.contentType
+    const chunked = chunkedBody(body, signing, chunkSize, decoded, scheme)
+    return HttpClientRequest.setBody(signed, HttpBody.stream(chunked, contentType, length))
   })
 )
