@@ -207,6 +207,7 @@ const finish = (
     method: request.method,
     path,
     query: query.params,
+    canonicalQuery: query.canonical,
     headers: fieldsToSign({ ...request.headers, ...added }, url, settings.selection),
     payloadHash: payload.hash,
     amzDate: date,

@@ -15,10 +15,13 @@ export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 /** node:crypto's one-shot `hash` (Node 20.12+) skips a Hash object per call; older Nodes get `createHash`. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: string) => unknown }).hash
 
+const streamingHex = (data: string | Uint8Array) => crypto.createHash("sha256").update(data).digest("hex")
+
+/** SHA-256 in hex: one-shot for the short texts of every signature, a Hash for bodies (Node's advice above 5 MB). */
 export const sha256Hex: (data: string | Uint8Array) => string =
   oneShot === undefined
-    ? (data) => crypto.createHash("sha256").update(data).digest("hex")
-    : (data) => oneShot("sha256", data, "hex") as string
+    ? streamingHex
+    : (data) => (data.length > 65_536 ? streamingHex(data) : (oneShot("sha256", data, "hex") as string))
 
 const sha256Bytes: (data: Uint8Array) => Buffer =
   oneShot === undefined
@@ -124,22 +127,24 @@ export const parseQuery = (query: string): Array<QueryParam> => {
   return params
 }
 
-/** Parameters encoded with `uriEncode`, in the order given. */
-export const encodeQuery = (params: ReadonlyArray<QueryParam>): string =>
-  params.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`).join("&")
-
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-/** The canonical query string: encoded names and values, sorted by name, then value. */
-export const canonicalQuery = (params: ReadonlyArray<QueryParam>): string => {
-  if (params.length === 0) return ""
-  if (params.length === 1) return `${uriEncode(params[0]![0])}=${uriEncode(params[0]![1])}`
-  const encoded = params.map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
-  encoded.sort((a, b) => byCodePoint(a[0], b[0]) || byCodePoint(a[1], b[1]))
+/** Parameters encoded with `uriEncode`, in the order given. */
+export const encodePairs = (params: ReadonlyArray<QueryParam>): Array<QueryParam> =>
+  params.map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
+
+/** The canonical query string of encoded pairs: sorted by name, then value. */
+export const sortPairs = (encoded: ReadonlyArray<QueryParam>): string => {
+  if (encoded.length === 0) return ""
+  if (encoded.length === 1) return `${encoded[0]![0]}=${encoded[0]![1]}`
+  const sorted = [...encoded].sort((a, b) => byCodePoint(a[0], b[0]) || byCodePoint(a[1], b[1]))
   let out = ""
-  for (let i = 0; i < encoded.length; i++) out += `${i === 0 ? "" : "&"}${encoded[i]![0]}=${encoded[i]![1]}`
+  for (let i = 0; i < sorted.length; i++) out += `${i === 0 ? "" : "&"}${sorted[i]![0]}=${sorted[i]![1]}`
   return out
 }
+
+/** The canonical query string: encoded names and values, sorted by name, then value. */
+export const canonicalQuery = (params: ReadonlyArray<QueryParam>): string => sortPairs(encodePairs(params))
 
 const SPACES = /\s+/g
 
@@ -231,6 +236,8 @@ export interface SignInput {
   /** The path as on the wire (or as in the suite's request line). */
   readonly path: string
   readonly query: ReadonlyArray<QueryParam>
+  /** The canonical query string, when the caller already has it. */
+  readonly canonicalQuery?: string | undefined
   /** The fields to sign, lower-case names. */
   readonly headers: ReadonlyArray<HeaderField>
   readonly payloadHash: string
@@ -253,7 +260,7 @@ export interface Signed {
 /** Signs a request described by its canonical parts. */
 export const sign = (input: SignInput): Signed => {
   const { canonical, signed } = canonicalHeaders(input.headers)
-  const canonicalRequest = `${input.method}\n${canonicalUri(input.path, input.normalizePath, input.service === "s3")}\n${canonicalQuery(input.query)}\n${canonical}\n${signed}\n${input.payloadHash}`
+  const canonicalRequest = `${input.method}\n${canonicalUri(input.path, input.normalizePath, input.service === "s3")}\n${input.canonicalQuery ?? canonicalQuery(input.query)}\n${canonical}\n${signed}\n${input.payloadHash}`
   const day = input.amzDate.slice(0, 8)
   const scope = `${day}/${input.region}/${input.service}/aws4_request`
   const stringToSign = `${ALGORITHM}\n${input.amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`

@@ -16,11 +16,12 @@ import { rebuild } from "./client.js"
 import {
   canonicalUri,
   EMPTY_SHA256,
-  encodeQuery,
+  encodePairs,
   type HeaderField,
   parseQuery,
   type QueryParam,
-  sha256Hex
+  sha256Hex,
+  sortPairs
 } from "./sigv4.js"
 
 /** Which headers to sign besides host, content-type and x-amz-*. */
@@ -83,10 +84,15 @@ export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: st
  * The query as signed and as sent: decoded, then encoded the AWS way, so
  * the wire carries exactly what was signed (`%20`, never `+`).
  */
-export const queryOf = (url: URL): { readonly params: Array<QueryParam>; readonly encoded: string } => {
-  const raw = url.search.slice(1)
-  const params = parseQuery(raw)
-  return { params, encoded: encodeQuery(params) }
+export const queryOf = (
+  url: URL
+): { readonly params: Array<QueryParam>; readonly encoded: string; readonly canonical: string } => {
+  const params = parseQuery(url.search.slice(1))
+  if (params.length === 0) return { params, encoded: "", canonical: "" }
+  const pairs = encodePairs(params)
+  let encoded = ""
+  for (let i = 0; i < pairs.length; i++) encoded += `${i === 0 ? "" : "&"}${pairs[i]![0]}=${pairs[i]![1]}`
+  return { params, encoded, canonical: sortPairs(pairs) }
 }
 
 /**
