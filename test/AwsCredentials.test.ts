@@ -4,7 +4,9 @@ import { join } from "node:path"
 import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Fiber, Layer, Redacted, Ref, TestClock } from "effect"
+import fc from "fast-check"
 import { AwsCredentials } from "../src/index.js"
+import { parseIni } from "../src/internal/sigv4Ini.js"
 
 const withEnv = (entries: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
@@ -195,4 +197,35 @@ describe("AwsCredentials.refreshable", () => {
       expect(error.message).toBe('AwsCredentials.refreshable: option "margin" must be a finite duration')
     })
   )
+})
+
+describe("shared credentials file parser (fast-check)", () => {
+  const word = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}$/)
+  // keys are read case-insensitively: generate them in one case so that none collide
+  const key = fc.stringMatching(/^[a-z0-9_][a-z0-9_.-]{0,10}$/)
+  const value = fc.stringMatching(/^[!-~]([ -~]{0,20}[!-~])?$/)
+  it("reads back every profile and key written, whatever the spacing, comments and line endings", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(word, fc.dictionary(key, value, { maxKeys: 4 }), { maxKeys: 4 }),
+        fc.constantFrom("\n", "\r\n"),
+        fc.constantFrom("=", " = ", "  =\t"),
+        (profiles, newline, equals) => {
+          const text = Object.entries(profiles)
+            .flatMap(([name, keys]) => [
+              "# a comment",
+              `[${name === "default" ? name : `profile ${name}`}]`,
+              ...Object.entries(keys).map(([key, v]) => `${key}${equals}${v}`),
+              "; another"
+            ])
+            .join(newline)
+          const parsed = parseIni(text)
+          for (const [name, keys] of Object.entries(profiles)) {
+            for (const [key, v] of Object.entries(keys)) expect(parsed.get(name)?.get(key)).toBe(v)
+          }
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
 })

@@ -2,7 +2,9 @@ import { FetchHttpClient, HttpBody, HttpClient, HttpClientRequest, HttpClientRes
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Stream, TestClock } from "effect"
+import fc from "fast-check"
 import { ApiKey, AwsCredentials, AwsSigV4, HttpAuth } from "../src/index.js"
+import { parseQuery, uriEncode } from "../src/internal/sigv4.js"
 import { echo, seenOf, serve } from "./fixtures/server.js"
 import { type SuiteCase, suiteCases } from "./fixtures/sigv4Suite.js"
 import { presignVerifier, verifying } from "./fixtures/sigv4Verifier.js"
@@ -479,4 +481,84 @@ describe("AwsSigV4.presign", () => {
       expect(yield* response.text).toBe("verified")
     }).pipe(Effect.provide(Base))
   )
+})
+
+// --- credentials from the service, parsers ----------------------------------------
+
+describe("AwsSigV4 with the AwsCredentials service", () => {
+  it.effect("signs each request with the credentials of the moment, and a provider failure is a SigningError", () =>
+    Effect.gen(function* () {
+      const { client, last } = capturing()
+      let issued = 0
+      const rotating = AwsCredentials.layerRefreshable(
+        Effect.flatMap(TestClock.currentTimeMillis, (now) =>
+          ++issued === 3
+            ? Effect.fail("sts down")
+            : Effect.succeed({
+                accessKeyId: `AKROT${issued}`,
+                secretAccessKey: Redacted.make(`secret-${issued}`),
+                sessionToken: Redacted.make(`token-${issued}`),
+                expiration: now + 600_000
+              })
+        ),
+        { margin: "1 minute" }
+      )
+      yield* Effect.gen(function* () {
+        const signed = (yield* AwsSigV4.make({ region: "r", service: "s" })).wrap(client)
+        yield* Effect.ignore(signed.get("https://h.test/"))
+        expect(last().headers.authorization).toContain("Credential=AKROT1/")
+        expect(last().headers["x-amz-security-token"]).toBe("token-1")
+        yield* TestClock.adjust("9 minutes")
+        yield* Effect.ignore(signed.get("https://h.test/"))
+        expect(last().headers.authorization).toContain("Credential=AKROT2/")
+        yield* TestClock.adjust("9 minutes")
+        const error = yield* Effect.flip(signed.get("https://h.test/"))
+        expect(error._tag).toBe("SigningError")
+        expect(error.message).toBe("AwsCredentials.refreshable: the credentials provider failed")
+        const url = yield* AwsSigV4.presign(HttpClientRequest.get("https://h.test/k"), {
+          region: "r",
+          service: "s3",
+          expires: 60
+        })
+        expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^AKROT4\//)
+        expect(url.searchParams.get("X-Amz-Security-Token")).toBe("token-4")
+      }).pipe(Effect.provide(rotating))
+    })
+  )
+
+  it.effect("names its headers, so that HttpAuth.layer redacts the session token in logs", () =>
+    Effect.gen(function* () {
+      const auth = yield* AwsSigV4.make({ region: "r", service: "s", credentials })
+      expect(auth.credentials.headers).toEqual([
+        "authorization",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256"
+      ])
+    })
+  )
+})
+
+describe("SigV4 query parsing (fast-check)", () => {
+  it("a query encoded the AWS way parses back to its parameters, + and %20 alike", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ unit: "grapheme" }), fc.string({ unit: "grapheme" }))), (params) => {
+        const encoded = params.map(([name, value]) => `${uriEncode(name)}=${uriEncode(value)}`).join("&")
+        const named = params.filter(([name, value]) => name !== "" || value !== "")
+        expect(parseQuery(encoded).filter(([name, value]) => name !== "" || value !== "")).toEqual(named)
+        expect(parseQuery(encoded.replaceAll("%20", "+"))).toEqual(parseQuery(encoded))
+        expect(uriEncode(params.map(([name]) => name).join(""))).toMatch(/^[A-Za-z0-9\-._~%]*$/)
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it("reads ; as part of a value, a name without = as an empty value, and keeps a bad escape", () => {
+    expect(parseQuery("a=1;b=2&c&d=%zz&&e=%E1%88%B4")).toEqual([
+      ["a", "1;b=2"],
+      ["c", ""],
+      ["d", "%zz"],
+      ["e", "ሴ"]
+    ])
+  })
 })
