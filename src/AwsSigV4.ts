@@ -34,6 +34,7 @@ import {
   payloadNow,
   payloadOf,
   queryOf,
+  unreadableUrl,
   wirePath,
   wireUrl,
   withPathAndQuery
@@ -167,7 +168,7 @@ const signRequest = (
   // Plain code rather than Effect.gen: this runs for every request, and the
   // signature itself costs a few microseconds.
   const url = Option.getOrUndefined(HttpClientRequest.toUrl(request))
-  if (url === undefined) return wireUrl(request, "AwsSigV4") as never
+  if (url === undefined) return Effect.fail(unreadableUrl("AwsSigV4"))
   const payload = payloadNow(request, "AwsSigV4", options.unsignedPayload ? UNSIGNED_PAYLOAD : undefined)
   if (payload instanceof SigningError) return Effect.fail(payload)
   const withCredentials = (credentials: AwsCredentials.Credentials) =>

@@ -71,12 +71,16 @@ export const fieldsToSign = (
   return fields
 }
 
-const fail = (scheme: string, reason: string) => Effect.fail(new SigningError({ scheme, reason }))
+export const unreadableUrl = (scheme: string) =>
+  new SigningError({
+    scheme,
+    reason: "the request's URL cannot be read: give an absolute URL (or a client with a base URL)"
+  })
 
 /** The request's URL, as it goes on the wire. */
 export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: string) =>
   Option.match(HttpClientRequest.toUrl(request), {
-    onNone: () => fail(scheme, "the request's URL cannot be read: give an absolute URL (or a client with a base URL)"),
+    onNone: () => Effect.fail(unreadableUrl(scheme)),
     onSome: Effect.succeed
   })
 
