@@ -58,7 +58,7 @@ export interface Options {
   readonly includeHeaders?: ReadonlyArray<string> | "*" | undefined
   /** Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256 (for a FormData body, or to skip hashing). Default `false`. */
   readonly unsignedPayload?: boolean | undefined
-  /** Remove dot segments and merge slashes in the signed path. Default `true`, but `false` for `s3`. */
+  /** Remove dot segments and merge slashes in the signed path. Default `true`; S3 paths are never normalised. */
   readonly normalizePath?: boolean | undefined
   /** Send the payload hash in `x-amz-content-sha256` (S3 requires it; most services ignore it). Default `true`. */
   readonly contentSha256Header?: boolean | undefined
@@ -81,7 +81,7 @@ export interface PresignOptions {
   readonly includeHeaders?: ReadonlyArray<string> | "*" | undefined
   /** Sign `UNSIGNED-PAYLOAD` (S3's rule for presigned URLs) instead of the body's hash. Default `true`. */
   readonly unsignedPayload?: boolean | undefined
-  /** Remove dot segments and merge slashes in the signed path. Default `true`, but `false` for `s3`. */
+  /** Remove dot segments and merge slashes in the signed path. Default `true`; S3 paths are never normalised. */
   readonly normalizePath?: boolean | undefined
 }
 

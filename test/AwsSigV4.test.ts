@@ -314,6 +314,29 @@ describe("AwsSigV4.make", () => {
     })
   )
 
+  it.effect("normalizes paths for other services, never for S3", () =>
+    Effect.gen(function* () {
+      const authorization = (service: string, normalizePath: boolean) =>
+        Effect.map(
+          AwsSigV4.sign(HttpClientRequest.get("https://h.test//a//b"), {
+            region: "r",
+            service,
+            credentials,
+            normalizePath
+          }),
+          (signed) => signed.headers.authorization
+        )
+      expect(yield* authorization("s3", true)).toBe(yield* authorization("s3", false))
+      expect(yield* authorization("service", true)).not.toBe(yield* authorization("service", false))
+      const merged = yield* AwsSigV4.sign(HttpClientRequest.get("https://h.test/a/b"), {
+        region: "r",
+        service: "service",
+        credentials
+      })
+      expect(yield* authorization("service", true)).toBe(merged.headers.authorization)
+    })
+  )
+
   it.effect("uses the AwsCredentials service when no credentials are given", () =>
     Effect.gen(function* () {
       const { client, last } = capturing()
