@@ -8,11 +8,14 @@
  * @smithy; 1 MiB PUT within 1.05x of the bare hash.
  */
 import { createHash, createHmac } from "node:crypto"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { HttpBody, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { SignatureV4 } from "@smithy/signature-v4"
 import aws4 from "aws4"
-import { Effect } from "effect"
-import { AwsSigV4 } from "../src/index.js"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, ManagedRuntime } from "effect"
+import { AwsSigV4, HttpAuth } from "../src/index.js"
 import { medians, printRatios } from "./support/measure.js"
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }
@@ -130,4 +133,25 @@ export default async () => {
     { name: "AwsSigV4.make", fn: () => Effect.runPromise(signed.get(`https://${host}/prod/items/42?limit=10`)) }
   ])
   printRatios("per request on an in-memory client", perRequest, "bare client")
+
+  // What a program pays: a real loopback server through undici.
+  const server = createServer((_, response) => response.end("ok"))
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  const base = await runtime.runPromise(HttpClient.HttpClient)
+  const authenticated = await runtime.runPromise(
+    HttpAuth.client(AwsSigV4.make({ region: "us-east-1", service: "execute-api", credentials }))
+  )
+  const url = `http://127.0.0.1:${port}/prod/items/42?limit=10`
+  const loopback = await medians([
+    { name: "bare client", fn: () => runtime.runPromise(Effect.flatMap(base.get(url), (response) => response.text)) },
+    {
+      name: "AwsSigV4.make",
+      fn: () => runtime.runPromise(Effect.flatMap(authenticated.get(url), (response) => response.text))
+    }
+  ])
+  printRatios("per request on a loopback server (undici)", loopback, "bare client")
+  await runtime.dispose()
+  server.close()
 }
