@@ -161,16 +161,21 @@ export type HeaderField = readonly [name: string, value: string]
 export const canonicalHeaders = (
   fields: ReadonlyArray<HeaderField>
 ): { readonly canonical: string; readonly signed: string } => {
-  const byName = new Map<string, string>()
-  for (const [name, value] of fields) {
-    const previous = byName.get(name)
-    // Repeated fields: values joined with commas, in order.
-    byName.set(name, previous === undefined ? trimAll(value) : `${previous},${trimAll(value)}`)
-  }
-  const names = [...byName.keys()].sort(byCodePoint)
+  // A stable sort keeps repeated fields in their order.
+  const sorted = fields.length < 2 ? fields : [...fields].sort((a, b) => byCodePoint(a[0], b[0]))
   let canonical = ""
-  for (const name of names) canonical += `${name}:${byName.get(name)}\n`
-  return { canonical, signed: names.join(";") }
+  let signed = ""
+  for (let i = 0; i < sorted.length; i++) {
+    const [name, value] = sorted[i]!
+    if (i > 0 && sorted[i - 1]![0] === name) {
+      // Repeated fields: values joined with commas, in order.
+      canonical = `${canonical.slice(0, -1)},${trimAll(value)}\n`
+      continue
+    }
+    canonical += `${name}:${trimAll(value)}\n`
+    signed += i === 0 ? name : `;${name}`
+  }
+  return { canonical, signed }
 }
 
 let lastSecond = Number.NaN
@@ -228,8 +233,15 @@ export const signingKey = (secret: string, day: string, region: string, service:
 }
 
 /** HMAC-SHA256 in hex: H(outer pad || H(inner pad || data)). */
-export const hmacHex = (key: SigningKey, data: string): string =>
-  sha256Hex(Buffer.concat([key.outerPad, sha256Bytes(Buffer.concat([key.innerPad, Buffer.from(data)]))]))
+export const hmacHex = (key: SigningKey, data: string): string => {
+  const inner = Buffer.allocUnsafe(64 + Buffer.byteLength(data))
+  key.innerPad.copy(inner)
+  inner.write(data, 64)
+  const outer = Buffer.allocUnsafe(96)
+  key.outerPad.copy(outer)
+  sha256Bytes(inner).copy(outer, 64)
+  return sha256Hex(outer)
+}
 
 export interface SignInput {
   readonly method: string
