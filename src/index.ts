@@ -17,6 +17,20 @@ export * as ApiKey from "./ApiKey.js"
 export * as AuthError from "./AuthError.js"
 
 /**
+ * AWS credentials: static, environment, shared file, refreshable.
+ *
+ * @since 0.1.0
+ */
+export * as AwsCredentials from "./AwsCredentials.js"
+
+/**
+ * AWS Signature Version 4: header signing and presigned URLs.
+ *
+ * @since 0.1.0
+ */
+export * as AwsSigV4 from "./AwsSigV4.js"
+
+/**
  * HTTP Basic (RFC 7617).
  *
  * @since 0.1.0

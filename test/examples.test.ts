@@ -28,7 +28,12 @@ const examples: Record<string, ReadonlyArray<string>> = {
   digest: ["10 requests -> 11 exchanges: the challenge was reused", "wrong password -> 401 after 2 exchanges, no loop"],
   netrc: ["127.0.0.1: GET /private -> 200 hello alice", "localhost: GET /private -> 401 authorization=(none)"],
   testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"],
-  "client-credentials": ["run 2: GET /me -> 200 for reporting, token requests so far: 1", "token cache file mode: 600"]
+  "client-credentials": ["run 2: GET /me -> 200 for reporting, token requests so far: 1", "token cache file mode: 600"],
+  "sigv4-s3": [
+    "signed PUT /demo-bucket/hello.txt -> 200",
+    "presigned GET -> 200 hello from effect-http-auth",
+    "presigned GET with a longer X-Amz-Expires -> 403"
+  ]
 }
 
 describe("examples", () => {

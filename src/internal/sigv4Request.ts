@@ -1,0 +1,206 @@
+/**
+ * From an `HttpClientRequest` to the parts the SigV4 algorithm signs: the
+ * real URL (`HttpClientRequest.toUrl`), the headers to sign, the payload
+ * hash. Shared by header signing and presigning.
+ */
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as UrlParams from "@effect/platform/UrlParams"
+import { SigningError } from "../AuthError.js"
+import { rebuild } from "./client.js"
+import {
+  canonicalUri,
+  EMPTY_SHA256,
+  encodePairs,
+  type HeaderField,
+  parseQuery,
+  type QueryParam,
+  sha256Hex,
+  sortPairs
+} from "./sigv4.js"
+
+/** Which headers to sign besides host, content-type and x-amz-*. */
+export type HeaderSelection = { readonly all: true } | { readonly all: false; readonly names: ReadonlySet<string> }
+
+/**
+ * Never signed by `"*"`: the credentials themselves, hop-by-hop fields a
+ * proxy may rewrite, and trace context that clients add or change per hop
+ * (traceparent, b3). Naming one in `includeHeaders` signs it anyway.
+ */
+const UNSIGNABLE = new Set([
+  "authorization",
+  "connection",
+  "expect",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "user-agent",
+  "traceparent",
+  "tracestate",
+  "b3",
+  "x-amzn-trace-id"
+])
+
+const isAutomatic = (name: string) =>
+  name === "content-type" || (name.startsWith("x-amz-") && name !== "x-amz-client-context")
+
+/** The header fields to sign, `host` first (the request's, else the URL's host with its port when not the default). */
+export const fieldsToSign = (
+  headers: Headers.Headers,
+  url: URL,
+  selection: HeaderSelection,
+  automatic = true
+): Array<HeaderField> => {
+  const fields: Array<HeaderField> = [["host", headers.host ?? url.host]]
+  for (const name in headers) {
+    if (name === "host" || name === "authorization") continue
+    const wanted = selection.all
+      ? !UNSIGNABLE.has(name) && !name.startsWith("x-b3-")
+      : (automatic && isAutomatic(name)) || selection.names.has(name)
+    if (wanted) fields.push([name, headers[name]!])
+  }
+  return fields
+}
+
+export const unreadableUrl = (scheme: string) =>
+  new SigningError({
+    scheme,
+    reason: "the request's URL cannot be read: give an absolute URL (or a client with a base URL)"
+  })
+
+/** The request's URL, as it goes on the wire. */
+export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: string) =>
+  Option.match(HttpClientRequest.toUrl(request), {
+    onNone: () => Effect.fail(unreadableUrl(scheme)),
+    onSome: Effect.succeed
+  })
+
+/**
+ * The query as signed and as sent: decoded, then encoded the AWS way, so
+ * the wire carries exactly what was signed (`%20`, never `+`).
+ */
+export const queryOf = (
+  url: URL
+): { readonly params: Array<QueryParam>; readonly encoded: string; readonly canonical: string } => {
+  const params = parseQuery(url.search.slice(1))
+  if (params.length === 0) return { params, encoded: "", canonical: "" }
+  const pairs = encodePairs(params)
+  let encoded = ""
+  for (let i = 0; i < pairs.length; i++) encoded += `${i === 0 ? "" : "&"}${pairs[i]![0]}=${pairs[i]![1]}`
+  return { params, encoded, canonical: sortPairs(pairs) }
+}
+
+/**
+ * The path as it goes on the wire: S3 signs the path as sent (not encoded
+ * twice), so each segment is sent with every reserved character encoded,
+ * as the AWS SDKs send object keys (`(` as `%28`).
+ */
+export const wirePath = (url: URL, service: string): string =>
+  service === "s3" ? canonicalUri(url.pathname, false, true) : url.pathname
+
+/** The request with its URL's path and query replaced (and no `urlParams`). */
+export const withPathAndQuery = (
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  path: string,
+  query: string
+): HttpClientRequest.HttpClientRequest => {
+  const bare = new URL(url.href)
+  bare.search = ""
+  bare.hash = ""
+  bare.pathname = path
+  // `setUrlParams` merges, and any `urlParams` left would make Effect re-serialise the whole query.
+  return rebuild(request, {
+    headers: request.headers,
+    url: query === "" ? bare.href : `${bare.href}?${query}`,
+    urlParams: UrlParams.empty
+  })
+}
+
+export interface Payload {
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly hash: string
+}
+
+/**
+ * The payload hash when it can be had without reading a Stream: a
+ * `SigningError` for a body that cannot be hashed, `undefined` for a Stream
+ * body (`collectBody` reads it).
+ */
+export const payloadNow = (
+  request: HttpClientRequest.HttpClientRequest,
+  scheme: string,
+  unsigned: string | undefined
+): Payload | SigningError | undefined => {
+  const given = request.headers["x-amz-content-sha256"]
+  if (given !== undefined) return { request, hash: given }
+  if (unsigned !== undefined) return { request, hash: unsigned }
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return { request, hash: EMPTY_SHA256 }
+    case "Uint8Array":
+      return { request, hash: sha256Hex(body.body) }
+    case "Raw": {
+      const raw = body.body
+      if (typeof raw === "string" || raw instanceof Uint8Array) return { request, hash: sha256Hex(raw) }
+      if (raw instanceof ArrayBuffer) return { request, hash: sha256Hex(new Uint8Array(raw)) }
+      return new SigningError({
+        scheme,
+        reason:
+          "the request's Raw body is neither a string nor bytes, so it cannot be hashed: give a Uint8Array or Stream body, or set unsignedPayload"
+      })
+    }
+    case "FormData":
+      return new SigningError({
+        scheme,
+        reason:
+          "a FormData body cannot be signed (its multipart boundary is chosen only when it is sent): encode it to bytes first, or set unsignedPayload"
+      })
+    case "Stream":
+      return undefined
+  }
+}
+
+/** Reads a Stream body once, hashes it, and puts the bytes back as the body. */
+export const collectBody = (
+  request: HttpClientRequest.HttpClientRequest,
+  scheme: string
+): Effect.Effect<Payload, SigningError> => {
+  const body = request.body as HttpBody.Stream
+  return Stream.runCollect(body.stream).pipe(
+    Effect.mapError(
+      (cause) => new SigningError({ scheme, reason: "the request's Stream body failed while it was read", cause })
+    ),
+    Effect.map((chunks) => {
+      const bytes = Buffer.concat(Chunk.toArray(chunks))
+      return {
+        request: HttpClientRequest.setBody(request, HttpBody.uint8Array(bytes, body.contentType)),
+        hash: sha256Hex(bytes)
+      }
+    })
+  )
+}
+
+/** The payload hash, and the request with a Stream body collected once and put back as bytes. */
+export const payloadOf = (
+  request: HttpClientRequest.HttpClientRequest,
+  scheme: string,
+  unsigned: string | undefined
+): Effect.Effect<Payload, SigningError> => {
+  const now = payloadNow(request, scheme, unsigned)
+  return now === undefined
+    ? collectBody(request, scheme)
+    : now instanceof SigningError
+      ? Effect.fail(now)
+      : Effect.succeed(now)
+}
