@@ -31,11 +31,25 @@ export * as Basic from "./Basic.js"
 export * as Bearer from "./Bearer.js"
 
 /**
+ * Opening the authorization URL of a browser grant.
+ *
+ * @since 0.1.0
+ */
+export * as Browser from "./Browser.js"
+
+/**
  * The scheme type, layers, multi-auth, origin scoping and safe redirects.
  *
  * @since 0.1.0
  */
 export * as HttpAuth from "./HttpAuth.js"
+
+/**
+ * The one-shot loopback listener of the browser grants.
+ *
+ * @since 0.1.0
+ */
+export * as RedirectListener from "./RedirectListener.js"
 
 /**
  * The randomness service.
