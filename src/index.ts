@@ -38,11 +38,32 @@ export * as Bearer from "./Bearer.js"
 export * as Browser from "./Browser.js"
 
 /**
+ * How a client authenticates to a token endpoint.
+ *
+ * @since 0.1.0
+ */
+export * as ClientAuth from "./ClientAuth.js"
+
+/**
  * The scheme type, layers, multi-auth, origin scoping and safe redirects.
  *
  * @since 0.1.0
  */
 export * as HttpAuth from "./HttpAuth.js"
+
+/**
+ * OAuth 2 grants and the token engine.
+ *
+ * @since 0.1.0
+ */
+export * as OAuth2 from "./OAuth2.js"
+
+/**
+ * Okta presets.
+ *
+ * @since 0.1.0
+ */
+export * as Okta from "./providers/Okta.js"
 
 /**
  * The one-shot loopback listener of the browser grants.
@@ -57,3 +78,24 @@ export * as RedirectListener from "./RedirectListener.js"
  * @since 0.1.0
  */
 export * as SecureRandom from "./SecureRandom.js"
+
+/**
+ * The OAuth 2 token model.
+ *
+ * @since 0.1.0
+ */
+export * as Token from "./Token.js"
+
+/**
+ * Where tokens are kept.
+ *
+ * @since 0.1.0
+ */
+export * as TokenCache from "./TokenCache.js"
+
+/**
+ * Token requests.
+ *
+ * @since 0.1.0
+ */
+export * as TokenEndpoint from "./TokenEndpoint.js"

@@ -25,7 +25,8 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "api /me: x-api-key=k-123 authorization=Bearer t-456",
     "redirected to /report.csv on another origin: x-api-key=(none) authorization=(none)"
   ],
-  testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"]
+  testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"],
+  "client-credentials": ["run 2: GET /me -> 200 for reporting, token requests so far: 1", "token cache file mode: 600"]
 }
 
 describe("examples", () => {

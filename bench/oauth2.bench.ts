@@ -1,0 +1,96 @@
+/**
+ * OAuth 2: the per-request cost of a cached token as a ratio to a static
+ * bearer token (goal: at most 1.1x), on an in-memory client (the auth's own
+ * cost shows) and on a loopback server; and cold-cache storms (requests sent
+ * vs token requests made) through each cache layer.
+ */
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { HttpClient, HttpClientResponse, KeyValueStore } from "@effect/platform"
+import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { Bearer, HttpAuth, OAuth2, TokenCache } from "../src/index.js"
+import { medians, printRatios } from "./support/measure.js"
+
+const tokenUrl = "http://auth.bench/token"
+let tokenRequests = 0
+
+/** Answers the token endpoint and, elsewhere, "ok". */
+const inMemory = HttpClient.make((request, url) =>
+  Effect.succeed(
+    HttpClientResponse.fromWeb(
+      request,
+      url.href === tokenUrl
+        ? (tokenRequests++,
+          new Response(JSON.stringify({ access_token: "bench-token", token_type: "Bearer", expires_in: 3600 }), {
+            headers: { "content-type": "application/json" }
+          }))
+        : new Response("ok")
+    )
+  )
+)
+
+const clientCredentials = OAuth2.clientCredentials({ tokenUrl, clientId: "bench", clientSecret: "secret" })
+
+const measure = async (title: string, base: Layer.Layer<HttpClient.HttpClient>, url: string) => {
+  // the token requests go to the in-memory endpoint; the API requests to `base`
+  const runtime = ManagedRuntime.make(base)
+  const bearer = (await runtime.runPromise(HttpAuth.client(Bearer.make("bench-token")))) as HttpClient.HttpClient
+  const oauthAuth = await Effect.runPromise(
+    clientCredentials.pipe(Effect.provideService(HttpClient.HttpClient, inMemory))
+  )
+  const bare = await runtime.runPromise(HttpClient.HttpClient)
+  const oauth = oauthAuth.wrap(bare) as HttpClient.HttpClient
+  await runtime.runPromise(oauth.get(url)) // warm the cache
+  const results = await medians(
+    [
+      { name: "Bearer (static)", client: bearer },
+      { name: "OAuth2 (cached token)", client: oauth }
+    ].map(({ name, client }) => ({
+      name,
+      fn: () => runtime.runPromise(Effect.flatMap(client.get(url), (response) => response.text))
+    }))
+  )
+  printRatios(title, results, "Bearer (static)")
+  await runtime.dispose()
+}
+
+const storm = async (name: string, cache: Layer.Layer<TokenCache.TokenCache>) => {
+  tokenRequests = 0
+  const program = Effect.gen(function* () {
+    const client = yield* HttpAuth.client(clientCredentials)
+    yield* Effect.forEach(Array.from({ length: 1000 }), () => client.get("http://api.bench/x"), {
+      concurrency: "unbounded"
+    })
+  })
+  await Effect.runPromise(
+    program.pipe(Effect.provide(Layer.merge(cache, Layer.succeed(HttpClient.HttpClient, inMemory))))
+  )
+  console.log(`  ${name.padEnd(28)} 1000 requests sent, ${tokenRequests} token request(s)`)
+}
+
+export default async () => {
+  await measure("in-memory client", Layer.succeed(HttpClient.HttpClient, inMemory), "http://api.bench/items")
+
+  const server = createServer((_, response) => response.end("ok"))
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  await measure("loopback server (undici)", NodeHttpClient.layerUndici, `http://127.0.0.1:${port}/items`)
+  server.close()
+
+  console.log("\ncold-cache storm: 1000 concurrent requests through one auth")
+  const dir = mkdtempSync(join(tmpdir(), "oauth2-bench-"))
+  await storm("TokenCache.layerMemory", TokenCache.layerMemory)
+  await storm(
+    "TokenCache.layerFile",
+    TokenCache.layerFile({ path: join(dir, "tokens.json") }).pipe(Layer.provide(NodeFileSystem.layer))
+  )
+  await storm(
+    "TokenCache.layerKeyValueStore",
+    TokenCache.layerKeyValueStore().pipe(Layer.provide(KeyValueStore.layerMemory))
+  )
+  rmSync(dir, { recursive: true, force: true })
+}

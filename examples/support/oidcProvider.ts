@@ -1,0 +1,166 @@
+/**
+ * oidc-provider (npm), the OAuth 2 / OpenID Connect server the tests, the demo and the examples run
+ * against, on 127.0.0.1 on an ephemeral port, closed with the scope.
+ * Reusable: give it clients and features; `passwordGrant` registers the
+ * resource owner password grant (which oidc-provider lacks), issuing refresh
+ * tokens when `offline_access` is asked for.
+ */
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { HttpServerResponse } from "@effect/platform"
+import { Effect, type Scope } from "effect"
+import Provider, { type ClientMetadata, type Configuration, errors } from "oidc-provider"
+import { type Server as Loopback, serve } from "./loopback.js"
+
+export interface OidcProviderOptions {
+  readonly clients: ReadonlyArray<ClientMetadata>
+  /** Merged over `clientCredentials` and `introspection`, which are enabled. */
+  readonly features?: Configuration["features"]
+  /** Users (name -> password) of a registered `password` grant. */
+  readonly passwordGrant?: Readonly<Record<string, string>> | undefined
+  /** Token lifetimes in seconds, by oidc-provider model name (`AccessToken`, `ClientCredentials`, `RefreshToken`). */
+  readonly ttl?: Readonly<Record<string, number>> | undefined
+  /** Further configuration, merged last. */
+  readonly configuration?: Configuration | undefined
+}
+
+export interface OidcProvider {
+  /** `http://127.0.0.1:PORT` */
+  readonly issuer: string
+  readonly tokenUrl: string
+  readonly introspectionUrl: string
+  readonly provider: Provider
+  /** How many requests the token endpoint received. */
+  readonly tokenRequests: Effect.Effect<number>
+}
+
+const passwordGrant = (provider: Provider, users: Readonly<Record<string, string>>) => {
+  provider.registerGrantType(
+    "password",
+    async (ctx: any) => {
+      const params = ctx.oidc.params as Record<string, string | undefined>
+      const username = params.username ?? ""
+      if (users[username] === undefined || users[username] !== params.password) {
+        throw new errors.InvalidGrant("invalid resource owner credentials")
+      }
+      const client = ctx.oidc.client!
+      const scopes = (params.scope ?? "").split(" ").filter((s) => s !== "")
+      const grant = new provider.Grant({ accountId: username, clientId: client.clientId })
+      grant.addOIDCScope(scopes.join(" "))
+      const grantId = await grant.save()
+      const accessToken = new provider.AccessToken({
+        accountId: username,
+        client,
+        grantId,
+        gty: "password",
+        scope: scopes.join(" ")
+      })
+      const body: Record<string, unknown> = {
+        access_token: await accessToken.save(),
+        expires_in: accessToken.expiration,
+        token_type: accessToken.tokenType,
+        scope: accessToken.scope
+      }
+      if (scopes.includes("offline_access") && client.grantTypeAllowed("refresh_token")) {
+        const refreshToken = new provider.RefreshToken({
+          accountId: username,
+          client,
+          grantId,
+          gty: "password",
+          scope: scopes.join(" ")
+        })
+        body.refresh_token = await refreshToken.save()
+      }
+      ctx.body = body
+    },
+    ["username", "password", "scope"]
+  )
+}
+
+/** Starts oidc-provider; the scope stops it. */
+export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<OidcProvider, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const server: Server = createServer()
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+      const { port } = server.address() as AddressInfo
+      const issuer = `http://127.0.0.1:${port}`
+      const provider = new Provider(issuer, {
+        clients: [...options.clients],
+        features: {
+          devInteractions: { enabled: false },
+          clientCredentials: { enabled: true },
+          introspection: { enabled: true, allowedPolicy: async () => true },
+          ...options.features
+        },
+        // numbers, not oidc-provider's default functions (which print a notice when called)
+        ttl: {
+          AccessToken: 3600,
+          ClientCredentials: 3600,
+          RefreshToken: 86400,
+          Grant: 86400,
+          IdToken: 3600,
+          ...options.ttl
+        },
+        // refresh tokens for any client that may use them (oidc-provider's default wants a consent prompt)
+        issueRefreshToken: async (_ctx: unknown, client: any) => client.grantTypeAllowed("refresh_token"),
+        ...options.configuration
+      })
+      if (options.passwordGrant !== undefined) passwordGrant(provider, options.passwordGrant)
+      let tokenRequests = 0
+      const callback = provider.callback()
+      server.on("request", (request, response) => {
+        if (request.method === "POST" && request.url === "/token") tokenRequests++
+        callback(request, response)
+      })
+      return {
+        server,
+        value: {
+          issuer,
+          tokenUrl: `${issuer}/token`,
+          introspectionUrl: `${issuer}/token/introspection`,
+          provider,
+          tokenRequests: Effect.sync(() => tokenRequests)
+        }
+      }
+    }),
+    ({ server }) =>
+      Effect.promise(
+        () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections()
+            server.close(() => resolve())
+          })
+      )
+  ).pipe(Effect.map(({ value }) => value))
+
+/**
+ * A protected API (resource server) that asks the provider whether each
+ * bearer token is active (RFC 7662 introspection, as `clientId`), and
+ * answers `{ client, sub }` or 401 with `WWW-Authenticate: Bearer
+ * error="invalid_token"`.
+ */
+export const protectedApi = (
+  oidc: OidcProvider,
+  resourceServer: { readonly clientId: string; readonly clientSecret: string }
+): Effect.Effect<Loopback, unknown, Scope.Scope> =>
+  serve((seen) =>
+    Effect.gen(function* () {
+      const token = /^Bearer (.+)$/.exec(seen.headers.authorization ?? "")?.[1]
+      if (token === undefined) return HttpServerResponse.text("no token", { status: 401 })
+      const basic = Buffer.from(`${resourceServer.clientId}:${resourceServer.clientSecret}`).toString("base64")
+      const answer = yield* Effect.promise(() =>
+        fetch(oidc.introspectionUrl, {
+          method: "POST",
+          headers: { authorization: `Basic ${basic}`, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ token }).toString()
+        }).then((response) => response.json() as Promise<{ active: boolean; client_id?: string; sub?: string }>)
+      )
+      return answer.active
+        ? HttpServerResponse.unsafeJson({ client: answer.client_id, sub: answer.sub ?? null })
+        : HttpServerResponse.text("inactive token", {
+            status: 401,
+            headers: { "www-authenticate": 'Bearer error="invalid_token"' }
+          })
+    })
+  )

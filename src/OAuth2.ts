@@ -1,0 +1,365 @@
+/**
+ * OAuth 2 (RFC 6749) as an `HttpAuth`: the client credentials and resource
+ * owner password grants, refresh (section 6), and the token engine they run
+ * on (`make`): caching, one token request for many concurrent requests,
+ * refresh before the full grant, a fresh token after a 401, and `onToken`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type { AuthError, InvalidOptions } from "./AuthError.js"
+import * as ClientAuth from "./ClientAuth.js"
+import type * as HttpAuth from "./HttpAuth.js"
+import * as engine from "./internal/oauth2Engine.js"
+import {
+  cacheKey as makeCacheKey,
+  validateDuration,
+  validateNonEmpty,
+  validateScope,
+  validateUrl
+} from "./internal/oauth2Options.js"
+import { invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./internal/options.js"
+import type * as Token from "./Token.js"
+import type * as TokenCache from "./TokenCache.js"
+import * as TokenEndpoint from "./TokenEndpoint.js"
+
+/**
+ * What the engine needs: a way to get a token, and how to use it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MakeOptions {
+  /** The constructor's name, for error messages. Default `"OAuth2.make"`. */
+  readonly scheme?: string | undefined
+  /** The cache key: everything that makes this auth's token differ from another's (`OAuth2.cacheKey`). */
+  readonly cacheKey: string
+  /** The full grant: gets a new token (a token request, a browser login). */
+  readonly grant: Effect.Effect<Token.Token, AuthError>
+  /** Renews an expired token that has a refresh token; an `invalid_grant` failure falls back to `grant` once. */
+  readonly refresh?: ((expired: Token.Token) => Effect.Effect<Token.Token, AuthError>) | undefined
+  /** The header to set. Default `"Authorization"`. */
+  readonly headerName?: string | undefined
+  /** The header's value, `{token}` standing for the token. Default `"Bearer {token}"`. */
+  readonly headerValue?: string | undefined
+  /** How long before its expiry a token is renewed. Default 30 seconds; 0 means 0. */
+  readonly earlyExpiry?: Duration.DurationInput | undefined
+  /** When to send again with a fresh token after a 401 (the schedule gets the 401 response). Default `Schedule.once`. */
+  readonly retryUnauthorized?: Schedule.Schedule<unknown, HttpClientResponse.HttpClientResponse> | undefined
+  /** Called with each new token (Authlib's `update_token`), to keep it elsewhere. */
+  readonly onToken?: ((token: Token.Token) => Effect.Effect<void>) | undefined
+  /** The cache for this auth. Default: the `TokenCache` in context, else a memory cache of its own. */
+  readonly cache?: TokenCache.Service | undefined
+}
+
+/**
+ * The token engine, for grants of your own (the browser grants are built on
+ * it): turns `grant` (an `Effect` that gets a token) into an `HttpAuth` that
+ * reads the cached token without a lock, makes one token request for all
+ * the requests that find it missing or expired, refreshes with `refresh`
+ * when the expired token has a refresh token (falling back to `grant` once
+ * on `invalid_grant`), drops the token on a 401 and sends again with a fresh
+ * one as `retryUnauthorized` allows, and calls `onToken` with each new token.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2, TokenEndpoint } from "effect-http-auth"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const jwtBearer = (assertion: string) =>
+ *   Effect.gen(function* () {
+ *     const client = yield* HttpClient.HttpClient
+ *     const tokenUrl = "https://issuer.example/token"
+ *     return yield* OAuth2.make({
+ *       cacheKey: OAuth2.cacheKey({ grant: "jwt-bearer", tokenUrl, params: { assertion } }),
+ *       grant: TokenEndpoint.request(client, {
+ *         tokenUrl,
+ *         params: { grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion }
+ *       })
+ *     })
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options: MakeOptions) => Effect.Effect<HttpAuth.HttpAuth, AuthError> = engine.make
+
+/**
+ * A cache key for `make`: the grant, token URL and client id in clear, then
+ * a hash of the client secret, the scope (order-insensitive), the extra
+ * parameters and any other secret (a password). Two auths that differ only
+ * in a secret never share a token.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const cacheKey: (parts: {
+  readonly grant: string
+  readonly tokenUrl: string
+  readonly clientId?: string | undefined
+  readonly clientSecret?: Redacted.Redacted<string> | undefined
+  readonly scope?: string | undefined
+  readonly params?: Readonly<Record<string, string>> | undefined
+  readonly secrets?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
+}) => string = makeCacheKey
+
+/**
+ * Options every grant takes beside its own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenOptions {
+  /** The header to set. Default `"Authorization"`. */
+  readonly headerName?: string | undefined
+  /** The header's value, `{token}` standing for the token. Default `"Bearer {token}"`. */
+  readonly headerValue?: string | undefined
+  /** The token response's field that holds the token. Default `"access_token"`. */
+  readonly tokenField?: string | undefined
+  /** How long before its expiry a token is renewed. Default 30 seconds; 0 means 0. */
+  readonly earlyExpiry?: Duration.DurationInput | undefined
+  /** Lifetime of a token whose response says nothing of its expiry. Default 1 hour. */
+  readonly defaultLifetime?: Duration.DurationInput | undefined
+  /** Time allowed to each token request. Default 60 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Retries of transient token endpoint failures. Default `TokenEndpoint.defaultRetry`. */
+  readonly retry?: Schedule.Schedule<unknown, TokenEndpoint.TransientFailure> | undefined
+  /** When to send again with a fresh token after a 401. Default `Schedule.once`. */
+  readonly retryUnauthorized?: Schedule.Schedule<unknown, HttpClientResponse.HttpClientResponse> | undefined
+  /** Called with each new token. */
+  readonly onToken?: ((token: Token.Token) => Effect.Effect<void>) | undefined
+  /** The cache for this auth. Default: the `TokenCache` in context, else a memory cache of its own. */
+  readonly cache?: TokenCache.Service | undefined
+  /** Further form fields for the token request (an `audience`, a `resource`). */
+  readonly extraParams?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientCredentialsOptions extends TokenOptions {
+  readonly tokenUrl: TextInput
+  readonly clientId: TextInput
+  readonly clientSecret: SecretInput
+  /** A string, or a list joined with spaces. */
+  readonly scope?: string | ReadonlyArray<string> | undefined
+  /** How the client authenticates. Default `"client_secret_basic"`. */
+  readonly clientAuth?: ClientAuth.Method | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PasswordOptions extends TokenOptions {
+  readonly tokenUrl: TextInput
+  readonly username: TextInput
+  readonly password: SecretInput
+  readonly clientId?: TextInput | undefined
+  readonly clientSecret?: SecretInput | undefined
+  readonly scope?: string | ReadonlyArray<string> | undefined
+  /** Default `"client_secret_basic"` with a secret, else `"none"` (`client_id` in the form) with a client id. */
+  readonly clientAuth?: ClientAuth.Method | undefined
+}
+
+const reserved = new Set(["grant_type", "client_id", "client_secret", "username", "password", "refresh_token"])
+
+/** The options common to the grants, checked. */
+const common = (scheme: string, options: TokenOptions & { readonly tokenUrl: TextInput }) =>
+  Effect.gen(function* () {
+    const tokenUrl = yield* Effect.flatMap(resolveText(options.tokenUrl, scheme, "tokenUrl"), (url) =>
+      validateUrl(url, scheme, "tokenUrl")
+    )
+    const tokenField = yield* validateNonEmpty(options.tokenField ?? "access_token", scheme, "tokenField")
+    const timeout = yield* validateDuration(options.timeout, "60 seconds", scheme, "timeout", { positive: true })
+    const defaultLifetime = yield* validateDuration(options.defaultLifetime, "1 hour", scheme, "defaultLifetime")
+    const extraParams = options.extraParams ?? {}
+    for (const name of Object.keys(extraParams)) {
+      if (reserved.has(name)) {
+        return yield* Effect.fail(invalid(scheme, "extraParams", `must not set ${name}: it has an option of its own`))
+      }
+    }
+    const client = yield* HttpClient.HttpClient
+    const request = (params: Readonly<Record<string, string>>, clientAuth: ClientAuth.ClientAuth | undefined) =>
+      TokenEndpoint.request(client, {
+        tokenUrl,
+        params,
+        clientAuth,
+        tokenField,
+        timeout,
+        defaultLifetime,
+        retry: options.retry
+      })
+    return { tokenUrl, extraParams, request }
+  })
+
+const engineOptions = (options: TokenOptions) => ({
+  headerName: options.headerName,
+  headerValue: options.headerValue,
+  earlyExpiry: options.earlyExpiry,
+  retryUnauthorized: options.retryUnauthorized,
+  onToken: options.onToken,
+  cache: options.cache
+})
+
+const refreshWith =
+  (
+    request: (
+      params: Readonly<Record<string, string>>,
+      clientAuth: ClientAuth.ClientAuth | undefined
+    ) => Effect.Effect<Token.Token, AuthError>,
+    clientAuth: ClientAuth.ClientAuth | undefined
+  ) =>
+  (expired: Token.Token) =>
+    expired.refreshToken === undefined
+      ? Effect.die("refresh without a refresh token")
+      : request({ grant_type: "refresh_token", refresh_token: Redacted.value(expired.refreshToken) }, clientAuth)
+
+/**
+ * The client credentials grant (RFC 6749 section 4.4), httpx-auth's
+ * `OAuth2ClientCredentials`: the application's own token, cached until it
+ * expires.
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth, OAuth2 } from "effect-http-auth"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Config, Layer } from "effect"
+ *
+ * const AuthLive = HttpAuth.layer(
+ *   OAuth2.clientCredentials({
+ *     tokenUrl: "https://issuer.example/oauth/token",
+ *     clientId: "my-app",
+ *     clientSecret: Config.redacted("CLIENT_SECRET"),
+ *     scope: ["read", "write"]
+ *   })
+ * ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const clientCredentials = (
+  options: ClientCredentialsOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const scheme = "OAuth2.clientCredentials"
+    const { tokenUrl, extraParams, request } = yield* common(scheme, options)
+    const clientId = yield* Effect.flatMap(resolveText(options.clientId, scheme, "clientId"), (id) =>
+      validateNonEmpty(id, scheme, "clientId")
+    )
+    const clientSecret = yield* resolveSecret(options.clientSecret, scheme, "clientSecret")
+    const scope = yield* validateScope(options.scope, scheme)
+    const clientAuth = ClientAuth.fromMethod(
+      yield* validateMethod(options.clientAuth ?? "client_secret_basic", scheme),
+      clientId,
+      clientSecret
+    )
+    const params = { grant_type: "client_credentials", ...(scope === undefined ? {} : { scope }), ...extraParams }
+    return yield* make({
+      ...engineOptions(options),
+      scheme,
+      cacheKey: makeCacheKey({
+        grant: "client_credentials",
+        tokenUrl,
+        clientId,
+        clientSecret,
+        scope,
+        params: extraParams
+      }),
+      grant: request(params, clientAuth),
+      // RFC 6749 section 4.4.3: no refresh token should come; if one does, it is used
+      refresh: refreshWith(request, clientAuth)
+    })
+  })
+
+/**
+ * The resource owner password credentials grant (RFC 6749 section 4.3),
+ * httpx-auth's `OAuth2ResourceOwnerPasswordCredentials`. With a refresh
+ * token (ask for `offline_access` where the server wants it), an expired
+ * token is refreshed first.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const auth = OAuth2.password({
+ *   tokenUrl: "https://issuer.example/oauth/token",
+ *   username: "alice",
+ *   password: Config.redacted("PASSWORD"),
+ *   clientId: "cli",
+ *   scope: "openid offline_access"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const password = (
+  options: PasswordOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const scheme = "OAuth2.password"
+    const { tokenUrl, extraParams, request } = yield* common(scheme, options)
+    const username = yield* Effect.flatMap(resolveText(options.username, scheme, "username"), (name) =>
+      validateNonEmpty(name, scheme, "username")
+    )
+    const userPassword = yield* resolveSecret(options.password, scheme, "password")
+    const clientId =
+      options.clientId === undefined
+        ? undefined
+        : yield* Effect.flatMap(resolveText(options.clientId, scheme, "clientId"), (id) =>
+            validateNonEmpty(id, scheme, "clientId")
+          )
+    const clientSecret =
+      options.clientSecret === undefined
+        ? undefined
+        : yield* resolveSecret(options.clientSecret, scheme, "clientSecret")
+    if (clientSecret !== undefined && clientId === undefined) {
+      return yield* Effect.fail(invalid(scheme, "clientId", "is needed with a clientSecret"))
+    }
+    const scope = yield* validateScope(options.scope, scheme)
+    const method = yield* validateMethod(
+      options.clientAuth ?? (clientSecret === undefined ? "none" : "client_secret_basic"),
+      scheme
+    )
+    const clientAuth = clientId === undefined ? undefined : ClientAuth.fromMethod(method, clientId, clientSecret)
+    const params = {
+      grant_type: "password",
+      username,
+      password: Redacted.value(userPassword),
+      ...(scope === undefined ? {} : { scope }),
+      ...extraParams
+    }
+    return yield* make({
+      ...engineOptions(options),
+      scheme,
+      cacheKey: makeCacheKey({
+        grant: "password",
+        tokenUrl,
+        clientId,
+        clientSecret,
+        scope,
+        params: { ...extraParams, username },
+        secrets: { password: userPassword }
+      }),
+      grant: request(params, clientAuth),
+      refresh: refreshWith(request, clientAuth)
+    })
+  })
+
+const methods: ReadonlyArray<ClientAuth.Method> = ["client_secret_basic", "client_secret_post", "none"]
+
+const validateMethod = (method: ClientAuth.Method, scheme: string): Effect.Effect<ClientAuth.Method, InvalidOptions> =>
+  methods.includes(method)
+    ? Effect.succeed(method)
+    : Effect.fail(invalid(scheme, "clientAuth", `must be one of ${methods.join(", ")}, not ${JSON.stringify(method)}`))

@@ -1,0 +1,174 @@
+/**
+ * Where OAuth 2 tokens are kept between requests: in memory, in one JSON
+ * file (tokens survive a restart), or in any `KeyValueStore` (a fleet shares
+ * them). Each layer gives a single-flight `getOrFetch`: however many
+ * requests find the token missing or expired at once, one token request is
+ * made.
+ *
+ * @since 0.1.0
+ */
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import * as Backend from "./internal/tokenCacheBackend.js"
+import * as internal from "./internal/tokenCache.js"
+import type * as Token from "./Token.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The token under `key`, expired or not. */
+  readonly get: (key: string) => Effect.Effect<Option.Option<Token.Token>>
+  readonly set: (key: string, token: Token.Token) => Effect.Effect<void>
+  /**
+   * Forgets the token under `key`; with `token`, only while that token is
+   * still the one cached (so that many requests refused with the same old
+   * token drop it once, not the fresh one fetched meanwhile).
+   */
+  readonly invalidate: (key: string, token?: Token.Token) => Effect.Effect<void>
+  readonly clear: Effect.Effect<void>
+  /**
+   * The token under `key` while it is fresh (the hot path: one read, no
+   * lock); else runs `fetch` once for all the fibers that ask meanwhile, with
+   * the expired token if there is one (to refresh it), and caches its result.
+   * A failed fetch is not cached: every waiting fiber gets the failure and
+   * the next call fetches again.
+   */
+  readonly getOrFetch: <E>(
+    key: string,
+    fetch: (expired: Option.Option<Token.Token>) => Effect.Effect<Token.Token, E>,
+    options?: GetOrFetchOptions
+  ) => Effect.Effect<Token.Token, E>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface GetOrFetchOptions {
+  /** How long before its expiry a token is renewed. Default 30 seconds; 0 means 0. */
+  readonly earlyExpiry?: Duration.DurationInput | undefined
+}
+
+/**
+ * The token cache an OAuth 2 auth uses when none is given in its options.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class TokenCache extends Context.Tag("effect-http-auth/TokenCache")<TokenCache, Service>() {}
+
+/**
+ * Where a cache keeps its tokens behind the in-memory copy that serves the
+ * hot path. `load` is asked on a miss or an expiry only, so a backend that
+ * answers one fixed token for every key seeds a cache (the test kit's
+ * seeded cache).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Store = Backend.Store
+
+/**
+ * A cache over a `Store` (in memory when none is given).
+ *
+ * @example
+ * ```ts
+ * import { TokenCache } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * // a cache of its own for one auth
+ * const program = Effect.gen(function* () {
+ *   const cache = yield* TokenCache.make()
+ *   yield* cache.clear
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (store?: Store): Effect.Effect<Service> => internal.make(store ?? Backend.none)
+
+/**
+ * Tokens in memory, for the life of the layer. The default.
+ *
+ * @example
+ * ```ts
+ * import { TokenCache } from "effect-http-auth"
+ *
+ * const Cache = TokenCache.layerMemory
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<TokenCache> = Layer.effect(TokenCache, make())
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FileOptions {
+  /** The JSON file; created with mode 0600 on the first write. */
+  readonly path: string
+}
+
+/**
+ * Tokens in one JSON file (httpx-auth's `JsonTokenFileCache`), so that they
+ * survive a restart. Each write goes to a temporary file (mode 0600) renamed
+ * over the file, so a reader sees the old file or the new one, never half; a
+ * write first merges what another process wrote meanwhile. The file is read
+ * again on a miss when it changed. A corrupt or unreadable file logs a
+ * warning and counts as empty.
+ *
+ * @example
+ * ```ts
+ * import { TokenCache } from "effect-http-auth"
+ * import { NodeFileSystem } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
+ * const Cache = TokenCache.layerFile({ path: ".tokens.json" }).pipe(Layer.provide(NodeFileSystem.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFile = (options: FileOptions): Layer.Layer<TokenCache, never, FileSystem.FileSystem> =>
+  Layer.effect(TokenCache, Effect.flatMap(Backend.file(options.path), make))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeyValueStoreOptions {
+  /** Prepended to every key, so that the store can hold other things too. Default `"effect-http-auth/token/"`. */
+  readonly prefix?: string | undefined
+}
+
+/**
+ * Tokens in any `@effect/platform` `KeyValueStore` (one JSON value per key):
+ * a shared store lets a fleet share tokens. A value that cannot be decoded
+ * logs a warning and counts as missing.
+ *
+ * @example
+ * ```ts
+ * import { TokenCache } from "effect-http-auth"
+ * import { KeyValueStore } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * const Cache = TokenCache.layerKeyValueStore().pipe(Layer.provide(KeyValueStore.layerMemory))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerKeyValueStore = (
+  options?: KeyValueStoreOptions
+): Layer.Layer<TokenCache, never, KeyValueStore.KeyValueStore> =>
+  Layer.effect(TokenCache, Effect.flatMap(Backend.keyValueStore(options?.prefix ?? "effect-http-auth/token/"), make))

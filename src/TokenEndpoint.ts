@@ -1,0 +1,197 @@
+/**
+ * Token requests (RFC 6749 sections 4.4.2, 4.3.2, 6): a form POST with
+ * `Accept: application/json`, client authentication, a per-attempt timeout,
+ * retries of transient failures on a `Schedule` (honouring `Retry-After`),
+ * and the answer decoded into a `Token` or a tagged error.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schedule from "effect/Schedule"
+import { AuthenticationFailed, GrantNotProvided, type OAuth2Error } from "./AuthError.js"
+import type * as ClientAuth from "./ClientAuth.js"
+import { errorOf, errorOfBody, parseBody } from "./internal/tokenResponse.js"
+import * as Token from "./Token.js"
+
+/**
+ * A failure worth another attempt: a 5xx, a 429, a connection error or a
+ * timeout. The retry `Schedule` gets these as its input.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class TransientFailure extends Data.TaggedClass("TransientFailure")<{
+  readonly reason: string
+  readonly status?: number | undefined
+  readonly body?: string | undefined
+  /** From `Retry-After`: the next attempt waits at least this long. */
+  readonly retryAfter?: Duration.Duration | undefined
+  readonly cause?: unknown
+}> {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestOptions {
+  /** The token endpoint. */
+  readonly tokenUrl: string
+  /** The form fields: `grant_type` and the grant's own. */
+  readonly params: Readonly<Record<string, string>>
+  /** Client authentication. Default: none (the params carry whatever the grant needs). */
+  readonly clientAuth?: ClientAuth.ClientAuth | undefined
+  /** The response field that holds the token. Default `"access_token"`. */
+  readonly tokenField?: string | undefined
+  /** Lifetime of a token that says nothing of its expiry. Default 1 hour. */
+  readonly defaultLifetime?: Duration.DurationInput | undefined
+  /** Time allowed to each attempt, answer included. Default 60 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** When to try again after a transient failure. Default `defaultRetry`. */
+  readonly retry?: Schedule.Schedule<unknown, TransientFailure> | undefined
+}
+
+/**
+ * Up to 4 more attempts, 0.5 s apart doubling to at most 10 s, with jitter.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultRetry: Schedule.Schedule<unknown, TransientFailure> = Schedule.exponential("500 millis").pipe(
+  Schedule.union(Schedule.spaced("10 seconds")),
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(4))
+)
+
+const transientStatus = (status: number) => status === 429 || status === 408 || (status >= 500 && status <= 599)
+
+/** RFC 9110 section 10.2.3: seconds, or an HTTP date. */
+const retryAfterOf = (header: string | undefined, now: number): Duration.Duration | undefined => {
+  if (header === undefined) return undefined
+  const value = header.trim()
+  if (/^\d+$/.test(value)) return Duration.seconds(Number(value))
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Duration.millis(Math.max(0, date - now))
+}
+
+/** The schedule, waiting at least as long as the server's `Retry-After`. */
+const honourRetryAfter = (schedule: Schedule.Schedule<unknown, TransientFailure>) =>
+  Schedule.intersect(schedule, Schedule.identity<TransientFailure>()).pipe(
+    Schedule.modifyDelay(([, failure], delay) =>
+      failure.retryAfter !== undefined && Duration.greaterThan(failure.retryAfter, delay) ? failure.retryAfter : delay
+    )
+  )
+
+/**
+ * Sends a token request through `client` and decodes the answer: a `Token`,
+ * or `OAuth2Error` (RFC 6749 section 5.2, or a body that is no token
+ * response), `GrantNotProvided` (a success without the token field), or
+ * `AuthenticationFailed` (the endpoint could not be reached).
+ *
+ * @example
+ * ```ts
+ * import { ClientAuth, TokenEndpoint } from "effect-http-auth"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const token = Effect.flatMap(HttpClient.HttpClient, (client) =>
+ *   TokenEndpoint.request(client, {
+ *     tokenUrl: "https://issuer.example/token",
+ *     params: { grant_type: "client_credentials", scope: "read" },
+ *     clientAuth: ClientAuth.clientSecretBasic("app", Redacted.make("s3cret"))
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category requests
+ */
+export const request = (
+  client: HttpClient.HttpClient,
+  options: RequestOptions
+): Effect.Effect<Token.Token, OAuth2Error | GrantNotProvided | AuthenticationFailed> =>
+  Effect.gen(function* () {
+    const tokenField = options.tokenField ?? "access_token"
+    const timeout = Duration.decode(options.timeout ?? "60 seconds")
+    const base: ClientAuth.TokenRequest = { tokenUrl: options.tokenUrl, params: options.params, headers: {} }
+    const prepared = options.clientAuth === undefined ? base : yield* options.clientAuth.apply(base)
+    const httpRequest = HttpClientRequest.post(prepared.tokenUrl).pipe(
+      HttpClientRequest.setHeaders({ ...prepared.headers, accept: "application/json" }),
+      HttpClientRequest.bodyUrlParams(prepared.params)
+    )
+
+    const attempt = Effect.gen(function* () {
+      const { response, text } = yield* client.execute(httpRequest).pipe(
+        Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new TransientFailure({ reason: `no answer within ${Duration.format(timeout)}` })
+        }),
+        Effect.catchTags({
+          RequestError: (cause) =>
+            Effect.fail(new TransientFailure({ reason: `could not connect (${cause.reason})`, cause })),
+          ResponseError: (cause) =>
+            Effect.fail(new TransientFailure({ reason: `could not read the answer (${cause.reason})`, cause }))
+        })
+      )
+      const now = yield* Clock.currentTimeMillis
+      const status = response.status
+      if (transientStatus(status)) {
+        return yield* Effect.fail(
+          new TransientFailure({
+            reason: `HTTP ${status}`,
+            status,
+            body: text,
+            retryAfter: retryAfterOf(response.headers["retry-after"], now)
+          })
+        )
+      }
+      return decode(status, text, response.headers["content-type"] ?? "", now)
+    })
+
+    // final answers (a token, an RFC 6749 error) come back as an Either: only transient failures are retried
+    const decode = (
+      status: number,
+      text: string,
+      contentType: string,
+      now: number
+    ): Either.Either<Token.Token, OAuth2Error | GrantNotProvided> => {
+      const parsed = parseBody(text, contentType)
+      if (Either.isLeft(parsed)) return Either.left(errorOfBody(status, text))
+      const fields = parsed.right
+      if (status < 200 || status > 299 || "error" in fields) return Either.left(errorOf(fields, status, tokenField))
+      const value = fields[tokenField]
+      if (typeof value !== "string" || value === "") {
+        return Either.left(new GrantNotProvided({ field: tokenField, received: Object.keys(fields) }))
+      }
+      return Either.right(Token.fromResponse(fields, now, { tokenField, defaultLifetime: options.defaultLifetime }))
+    }
+
+    return yield* attempt.pipe(
+      Effect.retry(honourRetryAfter(options.retry ?? defaultRetry)),
+      Effect.flatMap((answer) => answer),
+      Effect.catchTag("TransientFailure", (failure) =>
+        Effect.fail(
+          failure.status === undefined
+            ? new AuthenticationFailed({
+                scheme: "TokenEndpoint",
+                reason: `the token endpoint ${prepared.tokenUrl} failed: ${failure.reason}`,
+                cause: failure.cause
+              })
+            : finalError(failure.status, failure.body ?? "", tokenField)
+        )
+      )
+    )
+  })
+
+/** The last transient answer as an error: its RFC 6749 error if it has one. */
+const finalError = (status: number, body: string, tokenField: string) => {
+  const parsed = parseBody(body, "")
+  if (Either.isRight(parsed) && typeof parsed.right.error === "string") return errorOf(parsed.right, status, tokenField)
+  return errorOfBody(status, body, status === 503 || status === 429 ? "temporarily_unavailable" : "server_error")
+}

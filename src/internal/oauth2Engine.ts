@@ -1,0 +1,113 @@
+/**
+ * The token engine under every OAuth 2 grant: a way to get a token becomes
+ * an `HttpAuth` with caching, single-flight, refresh, retry on 401 and
+ * `onToken`.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type { AuthError } from "../AuthError.js"
+import * as HttpAuth from "../HttpAuth.js"
+import type { MakeOptions } from "../OAuth2.js"
+import * as Token from "../Token.js"
+import * as TokenCache from "../TokenCache.js"
+import { withSend } from "./client.js"
+import { validateDuration } from "./oauth2Options.js"
+import { fillTemplate, validateHeaderName, validateTemplate } from "./options.js"
+
+class Unauthorized extends Data.TaggedClass("Unauthorized")<{
+  readonly response: HttpClientResponse.HttpClientResponse
+  readonly token: Token.Token
+}> {}
+
+const isUnauthorized = (u: unknown): u is Unauthorized => u instanceof Unauthorized
+
+export const make = (options: MakeOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+  Effect.gen(function* () {
+    const scheme = options.scheme ?? "OAuth2.make"
+    const name = yield* validateHeaderName(options.headerName ?? "Authorization", scheme, "headerName")
+    const template = options.headerValue ?? "Bearer {token}"
+    yield* validateTemplate(template, scheme, "headerValue")
+    const earlyExpiry = yield* validateDuration(options.earlyExpiry, Token.defaultEarlyExpiry, scheme, "earlyExpiry")
+    // no cache given and none in context: one of its own, never a process-wide one
+    const cache =
+      options.cache ??
+      Option.getOrUndefined(yield* Effect.serviceOption(TokenCache.TokenCache)) ??
+      (yield* TokenCache.make())
+    const key = options.cacheKey
+    const onToken = options.onToken ?? (() => Effect.void)
+    const refresh = options.refresh
+
+    const fetch = (expired: Option.Option<Token.Token>): Effect.Effect<Token.Token, AuthError> => {
+      const renewed =
+        Option.isSome(expired) && expired.value.refreshToken !== undefined && refresh !== undefined
+          ? refresh(expired.value).pipe(
+              Effect.map((token) => Token.keepRefreshToken(token, expired.value)),
+              // RFC 6749 section 5.2: a refresh token that is no longer good; the full grant once
+              Effect.catchIf(
+                (error) => error._tag === "OAuth2Error" && error.error === "invalid_grant",
+                () => options.grant
+              )
+            )
+          : options.grant
+      return Effect.tap(renewed, onToken)
+    }
+    const getOptions = { earlyExpiry }
+    const token = cache.getOrFetch(key, fetch, getOptions)
+
+    const retryUnauthorized = options.retryUnauthorized ?? Schedule.once
+    return HttpAuth.make(
+      <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
+        withSend(client, (request, send) => {
+          const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse | Unauthorized, E | AuthError, R> =
+            Effect.flatMap(token, (current) =>
+              Effect.flatMap<
+                HttpClientResponse.HttpClientResponse,
+                E,
+                R,
+                HttpClientResponse.HttpClientResponse | Unauthorized,
+                never,
+                never
+              >(
+                send(
+                  HttpClientRequest.setHeader(
+                    request,
+                    name,
+                    fillTemplate(template, Redacted.value(current.accessToken))
+                  )
+                ),
+                (response) =>
+                  response.status === 401
+                    ? cache.invalidate(key, current).pipe(Effect.as(new Unauthorized({ response, token: current })))
+                    : Effect.succeed<HttpClientResponse.HttpClientResponse | Unauthorized>(response)
+              )
+            )
+          // RFC 6750 section 3.1: the resource server refused the token; it is dropped, and the
+          // schedule (default: once) decides whether to send again with a fresh one
+          const again = (
+            driver: Schedule.ScheduleDriver<unknown, HttpClientResponse.HttpClientResponse>,
+            refused: HttpClientResponse.HttpClientResponse
+          ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError, R> =>
+            Effect.matchEffect(driver.next(refused), {
+              onFailure: () => Effect.succeed(refused),
+              // the refused response's body is read and dropped, so its connection can serve again
+              onSuccess: () =>
+                Effect.flatMap(Effect.zipRight(Effect.ignore(refused.arrayBuffer), attempt), (answer) =>
+                  isUnauthorized(answer) ? again(driver, answer.response) : Effect.succeed(answer)
+                )
+            })
+          // the driver is made on a 401 only: the hot path allocates nothing for it
+          return Effect.flatMap(attempt, (answer) =>
+            isUnauthorized(answer)
+              ? Effect.flatMap(Schedule.driver(retryUnauthorized), (driver) => again(driver, answer.response))
+              : Effect.succeed(answer)
+          )
+        }) as HttpClient.HttpClient.With<E | AuthError, R>,
+      { headers: [name], params: [] }
+    )
+  })

@@ -1,0 +1,59 @@
+/**
+ * Reading token endpoint bodies: JSON (RFC 6749 section 5.1), or a form
+ * (`a=b&c=d`) as GitHub and WakaTime answer, whatever their content type says.
+ */
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import { OAuth2Error } from "../AuthError.js"
+import { secretFields } from "../Token.js"
+
+const decodeJson = Schema.decodeEither(Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+
+const FORM = /^[^=&\s<>{}]+=[^<>]*$/
+
+/** The fields of a body, or why it has none. */
+export const parseBody = (text: string, contentType: string): Either.Either<Record<string, unknown>, string> => {
+  const trimmed = text.trim()
+  if (contentType.includes("json") || trimmed.startsWith("{")) {
+    return Either.mapLeft(decodeJson(trimmed), () => "the body is not a JSON object")
+  }
+  if (FORM.test(trimmed)) {
+    return Either.right(Object.fromEntries(new URLSearchParams(trimmed)))
+  }
+  return Either.left(trimmed === "" ? "the body is empty" : "the body is neither JSON nor a form")
+}
+
+/** The fields worth showing in an error: no token value, ever. */
+export const safeFields = (fields: Readonly<Record<string, unknown>>, tokenField: string) => {
+  const others: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(fields)) {
+    if (name === "error" || name === "error_description" || name === "error_uri") continue
+    others[name] = secretFields.has(name) || name === tokenField ? "<redacted>" : value
+  }
+  return others
+}
+
+export const truncate = (text: string, length = 500) => (text.length > length ? `${text.slice(0, length)}…` : text)
+
+/** An RFC 6749 section 5.2 error from decoded fields. */
+export const errorOf = (fields: Readonly<Record<string, unknown>>, status: number, tokenField: string) => {
+  const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : undefined)
+  const others = safeFields(fields, tokenField)
+  return new OAuth2Error({
+    error: text("error") ?? "invalid_response",
+    errorDescription: text("error_description"),
+    errorUri: text("error_uri"),
+    status,
+    ...(Object.keys(others).length === 0 ? {} : { fields: others })
+  })
+}
+
+// a body that could not be read may still hold a token: its value never reaches an error
+const TOKEN_VALUE = /((?:access_token|refresh_token|id_token|token)"?\s*[:=]\s*"?)[^"&,\s}]*/gi
+
+/** The body as an error may show it: token values masked, truncated. */
+export const showBody = (body: string) => truncate(body.replace(TOKEN_VALUE, "$1<redacted>"))
+
+/** An error for a body that carries no RFC 6749 error. */
+export const errorOfBody = (status: number, body: string, error = "invalid_response") =>
+  new OAuth2Error({ error, status, body: showBody(body) })

@@ -1,0 +1,152 @@
+/**
+ * Okta presets (httpx-auth's `OktaClientCredentials` and
+ * `OktaResourceOwnerPasswordCredentials`): the token URL is
+ * `https://{instance}/oauth2/{authorizationServer}/v1/token`.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Effect from "effect/Effect"
+import type { AuthError } from "../AuthError.js"
+import type * as HttpAuth from "../HttpAuth.js"
+import { validateScope } from "../internal/oauth2Options.js"
+import { invalid, resolveText, type SecretInput, type TextInput } from "../internal/options.js"
+import * as OAuth2 from "../OAuth2.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientCredentialsOptions extends OAuth2.TokenOptions {
+  /** The Okta domain, such as `"dev-123.okta.com"`. */
+  readonly instance: TextInput
+  readonly clientId: TextInput
+  readonly clientSecret: SecretInput
+  /** Mandatory: Okta's client credentials need a custom scope. */
+  readonly scope: string | ReadonlyArray<string>
+  /** Default `"default"`. */
+  readonly authorizationServer?: string | undefined
+  /** Default `"client_secret_basic"`. */
+  readonly clientAuth?: OAuth2.ClientCredentialsOptions["clientAuth"]
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PasswordOptions extends OAuth2.TokenOptions {
+  readonly instance: TextInput
+  readonly username: TextInput
+  readonly password: SecretInput
+  readonly clientId: TextInput
+  readonly clientSecret: SecretInput
+  /** Default `"openid"`. */
+  readonly scope?: string | ReadonlyArray<string> | undefined
+  /** Default `"default"`. */
+  readonly authorizationServer?: string | undefined
+  /** Default `"client_secret_basic"`. */
+  readonly clientAuth?: OAuth2.PasswordOptions["clientAuth"]
+}
+
+const HOST = /^[A-Za-z0-9.-]+(:\d+)?$/
+const SERVER = /^[A-Za-z0-9_-]+$/
+
+/**
+ * The token URL of an Okta authorization server.
+ *
+ * @example
+ * ```ts
+ * import { Okta } from "effect-http-auth"
+ *
+ * Okta.tokenUrl("dev-123.okta.com") // "https://dev-123.okta.com/oauth2/default/v1/token"
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const tokenUrl = (instance: string, authorizationServer = "default"): string =>
+  `https://${instance}/oauth2/${authorizationServer}/v1/token`
+
+const resolveTokenUrl = (scheme: string, instance: TextInput, authorizationServer: string | undefined) =>
+  Effect.gen(function* () {
+    const host = yield* resolveText(instance, scheme, "instance")
+    if (!HOST.test(host)) {
+      return yield* Effect.fail(
+        invalid(scheme, "instance", `must be a host name such as "dev-123.okta.com", not ${JSON.stringify(host)}`)
+      )
+    }
+    const server = authorizationServer ?? "default"
+    if (!SERVER.test(server)) {
+      return yield* Effect.fail(invalid(scheme, "authorizationServer", `is not an authorization server id`))
+    }
+    return tokenUrl(host, server)
+  })
+
+/**
+ * Client credentials against Okta. The scope is mandatory, as in httpx-auth.
+ *
+ * @example
+ * ```ts
+ * import { Okta } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const auth = Okta.clientCredentials({
+ *   instance: "dev-123.okta.com",
+ *   clientId: "0oa1",
+ *   clientSecret: Config.redacted("OKTA_SECRET"),
+ *   scope: "api.read"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const clientCredentials = (
+  options: ClientCredentialsOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const scheme = "Okta.clientCredentials"
+    const scope = yield* validateScope(options.scope, scheme)
+    if (scope === undefined) {
+      return yield* Effect.fail(invalid(scheme, "scope", "is mandatory for Okta client credentials"))
+    }
+    const { instance: _, authorizationServer, ...rest } = options
+    return yield* OAuth2.clientCredentials({
+      ...rest,
+      scope,
+      tokenUrl: yield* resolveTokenUrl(scheme, options.instance, authorizationServer)
+    })
+  })
+
+/**
+ * The password grant against Okta (scope `openid` unless given).
+ *
+ * @example
+ * ```ts
+ * import { Okta } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const auth = Okta.password({
+ *   instance: "dev-123.okta.com",
+ *   username: "alice@example.com",
+ *   password: Config.redacted("OKTA_PASSWORD"),
+ *   clientId: "0oa1",
+ *   clientSecret: Config.redacted("OKTA_SECRET")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const password = (
+  options: PasswordOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const scheme = "Okta.password"
+    const { instance: _, authorizationServer, ...rest } = options
+    return yield* OAuth2.password({
+      ...rest,
+      scope: options.scope ?? "openid",
+      tokenUrl: yield* resolveTokenUrl(scheme, options.instance, authorizationServer)
+    })
+  })
