@@ -291,7 +291,8 @@ const readGrant = (
         new AuthError.OAuth2Error({
           error: params.get("error")!,
           errorDescription: params.get("error_description") ?? undefined,
-          errorUri: params.get("error_uri") ?? undefined
+          errorUri: params.get("error_uri") ?? undefined,
+          redirect: true
         })
       )
     )
@@ -306,7 +307,8 @@ const readGrant = (
       ? Effect.fail(
           new AuthError.OAuth2Error({
             error: "invalid_request",
-            errorDescription: `The redirect repeats the "${grantField}" parameter (RFC 6749 section 3.1).`
+            errorDescription: `The redirect repeats the "${grantField}" parameter (RFC 6749 section 3.1).`,
+            redirect: true
           })
         )
       : Effect.sync(() => {
