@@ -17,6 +17,13 @@ export * as ApiKey from "./ApiKey.js"
 export * as AuthError from "./AuthError.js"
 
 /**
+ * Microsoft Entra ID (Azure AD) presets.
+ *
+ * @since 0.1.0
+ */
+export * as AzureAD from "./providers/AzureAD.js"
+
+/**
  * HTTP Basic (RFC 7617).
  *
  * @since 0.1.0
@@ -99,3 +106,10 @@ export * as TokenCache from "./TokenCache.js"
  * @since 0.1.0
  */
 export * as TokenEndpoint from "./TokenEndpoint.js"
+
+/**
+ * WakaTime preset.
+ *
+ * @since 0.1.0
+ */
+export * as WakaTime from "./providers/WakaTime.js"
