@@ -82,6 +82,14 @@ export const clientSecretBasic = (clientId: string, clientSecret: Redacted.Redac
  * `client_secret_post` (RFC 6749 section 2.3.1): `client_id` and
  * `client_secret` in the form.
  *
+ * @example
+ * ```ts
+ * import { ClientAuth } from "effect-http-auth"
+ * import { Redacted } from "effect"
+ *
+ * const auth = ClientAuth.clientSecretPost("app", Redacted.make("s3cret"))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -98,6 +106,13 @@ export const clientSecretPost = (clientId: string, clientSecret: Redacted.Redact
 /**
  * `none`: a public client sends only its `client_id` (RFC 6749 section 3.2.1).
  *
+ * @example
+ * ```ts
+ * import { ClientAuth } from "effect-http-auth"
+ *
+ * const auth = ClientAuth.none("cli")
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -108,7 +123,15 @@ export const none = (clientId: string): ClientAuth => ({
 })
 
 /**
- * The `ClientAuth` for a method name.
+ * The `ClientAuth` for a method name; without a secret, `none`.
+ *
+ * @example
+ * ```ts
+ * import { ClientAuth } from "effect-http-auth"
+ * import { Redacted } from "effect"
+ *
+ * ClientAuth.fromMethod("client_secret_post", "app", Redacted.make("s3cret")).method // "client_secret_post"
+ * ```
  *
  * @since 0.1.0
  * @category constructors

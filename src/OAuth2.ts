@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -17,18 +17,13 @@ import * as ClientAuth from "./ClientAuth.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
 import * as engine from "./internal/oauth2Engine.js"
-import {
-  cacheKey as makeCacheKey,
-  validateDuration,
-  validateNonEmpty,
-  validateScope,
-  validateUrl
-} from "./internal/oauth2Options.js"
+import { common, engineOptions, refreshWith, validateMethod } from "./internal/oauth2Grant.js"
+import { cacheKey as makeCacheKey, validateNonEmpty, validateScope } from "./internal/oauth2Options.js"
 import { invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./internal/options.js"
 import type * as RedirectListener from "./RedirectListener.js"
 import type * as Token from "./Token.js"
 import type * as TokenCache from "./TokenCache.js"
-import * as TokenEndpoint from "./TokenEndpoint.js"
+import type * as TokenEndpoint from "./TokenEndpoint.js"
 
 /**
  * What the engine needs: a way to get a token, and how to use it.
@@ -91,13 +86,27 @@ export interface MakeOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: MakeOptions) => Effect.Effect<HttpAuth.HttpAuth, AuthError> = engine.make
+export const make: (options: MakeOptions) => Effect.Effect<HttpAuth.HttpAuth, InvalidOptions> = engine.make
 
 /**
  * A cache key for `make`: the grant, token URL and client id in clear, then
  * a hash of the client secret, the scope (order-insensitive), the extra
  * parameters and any other secret (a password). Two auths that differ only
  * in a secret never share a token.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Redacted } from "effect"
+ *
+ * const key = OAuth2.cacheKey({
+ *   grant: "authorization_code",
+ *   tokenUrl: "https://issuer.example/token",
+ *   clientId: "web",
+ *   clientSecret: Redacted.make("s3cret"),
+ *   scope: "openid profile"
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -172,59 +181,6 @@ export interface PasswordOptions extends TokenOptions {
   readonly clientAuth?: ClientAuth.Method | undefined
 }
 
-const reserved = new Set(["grant_type", "client_id", "client_secret", "username", "password", "refresh_token"])
-
-/** The options common to the grants, checked. */
-const common = (scheme: string, options: TokenOptions & { readonly tokenUrl: TextInput }) =>
-  Effect.gen(function* () {
-    const tokenUrl = yield* Effect.flatMap(resolveText(options.tokenUrl, scheme, "tokenUrl"), (url) =>
-      validateUrl(url, scheme, "tokenUrl")
-    )
-    const tokenField = yield* validateNonEmpty(options.tokenField ?? "access_token", scheme, "tokenField")
-    const timeout = yield* validateDuration(options.timeout, "60 seconds", scheme, "timeout", { positive: true })
-    const defaultLifetime = yield* validateDuration(options.defaultLifetime, "1 hour", scheme, "defaultLifetime")
-    const extraParams = options.extraParams ?? {}
-    for (const name of Object.keys(extraParams)) {
-      if (reserved.has(name)) {
-        return yield* Effect.fail(invalid(scheme, "extraParams", `must not set ${name}: it has an option of its own`))
-      }
-    }
-    const client = yield* HttpClient.HttpClient
-    const request = (params: Readonly<Record<string, string>>, clientAuth: ClientAuth.ClientAuth | undefined) =>
-      TokenEndpoint.request(client, {
-        tokenUrl,
-        params,
-        clientAuth,
-        tokenField,
-        timeout,
-        defaultLifetime,
-        retry: options.retry
-      })
-    return { tokenUrl, extraParams, request }
-  })
-
-const engineOptions = (options: TokenOptions) => ({
-  headerName: options.headerName,
-  headerValue: options.headerValue,
-  earlyExpiry: options.earlyExpiry,
-  retryUnauthorized: options.retryUnauthorized,
-  onToken: options.onToken,
-  cache: options.cache
-})
-
-const refreshWith =
-  (
-    request: (
-      params: Readonly<Record<string, string>>,
-      clientAuth: ClientAuth.ClientAuth | undefined
-    ) => Effect.Effect<Token.Token, AuthError>,
-    clientAuth: ClientAuth.ClientAuth | undefined
-  ) =>
-  (expired: Token.Token) =>
-    expired.refreshToken === undefined
-      ? Effect.die("refresh without a refresh token")
-      : request({ grant_type: "refresh_token", refresh_token: Redacted.value(expired.refreshToken) }, clientAuth)
-
 /**
  * The client credentials grant (RFC 6749 section 4.4), httpx-auth's
  * `OAuth2ClientCredentials`: the application's own token, cached until it
@@ -251,7 +207,7 @@ const refreshWith =
  */
 export const clientCredentials = (
   options: ClientCredentialsOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.clientCredentials"
     const { tokenUrl, extraParams, request } = yield* common(scheme, options)
@@ -308,7 +264,7 @@ export const clientCredentials = (
  */
 export const password = (
   options: PasswordOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.password"
     const { tokenUrl, extraParams, request } = yield* common(scheme, options)
@@ -358,13 +314,6 @@ export const password = (
       refresh: refreshWith(request, clientAuth)
     })
   })
-
-const methods: ReadonlyArray<ClientAuth.Method> = ["client_secret_basic", "client_secret_post", "none"]
-
-const validateMethod = (method: ClientAuth.Method, scheme: string): Effect.Effect<ClientAuth.Method, InvalidOptions> =>
-  methods.includes(method)
-    ? Effect.succeed(method)
-    : Effect.fail(invalid(scheme, "clientAuth", `must be one of ${methods.join(", ")}, not ${JSON.stringify(method)}`))
 
 // --- Browser grants (issue 4): authorization code, PKCE, implicit ----------
 // Their engine is internal/oauth2Browser.ts; the listener and the browser are

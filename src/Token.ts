@@ -15,6 +15,14 @@ import * as Schema from "effect/Schema"
  * milliseconds on the `Clock`); the secrets are `Redacted`, and `fields`
  * holds the response's other fields (never the token values).
  *
+ * @example
+ * ```ts
+ * import { Token } from "effect-http-auth"
+ * import { Redacted } from "effect"
+ *
+ * const token = new Token.Token({ accessToken: Redacted.make("t"), tokenType: "Bearer", expiresAt: 60_000, fields: {} })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -34,6 +42,14 @@ export class Token extends Schema.Class<Token>("effect-http-auth/Token")({
  * The token with the JSON shape of the file and `KeyValueStore` caches (the
  * secrets in clear: the token cache is the one place they are written).
  *
+ * @example
+ * ```ts
+ * import { Token } from "effect-http-auth"
+ * import { Schema } from "effect"
+ *
+ * const read = Schema.decodeUnknownEither(Token.TokenFromJson)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -50,12 +66,24 @@ export interface DecodeOptions {
   readonly defaultLifetime?: Duration.DurationInput | undefined
 }
 
-/** Fields that hold secrets: never copied to `fields` or an error. */
+/**
+ * Response fields that hold secrets: never copied to `fields` or an error.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const secretFields: ReadonlySet<string> = new Set(["access_token", "refresh_token", "id_token"])
 
 /**
  * The `exp` claim of a JWT (RFC 7519 section 4.1.4), in seconds, without
  * checking the signature: only to know when the token expires.
+ *
+ * @example
+ * ```ts
+ * import { Token } from "effect-http-auth"
+ *
+ * Token.jwtExpiry("opaque") // Option.none()
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -154,6 +182,8 @@ export const isExpired = (
 ): boolean => now >= token.expiresAt - Duration.toMillis(Duration.decode(earlyExpiry))
 
 /**
+ * 30 seconds, as httpx-auth.
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -163,6 +193,15 @@ export const defaultEarlyExpiry: Duration.Duration = Duration.seconds(30)
  * The token with the refresh token of `previous` when it has none: a refresh
  * response may leave `refresh_token` out, and the old one stays valid (RFC
  * 6749 section 6).
+ *
+ * @example
+ * ```ts
+ * import { Token } from "effect-http-auth"
+ *
+ * const old = Token.fromResponse({ access_token: "a", refresh_token: "r" }, 0)
+ * const renewed = Token.keepRefreshToken(Token.fromResponse({ access_token: "b" }, 0), old)
+ * // renewed.refreshToken holds "r"
+ * ```
  *
  * @since 0.1.0
  * @category combinators

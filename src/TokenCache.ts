@@ -57,7 +57,16 @@ export interface GetOrFetchOptions {
 }
 
 /**
- * The token cache an OAuth 2 auth uses when none is given in its options.
+ * The token cache an OAuth 2 auth uses when none is given in its options
+ * (without one in context either, each auth makes a memory cache of its own).
+ *
+ * @example
+ * ```ts
+ * import { TokenCache } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const forgetAll = Effect.flatMap(TokenCache.TokenCache, (cache) => cache.clear)
+ * ```
  *
  * @since 0.1.0
  * @category tags

@@ -23,6 +23,17 @@ import * as Token from "./Token.js"
  * A failure worth another attempt: a 5xx, a 429, a connection error or a
  * timeout. The retry `Schedule` gets these as its input.
  *
+ * @example
+ * ```ts
+ * import { TokenEndpoint } from "effect-http-auth"
+ * import { Schedule } from "effect"
+ *
+ * // retry 503s only, three times
+ * const retry = Schedule.recurs(3).pipe(
+ *   Schedule.whileInput((failure: TokenEndpoint.TransientFailure) => failure.status === 503)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -58,6 +69,16 @@ export interface RequestOptions {
 
 /**
  * Up to 4 more attempts, 0.5 s apart doubling to at most 10 s, with jitter.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2, TokenEndpoint } from "effect-http-auth"
+ * import { Schedule } from "effect"
+ *
+ * // at most one more attempt, on top of the default's delays
+ * const retry = Schedule.intersect(TokenEndpoint.defaultRetry, Schedule.recurs(1))
+ * const auth = OAuth2.clientCredentials({ tokenUrl: "https://issuer.example/token", clientId: "a", clientSecret: "s", retry })
+ * ```
  *
  * @since 0.1.0
  * @category constants

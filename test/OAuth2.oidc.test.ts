@@ -5,8 +5,10 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
-import { AuthError, HttpAuth, OAuth2, type Token } from "../src/index.js"
+import type { AuthError } from "../src/index.js"
+import { HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { echo, serve } from "./fixtures/server.js"
 
 const clients = [
   {
@@ -204,6 +206,20 @@ describe("OAuth2 against oidc-provider", () => {
       ])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
-})
 
-void AuthError
+  it.scoped("a storm of 300 concurrent API calls on a cold cache makes 1 token request to the real server", () =>
+    Effect.gen(function* () {
+      const { oidc } = yield* servers
+      const echoApi = yield* serve(echo)
+      const client = yield* HttpAuth.client(
+        OAuth2.clientCredentials({ tokenUrl: oidc.tokenUrl, clientId: "basic-app", clientSecret: "basic-secret" })
+      )
+      const responses = yield* Effect.forEach(Array.from({ length: 300 }), () => client.get(`${echoApi.origin}/x`), {
+        concurrency: "unbounded"
+      })
+      expect(responses.every((r) => r.status === 200)).toBe(true)
+      expect(yield* oidc.tokenRequests).toBe(1)
+      expect(new Set((yield* echoApi.seen).map((s) => s.headers.authorization)).size).toBe(1)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+})

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted, Schedule, TestClock } from "effect"
+import { HttpClient } from "@effect/platform"
+import { Effect, Layer, Redacted, Schedule, TestClock } from "effect"
 import { HttpAuth, OAuth2, TokenCache } from "../src/index.js"
 import { TestAuthorizationServer } from "../src/testing/index.js"
 
@@ -154,6 +155,18 @@ describe("OAuth2 engine (in-memory servers)", () => {
       const [tokens, resources] = yield* inspect
       expect(tokens.length).toBe(2)
       expect(resources.map((r) => r.authorization)).toEqual(["Bearer access-1", "Bearer access-2", "Bearer access-1"])
+    }).pipe(Effect.provide(Server()))
+  )
+
+  it.effect("through HttpAuth.layer: the program's requests carry the token, the token request does not", () =>
+    Effect.gen(function* () {
+      const response = yield* Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://api.test/me")).pipe(
+        Effect.provide(HttpAuth.layer(OAuth2.clientCredentials(options)).pipe(Layer.provide(TokenCache.layerMemory)))
+      )
+      expect(response.status).toBe(200)
+      const [tokens, resources] = yield* inspect
+      expect(tokens.map((t) => t.authorization)).toEqual([`Basic ${Buffer.from("app:s3cret").toString("base64")}`])
+      expect(resources.map((r) => r.authorization)).toEqual(["Bearer access-1"])
     }).pipe(Effect.provide(Server()))
   )
 })

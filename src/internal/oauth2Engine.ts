@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import type { AuthError } from "../AuthError.js"
+import type { AuthError, InvalidOptions } from "../AuthError.js"
 import * as HttpAuth from "../HttpAuth.js"
 import type { MakeOptions } from "../OAuth2.js"
 import * as Token from "../Token.js"
@@ -27,7 +27,7 @@ class Unauthorized extends Data.TaggedClass("Unauthorized")<{
 
 const isUnauthorized = (u: unknown): u is Unauthorized => u instanceof Unauthorized
 
-export const make = (options: MakeOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+export const make = (options: MakeOptions): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions> =>
   Effect.gen(function* () {
     const scheme = options.scheme ?? "OAuth2.make"
     const name = yield* validateHeaderName(options.headerName ?? "Authorization", scheme, "headerName")

@@ -98,7 +98,8 @@ export const make = (store: Store): Effect.Effect<Service> =>
           const cached = map.get(key)
           if (cached === undefined) return fetchOnce(key, fetch, earlyMillis)
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Token.isExpired(cached, now, earlyMillis) ? fetchOnce(key, fetch, earlyMillis) : Effect.succeed(cached)
+            // Token.isExpired, without decoding a Duration on every request
+            now >= cached.expiresAt - earlyMillis ? fetchOnce(key, fetch, earlyMillis) : Effect.succeed(cached)
           )
         })
       }

@@ -7,7 +7,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
-import type { AuthError } from "../AuthError.js"
+import type { AuthError, InvalidOptions } from "../AuthError.js"
 import type * as HttpAuth from "../HttpAuth.js"
 import * as browserGrants from "../internal/oauth2Browser.js"
 import { validateScope } from "../internal/oauth2Options.js"
@@ -104,7 +104,7 @@ const resolveTokenUrl = (scheme: string, instance: TextInput, authorizationServe
  */
 export const clientCredentials = (
   options: ClientCredentialsOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "Okta.clientCredentials"
     const scope = yield* validateScope(options.scope, scheme)
@@ -141,7 +141,7 @@ export const clientCredentials = (
  */
 export const password = (
   options: PasswordOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const scheme = "Okta.password"
     const { instance: _, authorizationServer, ...rest } = options
