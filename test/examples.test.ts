@@ -26,7 +26,12 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "redirected to /report.csv on another origin: x-api-key=(none) authorization=(none)"
   ],
   testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"],
-  "client-credentials": ["run 2: GET /me -> 200 for reporting, token requests so far: 1", "token cache file mode: 600"]
+  "client-credentials": ["run 2: GET /me -> 200 for reporting, token requests so far: 1", "token cache file mode: 600"],
+  "pkce-terminal": [
+    "run 1: GET /me -> 200 as alice, logins so far: 1",
+    "run 2: GET /me -> 200 as alice, logins so far: 1",
+    "token cache file mode: 600"
+  ]
 }
 
 describe("examples", () => {
@@ -45,6 +50,7 @@ describe("examples", () => {
     expect(output).toContain(
       "Redirect http://127.0.0.1:PORT -> http://127.0.0.1:PORT: GET /landing  authorization: (none)"
     )
+    expect(output).toContain("GET /me again -> 200, logins so far: 1")
     expect(output).toMatch(/\ndemo finished: \d+ parts$/)
   })
 })
