@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Data from "effect/Data"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -264,7 +264,7 @@ export class AuthorizationTimeout extends base("AuthorizationTimeout")<{
 }> {
   override get message(): string {
     const where = this.redirectUri === undefined ? "" : ` at ${this.redirectUri}`
-    return `No authorization arrived${where} within ${this.timeout.toString()}: finish the login in the browser sooner, or raise the timeout option`
+    return `No authorization arrived${where} within ${Duration.format(this.timeout)}: finish the login in the browser sooner, or raise the timeout option`
   }
 }
 

@@ -362,7 +362,9 @@ describe("RedirectListener", () => {
       yield* TestClock.adjust("30 seconds")
       const error = yield* Effect.flip(Fiber.join(fiber))
       expect(error._tag).toBe("AuthorizationTimeout")
-      expect(error.message).toContain(`No authorization arrived at http://localhost:${port}/ within`)
+      expect(error.message).toBe(
+        `No authorization arrived at http://localhost:${port}/ within 2m: finish the login in the browser sooner, or raise the timeout option`
+      )
       expect(yield* portIsFree(port)).toBe(true)
     })
   )
