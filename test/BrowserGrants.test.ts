@@ -337,6 +337,10 @@ describe("browser grant options", () => {
         ],
         [OAuth2.implicit({ authorizationUrl, nonce: "" }), 'OAuth2.implicit: option "nonce" must not be empty'],
         [
+          OAuth2.implicit({ authorizationUrl, extraParams: { client_id: "x" } }),
+          'OAuth2.implicit: option "extraParams" must not set client_id: the grant sets it'
+        ],
+        [
           OAuth2.implicit({ authorizationUrl, timeout: "forever" as never }),
           'OAuth2.implicit: option "timeout" must be a positive, finite Duration'
         ]

@@ -64,7 +64,7 @@ const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
     const extraParams = yield* checkParams(options.extraParams, reservedAuthorization, scheme, "extraParams")
     const clientId =
       options.clientId === undefined
-        ? extraParams.client_id
+        ? undefined
         : yield* Effect.flatMap(resolveText(options.clientId, scheme, "clientId"), (id) =>
             validateNonEmpty(id, scheme, "clientId")
           )
