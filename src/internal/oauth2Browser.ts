@@ -17,6 +17,7 @@ import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
 import * as engine from "./oauth2Engine.js"
+import { validateMethod } from "./oauth2Grant.js"
 import { cacheKey, validateDuration, validateNonEmpty, validateScope, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, resolveText } from "./options.js"
 import * as pkce from "./pkce.js"
@@ -89,17 +90,6 @@ const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
     }
     return { authorizationUrl, extraParams, clientId, scope, authorize, random, engineOptions }
   })
-
-const validateMethod = (method: ClientAuth.Method, scheme: string) =>
-  method === "client_secret_basic" || method === "client_secret_post" || method === "none"
-    ? Effect.succeed(method)
-    : Effect.fail(
-        invalid(
-          scheme,
-          "clientAuth",
-          `must be one of client_secret_basic, client_secret_post, none, not ${JSON.stringify(method)}`
-        )
-      )
 
 /** The authorization code grant, with PKCE when `verifierLength` is given. */
 export const authorizationCodeGrant = (
