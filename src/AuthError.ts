@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Data from "effect/Data"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
@@ -147,6 +147,21 @@ export const oauth2ErrorTexts: Readonly<Record<string, string>> = {
 }
 
 /**
+ * RFC 6749 section 4.1.2.1 (and 4.2.2.1): what each error code of an
+ * authorization redirect means, where its text differs from section 5.2's.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const authorizationErrorTexts: Readonly<Record<string, string>> = {
+  ...oauth2ErrorTexts,
+  invalid_request:
+    "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.",
+  unauthorized_client: "The client is not authorized to request an authorization code using this method.",
+  invalid_scope: "The requested scope is invalid, unknown, or malformed."
+}
+
+/**
  * An authorization server answered with an error (RFC 6749 section 5.2 for
  * the token endpoint, 4.1.2.1 for the authorization redirect), or with a body
  * that is not a token response at all (then `error` is `invalid_response`
@@ -165,9 +180,12 @@ export class OAuth2Error extends base("OAuth2Error")<{
   readonly fields?: Readonly<Record<string, unknown>> | undefined
   /** The body, when it was not JSON (truncated). */
   readonly body?: string | undefined
+  /** The error came in the authorization redirect (section 4.1.2.1), not from the token endpoint. */
+  readonly redirect?: boolean | undefined
 }> {
   override get message(): string {
-    const description = this.errorDescription ?? oauth2ErrorTexts[this.error]
+    const description =
+      this.errorDescription ?? (this.redirect === true ? authorizationErrorTexts : oauth2ErrorTexts)[this.error]
     const parts = [`OAuth 2 error "${this.error}"`]
     if (this.status !== undefined) parts[0] += ` (HTTP ${this.status})`
     if (description !== undefined) parts.push(description)
@@ -246,7 +264,7 @@ export class AuthorizationTimeout extends base("AuthorizationTimeout")<{
 }> {
   override get message(): string {
     const where = this.redirectUri === undefined ? "" : ` at ${this.redirectUri}`
-    return `No authorization arrived${where} within ${this.timeout.toString()}: finish the login in the browser sooner, or raise the timeout option`
+    return `No authorization arrived${where} within ${Duration.format(this.timeout)}: finish the login in the browser sooner, or raise the timeout option`
   }
 }
 

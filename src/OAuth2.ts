@@ -15,10 +15,12 @@ import type * as Schedule from "effect/Schedule"
 import type { AuthError, InvalidOptions } from "./AuthError.js"
 import * as ClientAuth from "./ClientAuth.js"
 import type * as HttpAuth from "./HttpAuth.js"
+import * as browserGrants from "./internal/oauth2Browser.js"
 import * as engine from "./internal/oauth2Engine.js"
 import { common, engineOptions, refreshWith, validateMethod } from "./internal/oauth2Grant.js"
 import { cacheKey as makeCacheKey, validateNonEmpty, validateScope } from "./internal/oauth2Options.js"
 import { invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./internal/options.js"
+import type * as RedirectListener from "./RedirectListener.js"
 import type * as Token from "./Token.js"
 import type * as TokenCache from "./TokenCache.js"
 import type * as TokenEndpoint from "./TokenEndpoint.js"
@@ -312,3 +314,158 @@ export const password = (
       refresh: refreshWith(request, clientAuth)
     })
   })
+
+// --- Browser grants (issue 4): authorization code, PKCE, implicit ----------
+// Their engine is internal/oauth2Browser.ts; the listener and the browser are
+// RedirectListener and Browser.
+
+/**
+ * Options of every browser grant: the redirect listener's, the token's use
+ * (header, expiry, cache), and the authorization request's extra parameters.
+ * `timeout` is the wait for the browser, as in httpx-auth.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BrowserGrantOptions
+  extends Omit<TokenOptions, "timeout" | "extraParams" | "retry">,
+    RedirectListener.Options {
+  /** The authorization endpoint. */
+  readonly authorizationUrl: TextInput
+  readonly clientId?: TextInput | undefined
+  /** A string, or a list joined with spaces. */
+  readonly scope?: string | ReadonlyArray<string> | undefined
+  /** Further parameters of the authorization URL (httpx-auth's `**kwargs`): `audience`, `prompt`, `login_hint`... */
+  readonly extraParams?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationCodeOptions extends BrowserGrantOptions {
+  /** The token endpoint. */
+  readonly tokenUrl: TextInput
+  readonly clientSecret?: SecretInput | undefined
+  /** Default `"client_secret_basic"` with a secret, else `"none"` (`client_id` in the form). */
+  readonly clientAuth?: ClientAuth.Method | undefined
+  /** Default `"code"`. */
+  readonly responseType?: string | undefined
+  /** The redirect parameter that holds the code. Default `"code"`. */
+  readonly codeField?: string | undefined
+  /** Further form fields of the token request. */
+  readonly tokenParams?: Readonly<Record<string, string>> | undefined
+  /** Time allowed to each token request. Default 60 seconds. */
+  readonly tokenTimeout?: Duration.DurationInput | undefined
+  /** Retries of transient token endpoint failures. Default `TokenEndpoint.defaultRetry`. */
+  readonly retry?: TokenOptions["retry"]
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationCodePkceOptions extends AuthorizationCodeOptions {
+  /** Length of each code verifier, 43 to 128 characters (RFC 7636 section 4.1). Default 43. */
+  readonly codeVerifierLength?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ImplicitOptions extends BrowserGrantOptions {
+  /** Default `"token"`; `"id_token"` or `"id_token token"` for OpenID Connect. */
+  readonly responseType?: string | undefined
+  /** The `nonce` sent for an id_token. Default a fresh one per authorization. */
+  readonly nonce?: string | undefined
+}
+
+/**
+ * The authorization code grant (RFC 6749 section 4.1), httpx-auth's
+ * `OAuth2AuthorizationCode`: the browser opens the authorization URL, the
+ * person logs in, the `RedirectListener` on 127.0.0.1 receives the code (with
+ * the `state` checked), and the code is exchanged at the token endpoint with
+ * the same `redirect_uri`. A refresh token, when one comes, renews the token
+ * without another login. The token is cached under a key that does not
+ * depend on the listener's port.
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth, OAuth2 } from "effect-http-auth"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { Config, Layer } from "effect"
+ *
+ * const AuthLive = HttpAuth.layer(
+ *   OAuth2.authorizationCode({
+ *     authorizationUrl: "https://issuer.example/authorize",
+ *     tokenUrl: "https://issuer.example/token",
+ *     clientId: "my-app",
+ *     clientSecret: Config.redacted("CLIENT_SECRET"),
+ *     scope: ["openid", "offline_access"],
+ *     redirectUriPort: 5000
+ *   })
+ * ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * ```
+ *
+ * @since 0.1.0
+ * @category browser grants
+ */
+export const authorizationCode = (
+  options: AuthorizationCodeOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  browserGrants.authorizationCodeGrant("OAuth2.authorizationCode", options, undefined)
+
+/**
+ * The authorization code grant with PKCE (RFC 7636, method S256), httpx-auth's
+ * `OAuth2AuthorizationCodePKCE`: each authorization draws a fresh code
+ * verifier from `SecureRandom` and sends its challenge; the verifier goes
+ * with the code. For public clients (no secret), such as command-line tools.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ *
+ * const auth = OAuth2.authorizationCodePkce({
+ *   authorizationUrl: "https://issuer.example/authorize",
+ *   tokenUrl: "https://issuer.example/token",
+ *   clientId: "my-cli",
+ *   scope: "openid offline_access",
+ *   redirectUriPort: 0
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category browser grants
+ */
+export const authorizationCodePkce = (
+  options: AuthorizationCodePkceOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  browserGrants.authorizationCodeGrant("OAuth2.authorizationCodePkce", options, options.codeVerifierLength ?? 43)
+
+/**
+ * The implicit grant (RFC 6749 section 4.2), httpx-auth's `OAuth2Implicit`:
+ * the token comes back in the redirect's fragment, which the listener's page
+ * posts back. With `responseType: "id_token"` (OpenID Connect), a `nonce` is
+ * sent (a fresh one per authorization unless given) and the id_token's
+ * `nonce` claim must match it, else `InvalidToken`. Expiry from `expires_in`
+ * in the redirect, else the JWT's `exp`. OAuth 2.0 Security BCP advises the
+ * authorization code with PKCE instead, where the server offers it.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ *
+ * const idToken = OAuth2.implicit({
+ *   authorizationUrl: "https://issuer.example/authorize",
+ *   clientId: "my-app",
+ *   responseType: "id_token",
+ *   scope: "openid profile"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category browser grants
+ */
+export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+  browserGrants.implicitGrant("OAuth2.implicit", options)

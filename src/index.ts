@@ -31,6 +31,13 @@ export * as AwsCredentials from "./AwsCredentials.js"
 export * as AwsSigV4 from "./AwsSigV4.js"
 
 /**
+ * Microsoft Entra ID (Azure AD) presets.
+ *
+ * @since 0.1.0
+ */
+export * as AzureAD from "./providers/AzureAD.js"
+
+/**
  * HTTP Basic (RFC 7617).
  *
  * @since 0.1.0
@@ -43,6 +50,13 @@ export * as Basic from "./Basic.js"
  * @since 0.1.0
  */
 export * as Bearer from "./Bearer.js"
+
+/**
+ * Opening the authorization URL of a browser grant.
+ *
+ * @since 0.1.0
+ */
+export * as Browser from "./Browser.js"
 
 /**
  * How a client authenticates to a token endpoint.
@@ -87,6 +101,13 @@ export * as OAuth2 from "./OAuth2.js"
 export * as Okta from "./providers/Okta.js"
 
 /**
+ * The one-shot loopback listener of the browser grants.
+ *
+ * @since 0.1.0
+ */
+export * as RedirectListener from "./RedirectListener.js"
+
+/**
  * The randomness service.
  *
  * @since 0.1.0
@@ -113,3 +134,10 @@ export * as TokenCache from "./TokenCache.js"
  * @since 0.1.0
  */
 export * as TokenEndpoint from "./TokenEndpoint.js"
+
+/**
+ * WakaTime preset.
+ *
+ * @since 0.1.0
+ */
+export * as WakaTime from "./providers/WakaTime.js"

@@ -33,6 +33,11 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "signed PUT /demo-bucket/hello.txt -> 200",
     "presigned GET -> 200 hello from effect-http-auth",
     "presigned GET with a longer X-Amz-Expires -> 403"
+  ],
+  "pkce-terminal": [
+    "run 1: GET /me -> 200 as alice, logins so far: 1",
+    "run 2: GET /me -> 200 as alice, logins so far: 1",
+    "token cache file mode: 600"
   ]
 }
 
@@ -52,6 +57,7 @@ describe("examples", () => {
     expect(output).toContain(
       "Redirect http://127.0.0.1:PORT -> http://127.0.0.1:PORT: GET /landing  authorization: (none)"
     )
+    expect(output).toContain("GET /me again -> 200, logins so far: 1")
     expect(output).toMatch(/\ndemo finished: \d+ parts$/)
   })
 })

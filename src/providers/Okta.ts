@@ -7,8 +7,9 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
-import type { InvalidOptions } from "../AuthError.js"
+import type { AuthError, InvalidOptions } from "../AuthError.js"
 import type * as HttpAuth from "../HttpAuth.js"
+import * as browserGrants from "../internal/oauth2Browser.js"
 import { validateScope } from "../internal/oauth2Options.js"
 import { invalid, resolveText, type SecretInput, type TextInput } from "../internal/options.js"
 import * as OAuth2 from "../OAuth2.js"
@@ -150,3 +151,133 @@ export const password = (
       tokenUrl: yield* resolveTokenUrl(scheme, options.instance, authorizationServer)
     })
   })
+
+// --- Browser grants (issue 4) ----------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationCodeOptions
+  extends Omit<OAuth2.AuthorizationCodeOptions, "authorizationUrl" | "tokenUrl" | "clientId"> {
+  /** The Okta domain, such as `"dev-123.okta.com"`. */
+  readonly instance: TextInput
+  readonly clientId: TextInput
+  /** Default `"default"`. */
+  readonly authorizationServer?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationCodePkceOptions
+  extends Omit<OAuth2.AuthorizationCodePkceOptions, "authorizationUrl" | "tokenUrl" | "clientId"> {
+  readonly instance: TextInput
+  readonly clientId: TextInput
+  /** Default `"default"`. */
+  readonly authorizationServer?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ImplicitOptions
+  extends Omit<OAuth2.ImplicitOptions, "authorizationUrl" | "clientId" | "responseType" | "tokenField"> {
+  readonly instance: TextInput
+  readonly clientId: TextInput
+  /** Default `"default"`. */
+  readonly authorizationServer?: string | undefined
+}
+
+/** `https://{instance}/oauth2/{authorizationServer}/v1/authorize` and the token URL, checked. */
+const endpoints = (scheme: string, instance: TextInput, authorizationServer: string | undefined) =>
+  Effect.map(resolveTokenUrl(scheme, instance, authorizationServer), (tokenUrl) => ({
+    tokenUrl,
+    authorizationUrl: tokenUrl.replace(/\/token$/, "/authorize")
+  }))
+
+const codeGrant = (scheme: string, options: AuthorizationCodeOptions, verifierLength: number | undefined) =>
+  Effect.gen(function* () {
+    const { instance: _, authorizationServer, ...rest } = options
+    return yield* browserGrants.authorizationCodeGrant(
+      scheme,
+      {
+        ...rest,
+        ...(yield* endpoints(scheme, options.instance, authorizationServer)),
+        scope: options.scope ?? "openid"
+      },
+      verifierLength
+    )
+  })
+
+/**
+ * The authorization code grant against Okta (httpx-auth's
+ * `OktaAuthorizationCode`), scope `openid` unless given.
+ *
+ * @example
+ * ```ts
+ * import { Okta } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const auth = Okta.authorizationCode({
+ *   instance: "dev-123.okta.com",
+ *   clientId: "0oa1",
+ *   clientSecret: Config.redacted("OKTA_SECRET"),
+ *   redirectUriEndpoint: "authorization-code/callback"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category browser grants
+ */
+export const authorizationCode = (
+  options: AuthorizationCodeOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  codeGrant("Okta.authorizationCode", options, undefined)
+
+/**
+ * The authorization code grant with PKCE against Okta (httpx-auth's
+ * `OktaAuthorizationCodePKCE`), scope `openid` unless given.
+ *
+ * @since 0.1.0
+ * @category browser grants
+ */
+export const authorizationCodePkce = (
+  options: AuthorizationCodePkceOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+  codeGrant("Okta.authorizationCodePkce", options, options.codeVerifierLength ?? 43)
+
+const implicitWith = (scheme: string, options: ImplicitOptions, responseType: string) =>
+  Effect.gen(function* () {
+    const { instance: _, authorizationServer, ...rest } = options
+    const { authorizationUrl } = yield* endpoints(scheme, options.instance, authorizationServer)
+    return yield* browserGrants.implicitGrant(scheme, {
+      ...rest,
+      authorizationUrl,
+      responseType,
+      tokenField: responseType === "id_token" ? "id_token" : "access_token",
+      scope: options.scope ?? "openid profile email"
+    })
+  })
+
+/**
+ * An access token by the implicit grant against Okta (httpx-auth's
+ * `OktaImplicit`), scope `openid profile email` unless given.
+ *
+ * @since 0.1.0
+ * @category browser grants
+ */
+export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+  implicitWith("Okta.implicit", options, "token")
+
+/**
+ * An id_token by the implicit grant against Okta, its nonce checked
+ * (httpx-auth's `OktaImplicitIdToken`), scope `openid profile email` unless given.
+ *
+ * @since 0.1.0
+ * @category browser grants
+ */
+export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+  implicitWith("Okta.implicitIdToken", options, "id_token")

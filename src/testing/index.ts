@@ -14,6 +14,13 @@
 export { layerFixed as randomFixed, layerSequence as randomSequence } from "../SecureRandom.js"
 
 /**
+ * A stand-in for the person and the authorization server of a browser grant.
+ *
+ * @since 0.1.0
+ */
+export * as BrowserTest from "./BrowserTest.js"
+
+/**
  * JWTs for tests.
  *
  * @since 0.1.0

@@ -1,0 +1,438 @@
+/**
+ * The one-shot loopback listener of the browser grants (RFC 8252 section
+ * 7.3): an HTTP server on 127.0.0.1 only, started for one authorization and
+ * closed as soon as the grant arrives, on timeout or on interruption.
+ *
+ * It takes the grant from the query (authorization code), from the URL
+ * fragment (implicit grant: a small page posts the fragment back) or from a
+ * `form_post` body, and checks the `state` it generated: a missing state is
+ * `StateNotProvided`, another one `StateMismatch`, and the grant is rejected
+ * (httpx-auth accepts a grant with another state: we do not).
+ *
+ * @since 0.1.0
+ */
+import { timingSafeEqual } from "node:crypto"
+import { createServer, type Server } from "node:http"
+import type { Socket } from "node:net"
+import type * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as AuthError from "./AuthError.js"
+import * as Browser from "./Browser.js"
+import { invalid } from "./internal/options.js"
+import {
+  defaultFailureHtml,
+  defaultSuccessHtml,
+  fillPage,
+  fragmentMarker,
+  fragmentPage
+} from "./internal/redirectPages.js"
+import * as SecureRandom from "./SecureRandom.js"
+
+/**
+ * The pages shown in the browser once the listener has the redirect
+ * (httpx-auth's `DisplaySettings`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DisplayOptions {
+  /** How long the success page stays before it tries to close itself. Default 1 millisecond. */
+  readonly successDisplayTime?: Duration.DurationInput | undefined
+  /** The success page; `{display_time}` becomes the display time in milliseconds. */
+  readonly successHtml?: string | undefined
+  /** How long the failure page stays before it tries to close itself. Default 10 seconds. */
+  readonly failureDisplayTime?: Duration.DurationInput | undefined
+  /** The failure page; `{information}` becomes what went wrong (HTML-escaped), `{display_time}` as above. */
+  readonly failureHtml?: string | undefined
+}
+
+/**
+ * Where the listener listens and how long it waits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The host name in the redirect URI; it must resolve to 127.0.0.1. Default `"localhost"`. */
+  readonly redirectUriDomain?: string | undefined
+  /** The path of the redirect URI (other paths get 404). Default `""`, the root. */
+  readonly redirectUriEndpoint?: string | undefined
+  /** The port; 0 takes a free port and the redirect URI follows it. Default 5000. */
+  readonly redirectUriPort?: number | undefined
+  /** How long to wait for the redirect, from the browser opening to the grant. Default 60 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The success and failure pages. */
+  readonly display?: DisplayOptions | undefined
+}
+
+/**
+ * What an authorization needs from its grant: the parameter that carries the
+ * grant, and the authorization URL built from the redirect URI and state.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Authorization {
+  /** The redirect parameter that carries the grant: `"code"`, `"access_token"`, `"id_token"`. */
+  readonly grantField: string
+  /** The authorization URL to open, which must carry `redirect_uri` and `state` as given. */
+  readonly url: (redirect: { readonly redirectUri: string; readonly state: string }) => string
+}
+
+/**
+ * How the grant came back.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseMode = "query" | "fragment" | "form_post"
+
+/**
+ * A grant the listener received with the right state.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Grant {
+  /** The value of the grant field (an authorization code or a token). */
+  readonly grant: Redacted.Redacted<string>
+  /**
+   * The other parameters of the redirect (`token_type`, `expires_in`,
+   * `id_token`, `scope`...), the grant and `state` removed. They may hold
+   * tokens: never log them.
+   */
+  readonly fields: Readonly<Record<string, string>>
+  /** The redirect URI this authorization used, to send again with the code (RFC 6749 section 4.1.3). */
+  readonly redirectUri: string
+  readonly responseMode: ResponseMode
+}
+
+/**
+ * The errors of one authorization.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AuthorizeError =
+  | AuthError.OAuth2Error
+  | AuthError.GrantNotProvided
+  | AuthError.StateNotProvided
+  | AuthError.StateMismatch
+  | AuthError.AuthorizationTimeout
+  | AuthError.AuthenticationFailed
+
+/**
+ * A listener configuration, checked; each `authorize` starts a listener of
+ * its own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedirectListener {
+  readonly redirectUriDomain: string
+  /** The path, with its leading `/`. */
+  readonly redirectUriEndpoint: string
+  readonly redirectUriPort: number
+  readonly timeout: Duration.Duration
+  /** The redirect URI for a port. */
+  readonly redirectUri: (port: number) => string
+  /**
+   * Listens, opens the authorization URL with the `Browser` in context, and
+   * waits for the redirect; the listener is closed when this ends, however
+   * it ends.
+   */
+  readonly authorize: (authorization: Authorization) => Effect.Effect<Grant, AuthorizeError>
+}
+
+// A host name, or an IPv4 address: the listener only answers on 127.0.0.1.
+const HOST = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/
+// RFC 3986 section 3.3 path characters, without query or fragment.
+const PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/
+
+const displayTime = (
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration,
+  scheme: string,
+  option: string
+) => {
+  if (input === undefined) return Effect.succeed(fallback)
+  const duration = Duration.decodeUnknown(input)
+  return duration._tag === "Some" && Duration.isFinite(duration.value)
+    ? Effect.succeed(duration.value)
+    : Effect.fail(invalid(scheme, option, 'must be a finite Duration such as "5 seconds"'))
+}
+
+/**
+ * Checks the options. `scheme` names the constructor in `InvalidOptions`
+ * (the grant that uses the listener).
+ *
+ * @example
+ * ```ts
+ * import { RedirectListener } from "effect-http-auth"
+ *
+ * const listener = RedirectListener.make({ redirectUriPort: 0, redirectUriEndpoint: "callback", timeout: "2 minutes" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {},
+  scheme = "RedirectListener.make"
+): Effect.Effect<RedirectListener, AuthError.InvalidOptions> =>
+  Effect.gen(function* () {
+    const domain = options.redirectUriDomain ?? "localhost"
+    if (!HOST.test(domain)) {
+      return yield* Effect.fail(
+        invalid(scheme, "redirectUriDomain", `must be a host name such as "localhost", not ${JSON.stringify(domain)}`)
+      )
+    }
+    const endpoint = options.redirectUriEndpoint ?? ""
+    if (!PATH.test(endpoint)) {
+      return yield* Effect.fail(
+        invalid(scheme, "redirectUriEndpoint", "must be a URL path, without spaces, query or fragment")
+      )
+    }
+    const port = options.redirectUriPort ?? 5000
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      return yield* Effect.fail(
+        invalid(scheme, "redirectUriPort", `must be a whole number from 0 to 65535, not ${port}`)
+      )
+    }
+    const timeout = Duration.decodeUnknown(options.timeout ?? "60 seconds")
+    if (timeout._tag === "None" || !Duration.isFinite(timeout.value) || Duration.toMillis(timeout.value) <= 0) {
+      return yield* Effect.fail(invalid(scheme, "timeout", 'must be a positive, finite Duration such as "60 seconds"'))
+    }
+    const display = options.display ?? {}
+    const pages: Pages = {
+      successTime: Duration.toMillis(
+        yield* displayTime(display.successDisplayTime, Duration.millis(1), scheme, "display.successDisplayTime")
+      ),
+      successHtml: display.successHtml ?? defaultSuccessHtml,
+      failureTime: Duration.toMillis(
+        yield* displayTime(display.failureDisplayTime, Duration.seconds(10), scheme, "display.failureDisplayTime")
+      ),
+      failureHtml: display.failureHtml ?? defaultFailureHtml
+    }
+    const path = `/${endpoint.replace(/^\/+/, "")}`
+    const redirectUri = (port: number) => `http://${domain}:${port}${path}`
+    return {
+      redirectUriDomain: domain,
+      redirectUriEndpoint: path,
+      redirectUriPort: port,
+      timeout: timeout.value,
+      redirectUri,
+      authorize: (authorization) =>
+        authorize({ scheme, port, path, redirectUri, timeout: timeout.value, pages }, authorization)
+    }
+  })
+
+interface Pages {
+  readonly successTime: number
+  readonly successHtml: string
+  readonly failureTime: number
+  readonly failureHtml: string
+}
+
+interface Settings {
+  readonly scheme: string
+  readonly port: number
+  readonly path: string
+  readonly redirectUri: (port: number) => string
+  readonly timeout: Duration.Duration
+  readonly pages: Pages
+}
+
+const pageHeaders = {
+  // One request, one connection: closing the listener never waits on a kept-alive socket.
+  connection: "close",
+  "cache-control": "no-store",
+  // The page's URL may hold the code: never send it on as a Referer.
+  "referrer-policy": "no-referrer"
+}
+
+const html = (body: string, status: number, headers: Record<string, string> = pageHeaders) =>
+  HttpServerResponse.text(body, { status, headers, contentType: "text/html; charset=utf-8" })
+
+const page = (body: string, status: number) => html(body, status)
+
+const sameState = (received: string, sent: string) => {
+  const a = Buffer.from(received)
+  const b = Buffer.from(sent)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** Reads the grant out of the redirect's parameters, or says why it cannot. */
+const readGrant = (
+  params: URLSearchParams,
+  grantField: string,
+  state: string
+): Effect.Effect<{ readonly grant: string; readonly fields: Record<string, string> }, AuthorizeError> => {
+  const received = [...new Set(params.keys())]
+  const stateValues = params.getAll("state")
+  const checkState = (): Effect.Effect<void, AuthorizeError> =>
+    stateValues.length === 0 || stateValues[0] === ""
+      ? Effect.fail(new AuthError.StateNotProvided())
+      : stateValues.length > 1 || !sameState(stateValues[0]!, state)
+        ? Effect.fail(new AuthError.StateMismatch())
+        : Effect.void
+  if (params.has("error")) {
+    // RFC 6749 section 4.1.2.1: the error redirect carries the state too;
+    // a forged error with another state is a mismatch, not the server's word.
+    return Effect.zipRight(
+      stateValues.length > 0 ? checkState() : Effect.void,
+      Effect.fail(
+        new AuthError.OAuth2Error({
+          error: params.get("error")!,
+          errorDescription: params.get("error_description") ?? undefined,
+          errorUri: params.get("error_uri") ?? undefined,
+          redirect: true
+        })
+      )
+    )
+  }
+  const grants = params.getAll(grantField)
+  if (grants.length === 0 || grants[0] === "") {
+    return Effect.fail(new AuthError.GrantNotProvided({ field: grantField, received }))
+  }
+  return Effect.zipRight(
+    checkState(),
+    grants.length > 1
+      ? Effect.fail(
+          new AuthError.OAuth2Error({
+            error: "invalid_request",
+            errorDescription: `The redirect repeats the "${grantField}" parameter (RFC 6749 section 3.1).`,
+            redirect: true
+          })
+        )
+      : Effect.sync(() => {
+          const fields: Record<string, string> = {}
+          for (const [name, value] of params) {
+            if (name !== grantField && name !== "state" && name !== fragmentMarker) fields[name] = value
+          }
+          return { grant: grants[0]!, fields }
+        })
+  )
+}
+
+/** Each open connection, and whether it is answering a request. */
+const trackConnections = (server: Server) => {
+  const connections = new Map<Socket, boolean>()
+  server.on("connection", (socket) => {
+    connections.set(socket, false)
+    socket.once("close", () => connections.delete(socket))
+  })
+  server.on("request", (request, response) => {
+    connections.set(request.socket, true)
+    response.once("finish", () => {
+      if (connections.has(request.socket)) connections.set(request.socket, false)
+    })
+  })
+  return connections
+}
+
+const listenFailure = (scheme: string, port: number, cause: unknown) => {
+  const code = (cause as { cause?: { code?: string } })?.cause?.code
+  return new AuthError.AuthenticationFailed({
+    scheme,
+    reason:
+      code === "EADDRINUSE"
+        ? `port ${port} of 127.0.0.1 is taken, so the redirect listener cannot start: free it, or set redirectUriPort (0 takes a free port, if the authorization server accepts any port)`
+        : `the redirect listener could not listen on 127.0.0.1:${port}`,
+    cause
+  })
+}
+
+const authorize = (settings: Settings, authorization: Authorization): Effect.Effect<Grant, AuthorizeError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const state = yield* SecureRandom.token(32)
+      const nodeServer = createServer()
+      const busy = trackConnections(nodeServer)
+      const server = yield* NodeHttpServer.make(() => nodeServer, {
+        port: settings.port,
+        host: "127.0.0.1"
+      }).pipe(Effect.mapError((error) => listenFailure(settings.scheme, settings.port, error)))
+      // Runs before the server closes (finalizers run in reverse): a browser
+      // keeps spare connections open, which would hold the close; a
+      // connection that is answering finishes first (it has `Connection: close`).
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          for (const [socket, answering] of busy) if (!answering) socket.destroy()
+        })
+      )
+      const port = (server.address as HttpServer.TcpAddress).port
+      const redirectUri = settings.redirectUri(port)
+      const result = yield* Deferred.make<Grant, AuthorizeError>()
+      const { pages } = settings
+
+      const handle = (params: URLSearchParams, responseMode: ResponseMode) =>
+        Effect.gen(function* () {
+          if (yield* Deferred.isDone(result)) {
+            return page(
+              fillPage(pages.failureHtml, pages.failureTime, "This authorization has already been answered."),
+              409
+            )
+          }
+          const exit = yield* Effect.exit(readGrant(params, authorization.grantField, state))
+          if (exit._tag === "Success") {
+            yield* Deferred.succeed(result, {
+              grant: Redacted.make(exit.value.grant),
+              fields: exit.value.fields,
+              redirectUri,
+              responseMode
+            })
+            return page(fillPage(pages.successHtml, pages.successTime), 200)
+          }
+          yield* Deferred.failCause(result, exit.cause)
+          const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          return page(fillPage(pages.failureHtml, pages.failureTime, error?.message ?? "Unexpected failure."), 400)
+        })
+
+      yield* server.serve(
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const url = new URL(request.url, "http://127.0.0.1")
+          if (url.pathname === "/favicon.ico" && settings.path !== "/favicon.ico") {
+            return HttpServerResponse.empty({ status: 204, headers: pageHeaders })
+          }
+          if (url.pathname !== settings.path) {
+            return HttpServerResponse.text("Not Found", { status: 404, headers: pageHeaders })
+          }
+          if (request.method === "GET") {
+            // The grant in the fragment never reaches a server: have the page send it.
+            return url.searchParams.has(authorization.grantField) || url.searchParams.has("error")
+              ? yield* handle(url.searchParams, "query")
+              : html(fragmentPage, 200, {
+                  ...pageHeaders,
+                  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; form-action 'self'"
+                })
+          }
+          if (request.method === "POST") {
+            const body = yield* Effect.orElseSucceed(request.text, () => "")
+            const params = new URLSearchParams(url.search)
+            for (const [name, value] of new URLSearchParams(body)) params.append(name, value)
+            return yield* handle(params, params.has(fragmentMarker) ? "fragment" : "form_post")
+          }
+          return HttpServerResponse.text("Method Not Allowed", {
+            status: 405,
+            headers: { ...pageHeaders, allow: "GET, POST" }
+          })
+        })
+      )
+
+      const url = authorization.url({ redirectUri, state })
+      return yield* Effect.zipRight(Browser.open(url), Deferred.await(result)).pipe(
+        Effect.timeoutFail({
+          duration: settings.timeout,
+          onTimeout: () => new AuthError.AuthorizationTimeout({ timeout: settings.timeout, redirectUri })
+        })
+      )
+    })
+  )

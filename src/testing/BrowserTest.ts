@@ -1,0 +1,331 @@
+/**
+ * A stand-in for the person and the authorization server of a browser
+ * grant, in a user's tests: the `Browser` it provides "visits" each
+ * authorization URL and answers the redirect listener over the loopback
+ * socket as an authorization server would (code in the query, token in the
+ * fragment, `form_post`, an error, a missing or wrong state, or no reply at
+ * all), and records what happened for assertions afterwards.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import * as Browser from "../Browser.js"
+import { fragmentMarker } from "../internal/redirectPages.js"
+import type { ResponseMode } from "../RedirectListener.js"
+import { createToken } from "./createToken.js"
+
+/**
+ * How a reply treats `state`: send back the one received (`"echo"`, as a
+ * server does), leave it out (`"omit"`), or send another value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StateReply = "echo" | "omit" | { readonly value: string }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReplyOptions {
+  /** Fields of the redirect, added to (or replacing) the ones the reply makes up. */
+  readonly fields?: Readonly<Record<string, string>> | undefined
+  /** How the redirect carries them. Default from the URL's `response_mode`, else `query` for a code and `fragment` for tokens. */
+  readonly responseMode?: ResponseMode | undefined
+  /** Default `"echo"`. */
+  readonly state?: StateReply | undefined
+}
+
+/**
+ * One scripted visit.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reply =
+  | { readonly _tag: "Approve"; readonly options: ReplyOptions }
+  | {
+      readonly _tag: "Error"
+      readonly error: string
+      readonly description?: string | undefined
+      readonly uri?: string | undefined
+      readonly options: ReplyOptions
+    }
+  | { readonly _tag: "NoReply" }
+
+/**
+ * Approves as an authorization server would for the URL's `response_type`:
+ * `code` gets `code=code-N` in the query; `token` gets `access_token=access-N`,
+ * `token_type=Bearer` and `expires_in=3600` in the fragment; `id_token` gets
+ * an unsigned JWT with the URL's `nonce` (and `aud` its `client_id`).
+ *
+ * @example
+ * ```ts
+ * import { BrowserTest } from "effect-http-auth/testing"
+ *
+ * const AsAPerson = BrowserTest.layer(BrowserTest.approve(), BrowserTest.approve({ responseMode: "form_post" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const approve = (options: ReplyOptions = {}): Reply => ({ _tag: "Approve", options })
+
+/**
+ * A code in the query (`response_type=code`).
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const code = (value: string, options: ReplyOptions = {}): Reply =>
+  approve({ responseMode: "query", ...options, fields: { code: value, ...options.fields } })
+
+/**
+ * A token in the fragment (implicit grant, RFC 6749 section 4.2.2).
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const token = (fields: Readonly<Record<string, string>>, options: ReplyOptions = {}): Reply =>
+  approve({ responseMode: "fragment", ...options, fields: { ...fields, ...options.fields } })
+
+/**
+ * The approval posted as a form (OAuth 2.0 Form Post Response Mode).
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const formPost = (options: ReplyOptions = {}): Reply => approve({ ...options, responseMode: "form_post" })
+
+/**
+ * An error redirect (RFC 6749 section 4.1.2.1), with the state echoed.
+ *
+ * @example
+ * ```ts
+ * import { BrowserTest } from "effect-http-auth/testing"
+ *
+ * const Refusing = BrowserTest.layer(BrowserTest.error("access_denied", { description: "the user said no" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const error = (
+  code: string,
+  options: ReplyOptions & { readonly description?: string | undefined; readonly uri?: string | undefined } = {}
+): Reply => ({ _tag: "Error", error: code, description: options.description, uri: options.uri, options })
+
+/**
+ * An approval without `state` (the listener fails with `StateNotProvided`).
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const missingState = (options: ReplyOptions = {}): Reply => approve({ ...options, state: "omit" })
+
+/**
+ * An approval with another `state` (the listener fails with `StateMismatch`).
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const wrongState = (options: ReplyOptions = {}): Reply =>
+  approve({ ...options, state: { value: "not-the-state-that-was-sent" } })
+
+/**
+ * No redirect at all: the person closed the tab (the listener times out).
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const noReply: Reply = { _tag: "NoReply" }
+
+/**
+ * What one visit did.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Visit {
+  /** The authorization URL that was opened. */
+  readonly url: string
+  /** Its query parameters. */
+  readonly params: Readonly<Record<string, string>>
+  /** The reply that was played. */
+  readonly reply: Reply["_tag"]
+  /** The redirect sent to the listener, fragment included (`undefined` for no reply). */
+  readonly redirect: string | undefined
+  readonly responseMode: ResponseMode | undefined
+  /** The listener's answer: its status and page. */
+  readonly status: number | undefined
+  readonly page: string | undefined
+  /** Why the visit could not reach the listener (no `redirect_uri`, connection refused). */
+  readonly problem: string | undefined
+}
+
+/**
+ * The record of the visits, for assertions.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class BrowserTest extends Context.Tag("effect-http-auth/testing/BrowserTest")<
+  BrowserTest,
+  { readonly visits: Effect.Effect<ReadonlyArray<Visit>> }
+>() {}
+
+/**
+ * Every visit so far, in order.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const visits: Effect.Effect<ReadonlyArray<Visit>, never, BrowserTest> = Effect.flatMap(
+  BrowserTest,
+  (test) => test.visits
+)
+
+const made = (responseType: string, params: Readonly<Record<string, string>>, n: number) =>
+  Effect.gen(function* () {
+    const types = responseType.split(" ").filter((type) => type !== "")
+    const fields: Record<string, string> = {}
+    if (types.includes("code")) fields.code = `code-${n}`
+    if (types.includes("token")) {
+      fields.access_token = `access-${n}`
+      fields.token_type = "Bearer"
+      fields.expires_in = "3600"
+    }
+    if (types.includes("id_token")) {
+      const claims: Record<string, unknown> = { sub: "test-user" }
+      if (params.nonce !== undefined) claims.nonce = params.nonce
+      if (params.client_id !== undefined) claims.aud = params.client_id
+      fields.id_token = yield* createToken({ claims })
+    }
+    return { fields, codeOnly: types.length === 1 && types[0] === "code" }
+  })
+
+const send = (url: string, init?: RequestInit) =>
+  Effect.tryPromise(() =>
+    fetch(url, { redirect: "manual", ...init }).then(async (response) => ({
+      status: response.status,
+      page: await response.text()
+    }))
+  )
+
+const post = (url: string, fields: URLSearchParams) =>
+  send(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: fields.toString()
+  })
+
+const withQuery = (uri: string, fields: URLSearchParams) => `${uri}${uri.includes("?") ? "&" : "?"}${fields}`
+
+const visit = (url: string, reply: Reply, n: number) =>
+  Effect.gen(function* () {
+    let params: Record<string, string> = {}
+    try {
+      params = Object.fromEntries(new URL(url).searchParams)
+    } catch {
+      // recorded below as a problem
+    }
+    const base = { url, params, reply: reply._tag }
+    const redirectUri = params.redirect_uri
+    if (reply._tag === "NoReply" || redirectUri === undefined) {
+      return {
+        ...base,
+        redirect: undefined,
+        responseMode: undefined,
+        status: undefined,
+        page: undefined,
+        problem: reply._tag === "NoReply" ? undefined : "the authorization URL has no redirect_uri"
+      } satisfies Visit
+    }
+    const { fields: madeUp, codeOnly } = yield* made(params.response_type ?? "code", params, n)
+    const fields = new URLSearchParams(
+      reply._tag === "Error"
+        ? {
+            error: reply.error,
+            ...(reply.description === undefined ? {} : { error_description: reply.description }),
+            ...(reply.uri === undefined ? {} : { error_uri: reply.uri })
+          }
+        : madeUp
+    )
+    for (const [name, value] of Object.entries(reply.options.fields ?? {})) fields.set(name, value)
+    const state = reply.options.state ?? "echo"
+    if (state === "echo" && params.state !== undefined) fields.set("state", params.state)
+    if (typeof state === "object") fields.set("state", state.value)
+    const declared = params.response_mode
+    const responseMode: ResponseMode =
+      reply.options.responseMode ??
+      (declared === "query" || declared === "fragment" || declared === "form_post"
+        ? declared
+        : codeOnly
+          ? "query"
+          : "fragment")
+
+    const answer = yield* Effect.either(
+      responseMode === "query"
+        ? Effect.map(send(withQuery(redirectUri, fields)), (answer) => ({
+            ...answer,
+            redirect: withQuery(redirectUri, fields)
+          }))
+        : responseMode === "form_post"
+          ? Effect.map(post(redirectUri, fields), (answer) => ({ ...answer, redirect: redirectUri }))
+          : // A browser loads the redirect URI without the fragment, and the
+            // listener's page posts the fragment back: do what its script does.
+            Effect.zipRight(
+              send(redirectUri),
+              Effect.map(post(redirectUri, new URLSearchParams([...fields, [fragmentMarker, "1"]])), (answer) => ({
+                ...answer,
+                redirect: `${redirectUri}#${fields}`
+              }))
+            )
+    )
+    return answer._tag === "Right"
+      ? ({ ...base, ...answer.right, responseMode, problem: undefined } satisfies Visit)
+      : ({
+          ...base,
+          redirect: undefined,
+          responseMode,
+          status: undefined,
+          page: undefined,
+          problem: `the listener at ${redirectUri} could not be reached: ${String(answer.left.error)}`
+        } satisfies Visit)
+  })
+
+/**
+ * Provides the `Browser` and the `BrowserTest` record: each authorization
+ * URL opened gets the next reply; past the last one, `approve()`.
+ *
+ * @example
+ * ```ts
+ * import { BrowserTest } from "effect-http-auth/testing"
+ * import { Effect } from "effect"
+ *
+ * const test = Effect.gen(function* () {
+ *   // ... run the program that authorizes ...
+ *   const [visit] = yield* BrowserTest.visits
+ *   // visit.params.code_challenge_method === "S256", visit.status === 200
+ * }).pipe(Effect.provide(BrowserTest.layer(BrowserTest.approve())))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (...replies: ReadonlyArray<Reply>): Layer.Layer<BrowserTest> =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const log = yield* Ref.make<ReadonlyArray<Visit>>([])
+      const open = (url: string) =>
+        Effect.gen(function* () {
+          const n = (yield* Ref.get(log)).length + 1
+          const done = yield* visit(url, replies[n - 1] ?? approve(), n)
+          yield* Ref.update(log, (all) => [...all, done])
+        })
+      return Layer.merge(Browser.layerFrom(open), Layer.succeed(BrowserTest, { visits: Ref.get(log) }))
+    })
+  )

@@ -1,0 +1,106 @@
+/**
+ * End to end: a real headless Chromium logs in at a real oidc-provider
+ * (its dev login and consent pages), the redirect listener takes the code,
+ * the PKCE grant exchanges it, and a resource server that introspects each
+ * token (RFC 7662) answers the authenticated request.
+ */
+import { createServer } from "node:net"
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Redacted } from "effect"
+import type { Page } from "playwright-core"
+import { HttpAuth, OAuth2, type Token } from "../src/index.js"
+import { launch } from "./fixtures/chromium.js"
+import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+
+const freePort = Effect.async<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as { port: number }
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** The person: signs in on oidc-provider's dev login page, then consents. */
+const logIn = (login: string) => async (page: Page) => {
+  await page.fill('input[name="login"]', login)
+  await page.fill('input[name="password"]', "any password")
+  await page.click('button[type="submit"]')
+  await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" })
+  await page.click('button[type="submit"]')
+}
+
+describe("browser grants against oidc-provider, with headless Chromium", () => {
+  it.scopedLive(
+    "authorization code with PKCE through the login and consent pages, then an authenticated API call",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* freePort
+        const redirectUri = `http://127.0.0.1:${port}/callback`
+        const oidc = yield* startOidcProvider({
+          clients: [
+            {
+              client_id: "cli",
+              application_type: "native",
+              token_endpoint_auth_method: "none",
+              grant_types: ["authorization_code", "refresh_token"],
+              response_types: ["code"],
+              redirect_uris: [redirectUri]
+            },
+            {
+              client_id: "resource-server",
+              client_secret: "rs-secret",
+              grant_types: ["client_credentials"],
+              response_types: [],
+              redirect_uris: []
+            }
+          ],
+          features: { devInteractions: { enabled: true } },
+          configuration: { scopes: ["openid", "offline_access"] }
+        })
+        const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
+        // Launched after the servers, so closed before them.
+        const browser = yield* launch
+
+        const tokens: Array<Token.Token> = []
+        const client = yield* HttpAuth.client(
+          OAuth2.authorizationCodePkce({
+            authorizationUrl: `${oidc.issuer}/auth`,
+            tokenUrl: oidc.tokenUrl,
+            clientId: "cli",
+            scope: ["openid", "offline_access"],
+            extraParams: { prompt: "consent" },
+            redirectUriDomain: "127.0.0.1",
+            redirectUriPort: port,
+            redirectUriEndpoint: "callback",
+            onToken: (token) => Effect.sync(() => tokens.push(token))
+          })
+        ).pipe(Effect.provide(browser.layer(logIn("alice"))))
+
+        const me = yield* client.get(`${api.origin}/me`)
+        expect(me.status).toBe(200)
+        expect(yield* me.json).toEqual({ client: "cli", sub: "alice" })
+        // a second call uses the cached token: no second login
+        expect((yield* client.get(`${api.origin}/me`)).status).toBe(200)
+        expect(browser.pages.length).toBe(1)
+        expect(yield* oidc.tokenRequests).toBe(1)
+        expect(browser.errors).toEqual([])
+
+        // oidc-provider checked the PKCE verifier and the redirect_uri; the token came with a refresh token
+        expect(tokens.length).toBe(1)
+        expect(tokens[0]!.refreshToken).toBeDefined()
+        expect(tokens[0]!.idToken).toBeDefined()
+        expect(Redacted.value(tokens[0]!.accessToken).length).toBeGreaterThan(20)
+
+        // The browser went to the authorization endpoint with an S256 challenge and ended on our success page.
+        const authorize = browser.exchanges.find((exchange) => exchange.url.startsWith(`${oidc.issuer}/auth?`))!
+        const sent = new URL(authorize.url).searchParams
+        expect(sent.get("code_challenge_method")).toBe("S256")
+        expect(sent.get("redirect_uri")).toBe(redirectUri)
+        const callback = browser.exchanges.find((exchange) => exchange.url.startsWith(`${redirectUri}?`))!
+        expect(callback.status).toBe(200)
+        expect(new URL(callback.url).searchParams.get("iss")).toBe(oidc.issuer)
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici)),
+    { timeout: 90_000 }
+  )
+})
