@@ -2,8 +2,8 @@ import { HttpClient, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, TestClock } from "effect"
-import { HttpAuth, OAuth2, Okta, Token, TokenCache } from "effect-http-auth"
-import { TokenCacheTest } from "effect-http-auth/testing"
+import { AzureAD, HttpAuth, OAuth2, Okta, Token, TokenCache, WakaTime } from "effect-http-auth"
+import { BrowserTest, TokenCacheTest } from "effect-http-auth/testing"
 import { echo, seenOf, serve } from "../fixtures/server.js"
 
 /** What the user's program does: a GET through the `HttpClient` in context. */
@@ -37,6 +37,37 @@ describe("TokenCacheTest.layerSeeded", () => {
           Effect.provide(HttpAuth.layer(auth).pipe(Layer.provide(seeded), Layer.provide(NodeHttpClient.layerUndici)))
         )
         expect(seen.headers.authorization).toBe("Bearer test-token")
+      }
+    })
+  )
+
+  it.scoped("gives the browser grants and their presets the token without opening a browser", () =>
+    Effect.gen(function* () {
+      const api = yield* serve(echo)
+      const auths = [
+        OAuth2.authorizationCodePkce({
+          authorizationUrl: "http://127.0.0.1:9/authorize",
+          tokenUrl: "http://127.0.0.1:9/token",
+          clientId: "cli",
+          redirectUriPort: 0
+        }),
+        OAuth2.implicit({ authorizationUrl: "http://127.0.0.1:9/authorize", clientId: "cli", redirectUriPort: 0 }),
+        Okta.authorizationCode({ instance: "dev.okta.test", clientId: "cli", redirectUriPort: 0 }),
+        AzureAD.implicit({ tenantId: "tenant", clientId: "cli", redirectUriPort: 0 }),
+        WakaTime.authorizationCode({ clientId: "cli", clientSecret: "s", scope: ["email"], redirectUriPort: 0 })
+      ]
+      for (const auth of auths) {
+        const layer = HttpAuth.layer(auth).pipe(
+          Layer.provide(TokenCacheTest.layerSeeded()),
+          Layer.provide(NodeHttpClient.layerUndici),
+          // the grant would open this Browser: it must not be asked
+          Layer.provideMerge(BrowserTest.layer())
+        )
+        const { seen, visits } = yield* Effect.all({ seen: getMe(api.origin), visits: BrowserTest.visits }).pipe(
+          Effect.provide(layer)
+        )
+        expect(seen.headers.authorization).toBe("Bearer 2YotnFZFEjr1zCsicMWpAA")
+        expect(visits).toEqual([])
       }
     })
   )
