@@ -40,7 +40,7 @@ const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/
 
 /** Decoded query parameters as @smithy takes them (a repeated name holds an array). */
-const queryRecord = (search: string) => {
+export const queryRecord = (search: string) => {
   const query: Record<string, string | Array<string>> = {}
   for (const part of search.split("&")) {
     if (part === "") continue

@@ -17,7 +17,7 @@ import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
 import * as engine from "./oauth2Engine.js"
-import { validateMethod } from "./oauth2Grant.js"
+import { engineOptions as sharedEngineOptions, validateMethod } from "./oauth2Grant.js"
 import { cacheKey, validateDuration, validateNonEmpty, validateScope, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, resolveText } from "./options.js"
 import * as pkce from "./pkce.js"
@@ -79,15 +79,7 @@ const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
       listener
         .authorize(authorization)
         .pipe(Effect.provideService(Browser.Browser, browser), Effect.provideService(SecureRandom.SecureRandom, random))
-    const engineOptions = {
-      scheme,
-      headerName: options.headerName,
-      headerValue: options.headerValue,
-      earlyExpiry: options.earlyExpiry,
-      retryUnauthorized: options.retryUnauthorized,
-      onToken: options.onToken,
-      cache: options.cache
-    }
+    const engineOptions = { ...sharedEngineOptions(options), scheme }
     return { authorizationUrl, extraParams, clientId, scope, authorize, random, engineOptions }
   })
 
