@@ -3,6 +3,7 @@
  * what they print: an example that breaks, or whose output changes, fails here.
  */
 import { execFile } from "node:child_process"
+import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { describe, expect, it } from "vitest"
@@ -50,6 +51,16 @@ describe("examples", () => {
       expect([...found].sort((a, b) => a - b)).toEqual(found)
     })
   }
+
+  it("runs every file of examples/, each listed in the README's table", () => {
+    const files = readdirSync(`${root}examples`)
+      .filter((name) => name.endsWith(".ts") && name !== "demo.ts")
+      .map((name) => name.replace(/\.ts$/, ""))
+      .sort()
+    expect(Object.keys(examples).sort()).toEqual(files)
+    const readme = readFileSync(`${root}README.md`, "utf8")
+    for (const name of files) expect(readme).toContain(`| \`examples/${name}.ts\` |`)
+  })
 
   it("npm run demo runs every part to the end", async () => {
     const output = await run("examples/demo.ts")
