@@ -33,7 +33,11 @@ export type Handler = (
 /** Starts a server whose handler gets what was seen; every request is recorded first. */
 export const serve = (handler: Handler): Effect.Effect<Server, unknown, Scope.Scope> =>
   Effect.gen(function* () {
-    const server = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
+    const nodeServer = createServer()
+    const server = yield* NodeHttpServer.make(() => nodeServer, { port: 0, host: "127.0.0.1" })
+    // Runs before the server's own close (finalizers run last-added first): a client that keeps an idle
+    // keep-alive connection open (a browser) would otherwise hold the close up.
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
     const log = yield* Ref.make<ReadonlyArray<Seen>>([])
     const app: HttpApp.Default<unknown> = Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
