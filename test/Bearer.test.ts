@@ -54,6 +54,26 @@ describe("Bearer", () => {
     }).pipe(Effect.provide(Base))
   )
 
+  it.scoped("an Effect token uses the service it was built with, not another one of the request's fiber", () =>
+    Effect.gen(function* () {
+      class Vault extends Context.Tag("test/Vault")<Vault, { readonly current: Effect.Effect<string> }>() {}
+      const server = yield* serve(echo)
+      const built = { current: Effect.succeed("built") }
+      const client = yield* HttpAuth.client(Bearer.make(Effect.flatMap(Vault, (vault) => vault.current))).pipe(
+        Effect.provideService(Vault, built)
+      )
+      // the same service in the request's fiber (the fast path), then another one
+      yield* client.get(`${server.origin}/`).pipe(Effect.provideService(Vault, built))
+      yield* client.get(`${server.origin}/`).pipe(Effect.provideService(Vault, { current: Effect.succeed("other") }))
+      yield* client.get(`${server.origin}/`)
+      expect((yield* server.seen).map((seen) => seen.headers.authorization)).toEqual([
+        "Bearer built",
+        "Bearer built",
+        "Bearer built"
+      ])
+    }).pipe(Effect.provide(Base))
+  )
+
   it.scoped("takes another header and template", () =>
     Effect.gen(function* () {
       const server = yield* serve(echo)
