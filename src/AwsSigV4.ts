@@ -19,6 +19,7 @@ import { invalid, validateHeaderName } from "./internal/options.js"
 import {
   ALGORITHM,
   amzDate,
+  parseQuery,
   type QueryParam,
   sign as signParts,
   signingKey,
@@ -171,19 +172,23 @@ const signRequest = (
   if (url === undefined) return Effect.fail(unreadableUrl("AwsSigV4"))
   const payload = payloadNow(request, "AwsSigV4", options.unsignedPayload ? UNSIGNED_PAYLOAD : undefined)
   if (payload instanceof SigningError) return Effect.fail(payload)
-  const withCredentials = (credentials: AwsCredentials.Credentials) =>
-    payload === undefined
-      ? Effect.flatMap(collectBody(request, "AwsSigV4"), (collected) =>
-          Effect.clockWith((clock) =>
-            Effect.succeed(finish(collected, url, credentials, clock.unsafeCurrentTimeMillis(), settings, options))
-          )
-        )
-      : Effect.clockWith((clock) =>
-          Effect.succeed(finish(payload, url, credentials, clock.unsafeCurrentTimeMillis(), settings, options))
-        )
-  return settings.fixed === undefined
-    ? Effect.flatMap(settings.credentials, withCredentials)
-    : withCredentials(settings.fixed)
+  const fixed = settings.fixed
+  if (payload !== undefined && fixed !== undefined) {
+    // The common case: no Stream to read and credentials at hand, so one Clock read and no other effect.
+    return Effect.clockWith((clock) =>
+      Effect.succeed(finish(payload, url, fixed, clock.unsafeCurrentTimeMillis(), settings, options))
+    )
+  }
+  return Effect.flatMap(
+    Effect.zip(
+      settings.credentials,
+      payload === undefined ? collectBody(request, "AwsSigV4") : Effect.succeed(payload)
+    ),
+    ([credentials, payload]) =>
+      Effect.clockWith((clock) =>
+        Effect.succeed(finish(payload, url, credentials, clock.unsafeCurrentTimeMillis(), settings, options))
+      )
+  )
 }
 
 const finish = (
@@ -201,15 +206,14 @@ const finish = (
   let request = payload.request
   const query = queryOf(url)
   const path = wirePath(url, settings.service)
-  if (query.encoded !== url.search.slice(1) || path !== url.pathname || request.urlParams.length > 0) {
+  if (!query.asGiven || path !== url.pathname || request.urlParams.length > 0) {
     request = withPathAndQuery(request, url, path, query.encoded)
   }
   const signed = signParts({
     method: request.method,
     path,
-    query: query.params,
-    canonicalQuery: query.canonical,
-    headers: fieldsToSign({ ...request.headers, ...added }, url, settings.selection),
+    query: query.canonical,
+    headers: fieldsToSign(request.headers, url, settings.selection, true, added),
     payloadHash: payload.hash,
     amzDate: date,
     region: settings.region,
@@ -391,7 +395,7 @@ export const presign: {
     // Whoever uses the URL sends only what they choose: sign host and the headers asked for, nothing automatic.
     const fields = fieldsToSign(payload.request.headers, url, config.selection, false)
     const signedHeaders = [...new Set(fields.map(([name]) => name))].sort().join(";")
-    const query: Array<QueryParam> = queryOf(url).params
+    const query: Array<QueryParam> = parseQuery(url.search.slice(1))
     query.push(
       ["X-Amz-Algorithm", ALGORITHM],
       [

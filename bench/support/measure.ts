@@ -8,10 +8,12 @@ import { performance } from "node:perf_hooks"
 export interface Task {
   readonly name: string
   readonly fn: () => Promise<unknown> | unknown
+  /** How many operations one call of `fn` makes (a batch); the median is per operation. Default 1. */
+  readonly batch?: number
 }
 
 /**
- * Medians in microseconds, by task name. Each task runs `warmup` calls, then
+ * Medians in microseconds (per operation of a batch), by task name. Each task runs `warmup` calls, then
  * the tasks take turns, one call each in a rotating order, until every task
  * has spent `rounds * time` milliseconds (and made at least 50 calls).
  */
@@ -36,7 +38,7 @@ export const medians = async (
     }
   }
   const median = (values: Array<number>) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
-  return new Map(tasks.map((task, i) => [task.name, median(samples[i]!)]))
+  return new Map(tasks.map((task, i) => [task.name, median(samples[i]!) / (task.batch ?? 1)]))
 }
 
 /** Prints `name  median µs  ratio` rows against `baseline`. */

@@ -19,7 +19,7 @@ import {
   encodePairs,
   type HeaderField,
   parseQuery,
-  type QueryParam,
+  isSorted,
   sha256Hex,
   sortPairs
 } from "./sigv4.js"
@@ -53,21 +53,28 @@ const UNSIGNABLE = new Set([
 const isAutomatic = (name: string) =>
   name === "content-type" || (name.startsWith("x-amz-") && name !== "x-amz-client-context")
 
-/** The header fields to sign, `host` first (the request's, else the URL's host with its port when not the default). */
+/**
+ * The header fields to sign, `host` first (the request's, else the URL's
+ * host with its port when not the default), then the request's headers to
+ * sign, then `added` (the `x-amz-*` headers signing sets, which replace the
+ * request's own).
+ */
 export const fieldsToSign = (
   headers: Headers.Headers,
   url: URL,
   selection: HeaderSelection,
-  automatic = true
+  automatic = true,
+  added?: Readonly<Record<string, string>>
 ): Array<HeaderField> => {
   const fields: Array<HeaderField> = [["host", headers.host ?? url.host]]
   for (const name in headers) {
-    if (name === "host" || name === "authorization") continue
+    if (name === "host" || name === "authorization" || (added !== undefined && name in added)) continue
     const wanted = selection.all
       ? !UNSIGNABLE.has(name) && !name.startsWith("x-b3-")
       : (automatic && isAutomatic(name)) || selection.names.has(name)
     if (wanted) fields.push([name, headers[name]!])
   }
+  for (const name in added) fields.push([name, added[name]!])
   return fields
 }
 
@@ -84,19 +91,31 @@ export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: st
     onSome: Effect.succeed
   })
 
+// `name=value` pairs of unreserved characters, each with its `=`: the query that encoding gives back unchanged.
+const PLAIN_QUERY = /^[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*(?:&[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*)*$/
+
 /**
- * The query as signed and as sent: decoded, then encoded the AWS way, so
- * the wire carries exactly what was signed (`%20`, never `+`).
+ * The query as sent and as signed: decoded, then encoded the AWS way, so
+ * the wire carries exactly what was signed (`%20`, never `+`). A query
+ * already in that form is kept, and when its pairs are also in order it is
+ * its own canonical form. `asGiven`: whether the encoded query is the URL's.
  */
 export const queryOf = (
   url: URL
-): { readonly params: Array<QueryParam>; readonly encoded: string; readonly canonical: string } => {
-  const params = parseQuery(url.search.slice(1))
-  if (params.length === 0) return { params, encoded: "", canonical: "" }
-  const pairs = encodePairs(params)
+): { readonly encoded: string; readonly canonical: string; readonly asGiven: boolean } => {
+  const query = url.search.slice(1)
+  if (PLAIN_QUERY.test(query)) {
+    if (!query.includes("&")) return { encoded: query, canonical: query, asGiven: true }
+    const pairs = query.split("&").map((part) => {
+      const at = part.indexOf("=")
+      return [part.slice(0, at), part.slice(at + 1)] as const
+    })
+    return { encoded: query, canonical: isSorted(pairs) ? query : sortPairs(pairs), asGiven: true }
+  }
+  const pairs = encodePairs(parseQuery(query))
   let encoded = ""
   for (let i = 0; i < pairs.length; i++) encoded += `${i === 0 ? "" : "&"}${pairs[i]![0]}=${pairs[i]![1]}`
-  return { params, encoded, canonical: sortPairs(pairs) }
+  return { encoded, canonical: sortPairs(pairs), asGiven: encoded === query }
 }
 
 /**
