@@ -19,7 +19,7 @@ import {
   encodePairs,
   type HeaderField,
   parseQuery,
-  isSorted,
+  inOrder,
   sha256Hex,
   sortPairs
 } from "./sigv4.js"
@@ -95,6 +95,23 @@ export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: st
 const PLAIN_QUERY = /^[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*(?:&[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*)*$/
 
 /**
+ * Plain `name=value` texts by name, then value, read in place: `=` ends the
+ * name, so it sorts before any character a name can hold ("a=2" before
+ * "a-b=1"), and a plain value holds no `=`.
+ */
+const comparePlainPairs = (a: string, b: string): number => {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x !== y) return (x === EQUALS ? 0 : x) - (y === EQUALS ? 0 : y)
+  }
+  return a.length - b.length
+}
+
+const EQUALS = 61
+
+/**
  * The query as sent and as signed: decoded, then encoded the AWS way, so
  * the wire carries exactly what was signed (`%20`, never `+`). A query
  * already in that form is kept, and when its pairs are also in order it is
@@ -106,11 +123,12 @@ export const queryOf = (
   const query = url.search.slice(1)
   if (PLAIN_QUERY.test(query)) {
     if (!query.includes("&")) return { encoded: query, canonical: query, asGiven: true }
-    const pairs = query.split("&").map((part) => {
-      const at = part.indexOf("=")
-      return [part.slice(0, at), part.slice(at + 1)] as const
-    })
-    return { encoded: query, canonical: isSorted(pairs) ? query : sortPairs(pairs), asGiven: true }
+    const pairs = query.split("&")
+    return {
+      encoded: query,
+      canonical: inOrder(pairs, comparePlainPairs) ? query : pairs.sort(comparePlainPairs).join("&"),
+      asGiven: true
+    }
   }
   const pairs = encodePairs(parseQuery(query))
   let encoded = ""
