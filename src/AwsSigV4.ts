@@ -156,6 +156,16 @@ const settings = (
     }
   })
 
+interface Flags {
+  readonly unsignedPayload: boolean
+  readonly contentSha256Header: boolean
+}
+
+const flagsOf = (options: Options): Flags => ({
+  unsignedPayload: options.unsignedPayload ?? false,
+  contentSha256Header: options.contentSha256Header ?? true
+})
+
 /**
  * Signs one request: the headers `x-amz-date`, `x-amz-content-sha256` (when
  * asked), `x-amz-security-token` (with a session token) and `Authorization`.
@@ -164,7 +174,7 @@ const settings = (
 const signRequest = (
   request: HttpClientRequest.HttpClientRequest,
   settings: Settings,
-  options: { readonly unsignedPayload: boolean; readonly contentSha256Header: boolean }
+  options: Flags
 ): Effect.Effect<HttpClientRequest.HttpClientRequest, SigningError> => {
   // Plain code rather than Effect.gen: this runs for every request, and the
   // signature itself costs a few microseconds.
@@ -253,10 +263,7 @@ export const make = <const O extends Options>(
   options: O
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, CredentialsService<O>> =>
   Effect.map(settings("AwsSigV4.make", options), (settings) => {
-    const flags = {
-      unsignedPayload: options.unsignedPayload ?? false,
-      contentSha256Header: options.contentSha256Header ?? true
-    }
+    const flags = flagsOf(options)
     return HttpAuth.fromRequest((request) => signRequest(request, settings, flags), {
       headers: SIGNED_HEADERS,
       params: []
@@ -296,10 +303,7 @@ export const signer = <const O extends Options>(
   CredentialsService<O>
 > =>
   Effect.map(settings("AwsSigV4.signer", options), (settings) => {
-    const flags = {
-      unsignedPayload: options.unsignedPayload ?? false,
-      contentSha256Header: options.contentSha256Header ?? true
-    }
+    const flags = flagsOf(options)
     return (request: HttpClientRequest.HttpClientRequest) => signRequest(request, settings, flags)
   }) as never
 
@@ -333,12 +337,7 @@ export const sign: {
     options: O
   ): Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidOptions | SigningError, CredentialsService<O>>
 } = dual(2, (request: HttpClientRequest.HttpClientRequest, options: Options) =>
-  Effect.flatMap(settings("AwsSigV4.sign", options), (settings) =>
-    signRequest(request, settings, {
-      unsignedPayload: options.unsignedPayload ?? false,
-      contentSha256Header: options.contentSha256Header ?? true
-    })
-  )
+  Effect.flatMap(settings("AwsSigV4.sign", options), (settings) => signRequest(request, settings, flagsOf(options)))
 )
 
 /**
