@@ -31,6 +31,7 @@ import {
   collectBody,
   fieldsToSign,
   type HeaderSelection,
+  hoisted,
   type Payload,
   payloadNow,
   payloadOf,
@@ -344,7 +345,10 @@ export const sign: {
  * A presigned URL: the request's URL with the `X-Amz-*` query parameters
  * that let whoever holds it make this request until it expires, without
  * credentials. The payload is `UNSIGNED-PAYLOAD` unless `unsignedPayload`
- * is `false`. `expires` above 7 days fails with `InvalidOptions`.
+ * is `false`. The request's `x-amz-*` headers (such as
+ * `x-amz-server-side-encryption`) go into the URL as signed query
+ * parameters, unless `includeHeaders` names them. `expires` above 7 days
+ * fails with `InvalidOptions`.
  *
  * @example
  * ```ts
@@ -395,6 +399,7 @@ export const presign: {
     const fields = fieldsToSign(payload.request.headers, url, config.selection, false)
     const signedHeaders = [...new Set(fields.map(([name]) => name))].sort().join(";")
     const query: Array<QueryParam> = parseQuery(url.search.slice(1))
+    query.push(...hoisted(payload.request.headers, config.selection))
     query.push(
       ["X-Amz-Algorithm", ALGORITHM],
       [

@@ -2,12 +2,13 @@ import { FetchHttpClient, HttpBody, HttpClient, HttpClientRequest, HttpClientRes
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Stream, TestClock } from "effect"
+import { SignatureV4 } from "@smithy/signature-v4"
 import fc from "fast-check"
 import { ApiKey, AwsCredentials, AwsSigV4, HttpAuth } from "../src/index.js"
 import { parseQuery, uriEncode } from "../src/internal/sigv4.js"
 import { echo, seenOf, serve } from "./fixtures/server.js"
 import { type SuiteCase, suiteCases } from "./fixtures/sigv4Suite.js"
-import { presignVerifier, verifying } from "./fixtures/sigv4Verifier.js"
+import { NodeSha256, presignVerifier, verifying } from "./fixtures/sigv4Verifier.js"
 
 const Base = NodeHttpClient.layerUndici
 
@@ -489,6 +490,79 @@ describe("AwsSigV4.presign", () => {
       expect(url.searchParams.get("X-Amz-Security-Token")).toBe("tok/en+")
       expect(url.search).toContain("X-Amz-Security-Token=tok%2Fen%2B&X-Amz-Signature=")
     })
+  )
+
+  it.effect("carries the request's x-amz-* headers as query parameters, as @smithy's presign does", () =>
+    Effect.gen(function* () {
+      const at = Date.parse("2015-08-30T12:36:00Z")
+      yield* TestClock.setTime(at)
+      const request = HttpClientRequest.put("https://bucket.s3.amazonaws.com/a/b.txt?x-id=PutObject").pipe(
+        HttpClientRequest.setHeaders({
+          "x-amz-server-side-encryption": "AES256",
+          "x-amz-meta-owner": "ann b",
+          "x-amz-date": "20000101T000000Z",
+          "content-type": "text/plain"
+        })
+      )
+      const options = { region: "us-east-1", service: "s3", expires: 300, credentials } as const
+      const url = yield* AwsSigV4.presign(request, options)
+      expect(url.search).toMatch(
+        /^\?x-id=PutObject&x-amz-server-side-encryption=AES256&x-amz-meta-owner=ann%20b&X-Amz-Algorithm=AWS4-HMAC-SHA256&/
+      )
+      expect(url.searchParams.get("X-Amz-Date")).toBe("20150830T123600Z")
+      expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("host")
+      const smithy = yield* Effect.promise(() =>
+        new SignatureV4({
+          credentials,
+          region: "us-east-1",
+          service: "s3",
+          sha256: NodeSha256,
+          uriEscapePath: false
+        }).presign(
+          {
+            method: "PUT",
+            protocol: "https:",
+            hostname: "bucket.s3.amazonaws.com",
+            path: "/a/b.txt",
+            query: { "x-id": "PutObject" },
+            headers: {
+              host: "bucket.s3.amazonaws.com",
+              "x-amz-server-side-encryption": "AES256",
+              "x-amz-meta-owner": "ann b",
+              "x-amz-content-sha256": "UNSIGNED-PAYLOAD"
+            }
+          } as never,
+          {
+            signingDate: new Date(at),
+            expiresIn: 300,
+            unhoistableHeaders: new Set(["x-amz-content-sha256"]),
+            unsignableHeaders: new Set(["x-amz-content-sha256"])
+          }
+        )
+      )
+      const query = (smithy as unknown as { query: Record<string, string> }).query
+      expect(query["x-amz-server-side-encryption"]).toBe("AES256")
+      expect(url.searchParams.get("X-Amz-Signature")).toBe(query["X-Amz-Signature"])
+
+      // Named in includeHeaders, a header stays a signed header that whoever uses the URL must send.
+      const signedHeader = yield* AwsSigV4.presign(request, { ...options, includeHeaders: ["x-amz-meta-owner"] })
+      expect(signedHeader.searchParams.get("x-amz-meta-owner")).toBe(null)
+      expect(signedHeader.searchParams.get("x-amz-server-side-encryption")).toBe("AES256")
+      expect(signedHeader.searchParams.get("X-Amz-SignedHeaders")).toBe("host;x-amz-meta-owner")
+    })
+  )
+
+  it.scoped("a presigned URL with hoisted x-amz-* headers is verified when fetched with no headers", () =>
+    Effect.gen(function* () {
+      const server = yield* serve(presignVerifier(credentials))
+      const request = HttpClientRequest.get(`${server.origin}/bucket/file.txt`).pipe(
+        HttpClientRequest.setHeaders({ "x-amz-request-payer": "requester" })
+      )
+      const url = yield* AwsSigV4.presign(request, { region: "us-east-1", service: "s3", expires: 300, credentials })
+      expect(url.searchParams.get("x-amz-request-payer")).toBe("requester")
+      const response = yield* HttpClient.get(url)
+      expect(yield* response.text).toBe("verified")
+    }).pipe(Effect.provide(Base))
   )
 
   it.scoped("a presigned URL is verified by the @smithy verifier when fetched with no credentials", () =>

@@ -19,6 +19,7 @@ import {
   encodePairs,
   type HeaderField,
   parseQuery,
+  type QueryParam,
   inOrder,
   sha256Hex,
   sortPairs
@@ -76,6 +77,25 @@ export const fieldsToSign = (
   }
   for (const name in added) fields.push([name, added[name]!])
   return fields
+}
+
+/** What presigning sets itself, or reads as the payload hash: never hoisted. */
+const UNHOISTABLE = new Set(["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"])
+
+/**
+ * The request's `x-amz-*` headers that a presigned URL carries as query
+ * parameters (as the AWS SDK for JavaScript does), so that whoever uses the
+ * URL need not send them: all but those signed as headers.
+ */
+export const hoisted = (headers: Headers.Headers, selection: HeaderSelection): Array<QueryParam> => {
+  const params: Array<QueryParam> = []
+  if (selection.all) return params
+  for (const name in headers) {
+    if (name.startsWith("x-amz-") && !UNHOISTABLE.has(name) && !selection.names.has(name)) {
+      params.push([name, headers[name]!])
+    }
+  }
+  return params
 }
 
 export const unreadableUrl = (scheme: string) =>
