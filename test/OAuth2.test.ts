@@ -44,10 +44,10 @@ describe("OAuth2 engine (in-memory servers)", () => {
         const second = yield* storm
         expect(second.every((r) => r.status === 200)).toBe(true)
         const [tokens, resources] = yield* inspect
-        // the expired token had a refresh token: one refresh for the whole storm
+        // the expired token had a refresh token (scripted: client credentials get none by default): one refresh for the whole storm
         expect(tokens.map((t) => t.params.grant_type)).toEqual(["client_credentials", "refresh_token"])
         expect(resources.slice(1000).every((r) => r.authorization === "Bearer access-2")).toBe(true)
-      }).pipe(Effect.provide(Server()))
+      }).pipe(Effect.provide(Server([TestAuthorizationServer.token({ refreshToken: "refresh-1" })])))
   )
 
   it.effect("refreshes an expired token with its refresh token, keeping the old one when none comes back", () =>

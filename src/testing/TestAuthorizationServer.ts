@@ -29,7 +29,7 @@ export type Step =
       readonly accessToken?: string | undefined
       /** Seconds; `null` leaves `expires_in` out of the response. Default 3600. */
       readonly expiresIn?: number | null | undefined
-      /** `null` leaves `refresh_token` out. Default a fresh one. */
+      /** `null` leaves `refresh_token` out. Default a fresh one, but none for client credentials (RFC 6749 section 4.4.3). */
       readonly refreshToken?: string | null | undefined
       readonly scope?: string | undefined
       readonly tokenType?: string | undefined
@@ -49,7 +49,8 @@ export type Step =
 
 /**
  * A token response. Unset fields get defaults: `access-N`, 3600 s, a fresh
- * refresh token.
+ * refresh token (none for the client credentials grant, which RFC 6749
+ * section 4.4.3 says should not get one).
  *
  * @example
  * ```ts
@@ -90,6 +91,12 @@ export const status = (
   body = "",
   headers: Record<string, string> = { "content-type": "text/plain" }
 ): Step => ({ _tag: "Status", status: code, body, headers })
+
+/** The scripted refresh token, else a fresh one, but none for client credentials (RFC 6749 section 4.4.3). */
+const refreshTokenField = (scripted: string | null | undefined, grantType: string | undefined, n: number) => {
+  if (scripted === null || (scripted === undefined && grantType === "client_credentials")) return {}
+  return { refresh_token: scripted ?? `refresh-${n}` }
+}
 
 /**
  * A request the token endpoint received, its form fields decoded.
@@ -184,10 +191,8 @@ export const layer = (options?: Options): Layer.Layer<HttpClient.HttpClient | Te
 
       const answerToken = (request: HttpClientRequest.HttpClientRequest) =>
         Effect.gen(function* () {
-          yield* Ref.update(tokenRequests, (all) => [
-            ...all,
-            { params: formOf(request), authorization: request.headers.authorization }
-          ])
+          const params = formOf(request)
+          yield* Ref.update(tokenRequests, (all) => [...all, { params, authorization: request.headers.authorization }])
           const step = yield* Ref.modify(script, (steps): [Step, ReadonlyArray<Step>] =>
             steps.length === 0 ? [token(), steps] : [steps[0]!, steps.slice(1)]
           )
@@ -216,7 +221,7 @@ export const layer = (options?: Options): Layer.Layer<HttpClient.HttpClient | Te
                 access_token: accessToken,
                 token_type: step.tokenType ?? "Bearer",
                 ...(expiresIn === null ? {} : { expires_in: expiresIn }),
-                ...(step.refreshToken === null ? {} : { refresh_token: step.refreshToken ?? `refresh-${n}` }),
+                ...refreshTokenField(step.refreshToken, params.grant_type, n),
                 ...(step.scope === undefined ? {} : { scope: step.scope })
               })
             }

@@ -8,51 +8,61 @@ const tokenRequest = (params: Record<string, string>) =>
   HttpClient.execute(HttpClientRequest.post("https://auth.test/token").pipe(HttpClientRequest.bodyUrlParams(params)))
 
 describe("TestAuthorizationServer", () => {
-  it.effect("answers the token endpoint from its script, then with fresh tokens", () =>
-    Effect.gen(function* () {
-      const unavailable = yield* tokenRequest({ grant_type: "client_credentials" })
-      expect([unavailable.status, unavailable.headers["retry-after"], yield* unavailable.text]).toEqual([
-        503,
-        "1",
-        "busy"
-      ])
-      const refused = yield* tokenRequest({ grant_type: "refresh_token", refresh_token: "old" })
-      expect([refused.status, yield* refused.json]).toEqual([
-        400,
-        { error: "invalid_grant", error_description: "expired" }
-      ])
-      const first = yield* tokenRequest({ grant_type: "client_credentials" })
-      expect(yield* first.json).toEqual({
-        access_token: "access-1",
-        token_type: "Bearer",
-        expires_in: 60,
-        refresh_token: "refresh-1"
-      })
-      const unscripted = yield* tokenRequest({ grant_type: "client_credentials" })
-      expect(yield* unscripted.json).toEqual({
-        access_token: "access-2",
-        token_type: "Bearer",
-        expires_in: 3600,
-        refresh_token: "refresh-2"
-      })
-      const server = yield* TestAuthorizationServer.TestAuthorizationServer
-      expect((yield* server.tokenRequests).map((request) => request.params.grant_type)).toEqual([
-        "client_credentials",
-        "refresh_token",
-        "client_credentials",
-        "client_credentials"
-      ])
-    }).pipe(
-      Effect.provide(
-        TestAuthorizationServer.layer({
-          script: [
-            TestAuthorizationServer.status(503, "busy", { "retry-after": "1" }),
-            TestAuthorizationServer.error("invalid_grant", { description: "expired" }),
-            TestAuthorizationServer.token({ expiresIn: 60 })
-          ]
+  it.effect(
+    "answers the token endpoint from its script, then with fresh tokens (no refresh token for client credentials)",
+    () =>
+      Effect.gen(function* () {
+        const unavailable = yield* tokenRequest({ grant_type: "client_credentials" })
+        expect([unavailable.status, unavailable.headers["retry-after"], yield* unavailable.text]).toEqual([
+          503,
+          "1",
+          "busy"
+        ])
+        const refused = yield* tokenRequest({ grant_type: "refresh_token", refresh_token: "old" })
+        expect([refused.status, yield* refused.json]).toEqual([
+          400,
+          { error: "invalid_grant", error_description: "expired" }
+        ])
+        // Client credentials get no refresh token unless the script gives one (RFC 6749 section 4.4.3).
+        const first = yield* tokenRequest({ grant_type: "client_credentials" })
+        expect(yield* first.json).toEqual({ access_token: "access-1", token_type: "Bearer", expires_in: 60 })
+        const scripted = yield* tokenRequest({ grant_type: "client_credentials" })
+        expect(yield* scripted.json).toEqual({
+          access_token: "access-2",
+          token_type: "Bearer",
+          expires_in: 3600,
+          refresh_token: "given"
         })
+        const unscripted = yield* tokenRequest({ grant_type: "client_credentials" })
+        expect(yield* unscripted.json).toEqual({ access_token: "access-3", token_type: "Bearer", expires_in: 3600 })
+        const password = yield* tokenRequest({ grant_type: "password", username: "u", password: "p" })
+        expect(yield* password.json).toEqual({
+          access_token: "access-4",
+          token_type: "Bearer",
+          expires_in: 3600,
+          refresh_token: "refresh-4"
+        })
+        const server = yield* TestAuthorizationServer.TestAuthorizationServer
+        expect((yield* server.tokenRequests).map((request) => request.params.grant_type)).toEqual([
+          "client_credentials",
+          "refresh_token",
+          "client_credentials",
+          "client_credentials",
+          "client_credentials",
+          "password"
+        ])
+      }).pipe(
+        Effect.provide(
+          TestAuthorizationServer.layer({
+            script: [
+              TestAuthorizationServer.status(503, "busy", { "retry-after": "1" }),
+              TestAuthorizationServer.error("invalid_grant", { description: "expired" }),
+              TestAuthorizationServer.token({ expiresIn: 60 }),
+              TestAuthorizationServer.token({ refreshToken: "given" })
+            ]
+          })
+        )
       )
-    )
   )
 
   it.effect("the resource server accepts an issued token until it expires on the Clock or is revoked", () =>
