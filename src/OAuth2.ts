@@ -111,15 +111,28 @@ export const make: (options: MakeOptions) => Effect.Effect<HttpAuth.HttpAuth, In
  * @since 0.1.0
  * @category constructors
  */
-export const cacheKey: (parts: {
+export const cacheKey: (parts: CacheKeyParts) => string = makeCacheKey
+
+/**
+ * What makes one token differ from another, for `cacheKey`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CacheKeyParts {
+  /** The grant type, such as `"client_credentials"`. */
   readonly grant: string
   readonly tokenUrl: string
   readonly clientId?: string | undefined
+  /** Only its hash goes into the key. */
   readonly clientSecret?: Redacted.Redacted<string> | undefined
+  /** Space-separated; the order does not matter. */
   readonly scope?: string | undefined
+  /** Further request parameters; their order does not matter. */
   readonly params?: Readonly<Record<string, string>> | undefined
+  /** Further secrets, such as the password grant's password: only their hashes go into the key. */
   readonly secrets?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
-}) => string = makeCacheKey
+}
 
 /**
  * Options every grant takes beside its own.

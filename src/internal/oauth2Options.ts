@@ -5,6 +5,7 @@ import { createHash } from "node:crypto"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import type { CacheKeyParts } from "../OAuth2.js"
 import { invalid } from "./options.js"
 
 export const validateUrl = (value: string, scheme: string, option: string) => {
@@ -68,15 +69,7 @@ export const secretHash = (secret: Redacted.Redacted<string> | undefined) =>
  * A cache key: the grant, the token URL and the client id in clear (to read a
  * cache file), then a hash of everything else that makes a token differ.
  */
-export const cacheKey = (parts: {
-  readonly grant: string
-  readonly tokenUrl: string
-  readonly clientId?: string | undefined
-  readonly clientSecret?: Redacted.Redacted<string> | undefined
-  readonly scope?: string | undefined
-  readonly params?: Readonly<Record<string, string>> | undefined
-  readonly secrets?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
-}) => {
+export const cacheKey = (parts: CacheKeyParts) => {
   const scope = [...new Set((parts.scope ?? "").split(" ").filter((s) => s !== ""))].sort()
   const sorted = (record: Readonly<Record<string, unknown>> | undefined) =>
     Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
