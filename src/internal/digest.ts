@@ -3,9 +3,9 @@
  * a challenge, choosing among several, and computing the `Authorization`
  * value. Pure functions; the scheme in ../Digest.ts holds the state.
  */
-import { createHash } from "node:crypto"
 import * as Either from "effect/Either"
 import { type Challenge, quote } from "./challenge.js"
+import { hashHex } from "./hash.js"
 
 /** RFC 7616 section 3.3, and the IANA registry. */
 export const algorithms = ["MD5", "MD5-sess", "SHA-256", "SHA-256-sess", "SHA-512-256", "SHA-512-256-sess"] as const
@@ -19,8 +19,7 @@ const strength = (algorithm: Algorithm) =>
   algorithm.startsWith("SHA-512-256") ? 3 : algorithm.startsWith("SHA-256") ? 2 : 1
 
 /** H(data) as lower-case hex; `sha512-256` is real SHA-512/256 (FIPS 180-4), not truncated SHA-512. */
-export const hash = (algorithm: Algorithm, data: string | Uint8Array) =>
-  createHash(hashName(algorithm)).update(data).digest("hex")
+export const hash = (algorithm: Algorithm, data: string | Uint8Array) => hashHex(hashName(algorithm), data)
 
 export type Qop = "auth" | "auth-int"
 

@@ -7,13 +7,11 @@
  * aws-c-auth test suite read by test/AwsSigV4.suite.test.ts.
  */
 import * as crypto from "node:crypto"
+import { hashHex, hashText } from "./hash.js"
 
 export const ALGORITHM = "AWS4-HMAC-SHA256"
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/** node:crypto's one-shot `hash` (Node 20.12+) skips a Hash object per call; older Nodes get `createHash`. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: string) => unknown }).hash
 
 const streamingHex = (data: string | Uint8Array) => crypto.createHash("sha256").update(data).digest("hex")
 
@@ -21,10 +19,8 @@ const streamingHex = (data: string | Uint8Array) => crypto.createHash("sha256").
  * SHA-256 in hex: one-shot for the short texts of every signature, a Hash
  * object for bodies above 64 KiB (the two measure the same on a 1 MiB body).
  */
-export const sha256Hex: (data: string | Uint8Array) => string =
-  oneShot === undefined
-    ? streamingHex
-    : (data) => (data.length > 65_536 ? streamingHex(data) : (oneShot("sha256", data, "hex") as string))
+export const sha256Hex = (data: string | Uint8Array): string =>
+  data.length > 65_536 ? streamingHex(data) : hashHex("sha256", data)
 
 // RFC 3986 section 2.3: unreserved characters are never encoded.
 const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
@@ -275,20 +271,17 @@ export const signingKey = (secret: string, day: string, region: string, service:
  * digest comes out as latin1 text and is written back as bytes: asking
  * node:crypto for a Buffer costs four times a string.
  */
-export const hmacHex: (key: SigningKey, data: string) => string =
-  oneShot === undefined
-    ? (key, data) => crypto.createHmac("sha256", key.key).update(data).digest("hex")
-    : (key, data) => {
-        // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-        if (64 + data.length * 3 > key.inner.length) {
-          const larger = Buffer.alloc(64 + data.length * 3)
-          key.inner.copy(larger, 0, 0, 64)
-          key.inner = larger
-        }
-        const end = 64 + key.inner.write(data, 64, "utf8")
-        key.outer.write(oneShot("sha256", key.inner.subarray(0, end), "latin1") as string, 64, "latin1")
-        return oneShot("sha256", key.outer, "hex") as string
-      }
+export const hmacHex = (key: SigningKey, data: string): string => {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (64 + data.length * 3 > key.inner.length) {
+    const larger = Buffer.alloc(64 + data.length * 3)
+    key.inner.copy(larger, 0, 0, 64)
+    key.inner = larger
+  }
+  const end = 64 + key.inner.write(data, 64, "utf8")
+  key.outer.write(hashText("sha256", key.inner.subarray(0, end), "latin1"), 64, "latin1")
+  return hashText("sha256", key.outer, "hex")
+}
 
 export interface SignInput {
   readonly method: string
