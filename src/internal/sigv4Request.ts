@@ -114,6 +114,8 @@ export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: st
 // `name=value` pairs of unreserved characters, each with its `=`: the query that encoding gives back unchanged.
 const PLAIN_QUERY = /^[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*(?:&[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*)*$/
 
+const EQUALS = "=".charCodeAt(0)
+
 /**
  * Plain `name=value` texts by name, then value, read in place: `=` ends the
  * name, so it sorts before any character a name can hold ("a=2" before
@@ -128,8 +130,6 @@ const comparePlainPairs = (a: string, b: string): number => {
   }
   return a.length - b.length
 }
-
-const EQUALS = 61
 
 /**
  * The query as sent and as signed: decoded, then encoded the AWS way, so
