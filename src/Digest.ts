@@ -10,8 +10,10 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberId from "effect/FiberId"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { DigestError, type InvalidOptions } from "./AuthError.js"
@@ -81,9 +83,11 @@ const bodyBytes = (body: HttpBody.HttpBody): Uint8Array | string | undefined => 
  * Digest authentication. On a 401 whose `WWW-Authenticate` offers Digest, the
  * request is answered and sent again; the challenge is then reused for later
  * requests to the same origin (with a counted `nc` and a fresh `cnonce`), so
- * only the first request pays a round trip. A `stale=true` challenge is
- * answered once more with its new nonce; any other second 401 is returned to
- * the caller. With `{ proxy: true }`, the same for a proxy's 407.
+ * only the first request pays a round trip; requests made while it is under
+ * way wait for its challenge rather than each taking a 401. A `stale=true`
+ * challenge is answered once more with its new nonce; any other second 401
+ * is returned to the caller. With `{ proxy: true }`, the same for a proxy's
+ * 407.
  *
  * Algorithms MD5, SHA-256 and SHA-512-256 and their `-sess` variants (the
  * strongest one offered wins), qop `auth`, `auth-int` and none, `userhash`,
@@ -171,6 +175,53 @@ export const make = (
 
     const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
+    /**
+     * Origins whose first challenge one request is fetching: requests made
+     * meanwhile wait for it rather than each taking a 401 of its own.
+     */
+    const learning = new Map<string, Deferred.Deferred<void>>()
+
+    /** Lets the requests waiting on `gate` go on; they find the challenge, if any, in `reuse`. */
+    const open = (origin: string, gate: Deferred.Deferred<void>) =>
+      Effect.suspend(() => {
+        if (learning.get(origin) === gate) learning.delete(origin)
+        return Deferred.succeed(gate, undefined)
+      })
+
+    const exchange = <E, R>(
+      request: HttpClientRequest.HttpClientRequest,
+      url: URL,
+      origin: string,
+      send: (
+        request: HttpClientRequest.HttpClientRequest
+      ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+      learned: Effect.Effect<void>
+    ) =>
+      Effect.gen(function* () {
+        const known = reuse.get(origin)
+        let response = yield* send(known === undefined ? request : yield* authorize(request, url, known))
+        // At most: the preemptive try, the answer to a fresh challenge, one retry for a stale nonce.
+        let answered = false
+        let staleRetried = false
+        for (;;) {
+          if (response.status !== status) {
+            if (reuse.has(origin)) followNextNonce(origin, response)
+            return response
+          }
+          const challenge = yield* challengeOf(response)
+          if (challenge === undefined) return response
+          const retry = !answered || (challenge.stale && !staleRetried)
+          if (!retry) return response
+          if (answered) staleRetried = true
+          answered = true
+          const entry: Reuse = { challenge, nc: 0 }
+          reuse.set(origin, entry)
+          yield* learned
+          yield* discard(response)
+          response = yield* send(yield* authorize(request, url, entry))
+        }
+      })
+
     const wrap = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
       withSend(client, (original, send) =>
         Effect.gen(function* () {
@@ -179,27 +230,22 @@ export const make = (
           const request = yield* replayable(original)
           // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
           const origin = proxy ? "proxy" : url.origin
-          const known = reuse.get(origin)
-          let response = yield* send(known === undefined ? request : yield* authorize(request, url, known))
-          // At most: the preemptive try, the answer to a fresh challenge, one retry for a stale nonce.
-          let answered = false
-          let staleRetried = false
-          for (;;) {
-            if (response.status !== status) {
-              if (reuse.has(origin)) followNextNonce(origin, response)
-              return response
-            }
-            const challenge = yield* challengeOf(response)
-            if (challenge === undefined) return response
-            const retry = !answered || (challenge.stale && !staleRetried)
-            if (!retry) return response
-            if (answered) staleRetried = true
-            answered = true
-            const entry: Reuse = { challenge, nc: 0 }
-            reuse.set(origin, entry)
-            yield* discard(response)
-            response = yield* send(yield* authorize(request, url, entry))
+          if (reuse.has(origin)) return yield* exchange(request, url, origin, send, Effect.void)
+          const inFlight = learning.get(origin)
+          if (inFlight !== undefined) {
+            yield* Deferred.await(inFlight)
+            return yield* exchange(request, url, origin, send, Effect.void)
           }
+          // This request learns the origin's challenge; the gate opens once it is known, or on any end.
+          return yield* Effect.acquireUseRelease(
+            Effect.sync(() => {
+              const gate = Deferred.unsafeMake<void>(FiberId.none)
+              learning.set(origin, gate)
+              return gate
+            }),
+            (gate) => exchange(request, url, origin, send, open(origin, gate)),
+            (gate) => open(origin, gate)
+          )
         })
       )
 

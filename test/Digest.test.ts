@@ -1,8 +1,14 @@
 import { inspect } from "node:util"
-import { HttpClientRequest, HttpServerResponse } from "@effect/platform"
+import {
+  HttpClient,
+  HttpClientError,
+  HttpClientRequest,
+  HttpClientResponse,
+  HttpServerResponse
+} from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Layer, Stream } from "effect"
+import { Config, ConfigProvider, Deferred, Effect, Exit, Fiber, Layer, Stream } from "effect"
 import { Digest, HttpAuth, SecureRandom } from "../src/index.js"
 import { digestServer } from "./fixtures/digestServer.js"
 import { serve } from "./fixtures/server.js"
@@ -354,4 +360,71 @@ describe("Digest", () => {
       expect(missing.message).toMatch(/^Digest.make: option "password" could not be read from the configuration/)
     }).pipe(Effect.provide(Base))
   )
+
+  it.scoped("concurrent first requests to an origin take one 401 between them: 20 requests cost 21 exchanges", () =>
+    Effect.gen(function* () {
+      const server = yield* digestServer({ users: [["mufasa", "Circle of Life"]] })
+      const client = yield* HttpAuth.client(Digest.make("mufasa", "Circle of Life"))
+      const responses = yield* Effect.forEach(
+        Array.from({ length: 20 }, (_, i) => i),
+        (i) => client.get(`${server.origin}/${i}`),
+        { concurrency: "unbounded" }
+      )
+      expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200))
+      expect(server.received.length).toBe(21)
+      expect(server.received.filter((r) => r.authorization === undefined).length).toBe(1)
+      const counts = server.received.flatMap((r) =>
+        r.authorization === undefined ? [] : [paramsOf(r.authorization).nc]
+      )
+      expect(new Set(counts).size).toBe(20)
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped("requests waiting on a first request go on unauthenticated when the origin does not challenge", () =>
+    Effect.gen(function* () {
+      const server = yield* serve(() => HttpServerResponse.text("public"))
+      const client = yield* HttpAuth.client(Digest.make("mufasa", "Circle of Life"))
+      const responses = yield* Effect.forEach(Array.from({ length: 5 }), () => client.get(`${server.origin}/`), {
+        concurrency: "unbounded"
+      })
+      expect(responses.map((response) => response.status)).toEqual(Array(5).fill(200))
+      expect(responses.every((response) => response.request.headers.authorization === undefined)).toBe(true)
+    }).pipe(Effect.provide(Base))
+  )
+
+  for (const end of ["fails", "is interrupted"] as const) {
+    it.effect(`requests waiting on a first request that ${end} go on by themselves`, () =>
+      Effect.gen(function* () {
+        const release = yield* Deferred.make<void>()
+        let calls = 0
+        const base = HttpClient.make((request) =>
+          Effect.suspend(() => {
+            calls++
+            return calls === 1
+              ? Deferred.await(release).pipe(
+                  Effect.zipRight(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport" })))
+                )
+              : Effect.succeed(HttpClientResponse.fromWeb(request, new Response("ok")))
+          })
+        )
+        const client = (yield* Digest.make("mufasa", "Circle of Life")).wrap(base)
+        const first = yield* Effect.fork(client.get("http://digest.test/first"))
+        yield* Effect.yieldNow()
+        const others = yield* Effect.fork(
+          Effect.forEach(Array.from({ length: 3 }), () => client.get("http://digest.test/other"), {
+            concurrency: "unbounded"
+          })
+        )
+        // Turns enough for the others to reach the server, were they not waiting for the first request's challenge.
+        for (let turn = 0; turn < 50; turn++) yield* Effect.yieldNow()
+        expect(calls).toBe(1)
+        if (end === "fails") yield* Deferred.succeed(release, undefined)
+        else yield* Fiber.interrupt(first)
+        const firstExit = yield* Fiber.await(first)
+        expect(Exit.isFailure(firstExit)).toBe(true)
+        expect((yield* Fiber.join(others)).map((response) => response.status)).toEqual([200, 200, 200])
+        expect(calls).toBe(4)
+      })
+    )
+  }
 })

@@ -123,6 +123,22 @@ describe("Digest against lighttpd", () => {
     }).pipe(Effect.provide(Base), Effect.scoped)
   )
 
+  it.live("10 concurrent first requests cost 11 exchanges: one 401, then each answered", () =>
+    Effect.gen(function* () {
+      const server = yield* lighttpd
+      const client = yield* HttpAuth.client(Digest.make(user.name, user.password))
+      const responses = yield* Effect.forEach(
+        Array.from({ length: 10 }, (_, i) => i),
+        (i) => client.get(`${server.origin}/sha256/index.txt?i=${i}`),
+        { concurrency: "unbounded" }
+      )
+      expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200))
+      const log = yield* server.stop
+      expect(log.length).toBe(11)
+      expect(log.filter((line) => line.startsWith("401 ")).length).toBe(1)
+    }).pipe(Effect.provide(Base), Effect.scoped)
+  )
+
   it.live("a nonce lighttpd finds stale (older than its 10 minutes) is answered once more with the new one", () =>
     Effect.gen(function* () {
       const server = yield* lighttpd
