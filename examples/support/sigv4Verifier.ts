@@ -53,6 +53,41 @@ export const queryRecord = (search: string) => {
   return query
 }
 
+/** `20150830T123600Z` as a Date. */
+export const dateOfAmz = (amzDate: string): Date =>
+  new Date(
+    Date.UTC(
+      +amzDate.slice(0, 4),
+      +amzDate.slice(4, 6) - 1,
+      +amzDate.slice(6, 8),
+      +amzDate.slice(9, 11),
+      +amzDate.slice(11, 13),
+      +amzDate.slice(13, 15)
+    )
+  )
+
+/** @smithy's signer for a scope, with node:crypto hashes; S3 paths are not escaped again. */
+const smithySigner = (credentials: VerifierCredentials, region: string, service: string) =>
+  new SignatureV4({
+    credentials,
+    region,
+    service,
+    sha256: NodeSha256,
+    uriEscapePath: service !== "s3",
+    applyChecksum: false
+  })
+
+/** A server handler from a check: 200 `verified`, else 403 with the reason. */
+const handlerOf =
+  (check: (seen: Seen, credentials: VerifierCredentials) => Promise<string | undefined>) =>
+  (credentials: VerifierCredentials): Handler =>
+  (seen) =>
+    Effect.flatMap(
+      Effect.promise(() => check(seen, credentials)),
+      (problem) =>
+        problem === undefined ? HttpServerResponse.text("verified") : HttpServerResponse.text(problem, { status: 403 })
+    )
+
 /** Why a request fails verification, or `undefined` when its signature is right. */
 export const verify = async (seen: Seen, credentials: VerifierCredentials): Promise<string | undefined> => {
   const match = AUTHORIZATION.exec(seen.headers.authorization ?? "")
@@ -74,25 +109,7 @@ export const verify = async (seen: Seen, credentials: VerifierCredentials): Prom
     headers[name] = value
   }
   const at = seen.url.indexOf("?")
-  const signer = new SignatureV4({
-    credentials,
-    region: region!,
-    service: service!,
-    sha256: NodeSha256,
-    uriEscapePath: service !== "s3",
-    applyChecksum: false
-  })
-  const signingDate = new Date(
-    Date.UTC(
-      +date.slice(0, 4),
-      +date.slice(4, 6) - 1,
-      +date.slice(6, 8),
-      +date.slice(9, 11),
-      +date.slice(11, 13),
-      +date.slice(13, 15)
-    )
-  )
-  const signed = await signer.sign(
+  const signed = await smithySigner(credentials, region!, service!).sign(
     {
       method: seen.method,
       protocol: "http:",
@@ -102,7 +119,7 @@ export const verify = async (seen: Seen, credentials: VerifierCredentials): Prom
       headers,
       body: payloadHash === undefined ? seen.body : undefined
     } as never,
-    { signingDate }
+    { signingDate: dateOfAmz(date) }
   )
   const expected = /Signature=([0-9a-f]{64})/.exec(
     String((signed as unknown as { headers: Record<string, string> }).headers.authorization)
@@ -111,14 +128,7 @@ export const verify = async (seen: Seen, credentials: VerifierCredentials): Prom
 }
 
 /** A server handler that answers 200 `verified` to a rightly signed request, else 403 with the reason. */
-export const verifying =
-  (credentials: VerifierCredentials): Handler =>
-  (seen) =>
-    Effect.flatMap(
-      Effect.promise(() => verify(seen, credentials)),
-      (problem) =>
-        problem === undefined ? HttpServerResponse.text("verified") : HttpServerResponse.text(problem, { status: 403 })
-    )
+export const verifying = handlerOf(verify)
 
 /** Checks a presigned request (X-Amz-* in the query, S3's UNSIGNED-PAYLOAD) by presigning it again with @smithy. */
 export const verifyPresigned = async (seen: Seen, credentials: VerifierCredentials): Promise<string | undefined> => {
@@ -137,15 +147,7 @@ export const verifyPresigned = async (seen: Seen, credentials: VerifierCredentia
   const signedHeaders = (get("X-Amz-SignedHeaders") ?? "host").split(";")
   const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }
   for (const name of signedHeaders) headers[name] = seen.headers[name] ?? ""
-  const signer = new SignatureV4({
-    credentials,
-    region: credential[2]!,
-    service: credential[3]!,
-    sha256: NodeSha256,
-    uriEscapePath: credential[3] !== "s3",
-    applyChecksum: false
-  })
-  const presigned = await signer.presign(
+  const presigned = await smithySigner(credentials, credential[2]!, credential[3]!).presign(
     {
       method: seen.method,
       protocol: "http:",
@@ -155,16 +157,7 @@ export const verifyPresigned = async (seen: Seen, credentials: VerifierCredentia
       headers
     } as never,
     {
-      signingDate: new Date(
-        Date.UTC(
-          +date.slice(0, 4),
-          +date.slice(4, 6) - 1,
-          +date.slice(6, 8),
-          +date.slice(9, 11),
-          +date.slice(11, 13),
-          +date.slice(13, 15)
-        )
-      ),
+      signingDate: dateOfAmz(date),
       expiresIn: Number(get("X-Amz-Expires")),
       unhoistableHeaders: new Set(["x-amz-content-sha256"]),
       unsignableHeaders: new Set(["x-amz-content-sha256"])
@@ -175,14 +168,7 @@ export const verifyPresigned = async (seen: Seen, credentials: VerifierCredentia
 }
 
 /** A server handler for presigned requests: 200 `verified`, else 403 with the reason. */
-export const presignVerifier =
-  (credentials: VerifierCredentials): Handler =>
-  (seen) =>
-    Effect.flatMap(
-      Effect.promise(() => verifyPresigned(seen, credentials)),
-      (problem) =>
-        problem === undefined ? HttpServerResponse.text("verified") : HttpServerResponse.text(problem, { status: 403 })
-    )
+export const presignVerifier = handlerOf(verifyPresigned)
 
 /**
  * An S3 stand-in on a loopback server: PUT stores an object when its header
@@ -201,15 +187,7 @@ export const s3StandIn = (credentials: VerifierCredentials, now: () => number = 
       if (problem !== undefined) return HttpServerResponse.text(problem, { status: 403 })
       if (presigned) {
         const query = new URL(`http://s3${seen.url}`).searchParams
-        const date = query.get("X-Amz-Date")!
-        const issued = Date.UTC(
-          +date.slice(0, 4),
-          +date.slice(4, 6) - 1,
-          +date.slice(6, 8),
-          +date.slice(9, 11),
-          +date.slice(11, 13),
-          +date.slice(13, 15)
-        )
+        const issued = dateOfAmz(query.get("X-Amz-Date")!).getTime()
         if (now() > issued + Number(query.get("X-Amz-Expires")) * 1000) {
           return HttpServerResponse.text("Request has expired", { status: 403 })
         }
