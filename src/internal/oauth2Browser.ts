@@ -80,7 +80,22 @@ const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
         .authorize(authorization)
         .pipe(Effect.provideService(Browser.Browser, browser), Effect.provideService(SecureRandom.SecureRandom, random))
     const engineOptions = { ...sharedEngineOptions(options), scheme }
-    return { authorizationUrl, extraParams, clientId, scope, authorize, random, engineOptions }
+    /** The authorization request (RFC 6749 4.1.1, 4.2.1): extra, common, then the grant's own parameters. */
+    const authorizationRequestUrl = (
+      responseType: string,
+      redirect: { readonly redirectUri: string; readonly state: string },
+      own: Readonly<Record<string, string | undefined>>
+    ) =>
+      authorizationRequest(authorizationUrl, {
+        ...extraParams,
+        response_type: responseType,
+        client_id: clientId,
+        redirect_uri: redirect.redirectUri,
+        scope,
+        state: redirect.state,
+        ...own
+      })
+    return { authorizationUrl, extraParams, clientId, scope, authorizationRequestUrl, authorize, random, engineOptions }
   })
 
 /** The authorization code grant, with PKCE when `verifierLength` is given. */
@@ -148,14 +163,8 @@ export const authorizationCodeGrant = (
           : yield* pkce.pair(verifierLength).pipe(Effect.provideService(SecureRandom.SecureRandom, common.random))
       const received = yield* common.authorize({
         grantField: codeField,
-        url: ({ redirectUri, state }) =>
-          authorizationRequest(common.authorizationUrl, {
-            ...common.extraParams,
-            response_type: responseType,
-            client_id: common.clientId,
-            redirect_uri: redirectUri,
-            scope: common.scope,
-            state,
+        url: (redirect) =>
+          common.authorizationRequestUrl(responseType, redirect, {
             code_challenge: proof?.challenge,
             code_challenge_method: proof?.method
           })
@@ -252,16 +261,7 @@ export const implicitGrant = (scheme: string, options: ImplicitOptions): Effect.
         : options.nonce
       const received = yield* common.authorize({
         grantField: tokenField,
-        url: ({ redirectUri, state }) =>
-          authorizationRequest(common.authorizationUrl, {
-            ...common.extraParams,
-            response_type: responseType,
-            client_id: common.clientId,
-            redirect_uri: redirectUri,
-            scope: common.scope,
-            state,
-            nonce
-          })
+        url: (redirect) => common.authorizationRequestUrl(responseType, redirect, { nonce })
       })
       const fields: Record<string, string> = { ...received.fields, [tokenField]: Redacted.value(received.grant) }
       const idToken = fields.id_token
