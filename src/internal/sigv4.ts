@@ -211,7 +211,7 @@ export const amzDate = (millis: number): string => {
  * A derived signing key with its two HMAC blocks (RFC 2104 section 2): the
  * key XOR ipad with room after it for the message, and the key XOR opad with
  * room for the inner digest. An HMAC is then two one-shot hashes over these
- * buffers, with nothing allocated: about a third of a `createHmac`. Hashing
+ * buffers, with no Buffer allocated: about a third of a `createHmac`. Hashing
  * is synchronous, so no two calls ever use the buffers at once.
  */
 export interface SigningKey {
