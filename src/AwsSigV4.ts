@@ -183,24 +183,30 @@ const signRequest = (
   if (url === undefined) return Effect.fail(unreadableUrl("AwsSigV4"))
   const payload = payloadNow(request, "AwsSigV4", options.unsignedPayload ? UNSIGNED_PAYLOAD : undefined)
   if (payload instanceof SigningError) return Effect.fail(payload)
-  const fixed = settings.fixed
-  if (payload !== undefined && fixed !== undefined) {
-    // The common case: no Stream to read and credentials at hand, so one Clock read and no other effect.
-    return Effect.clockWith((clock) =>
-      Effect.succeed(finish(payload, url, fixed, clock.unsafeCurrentTimeMillis(), settings, options))
-    )
+  // The common case: no Stream to read and credentials at hand, so one Clock read and no other effect.
+  if (payload !== undefined && settings.fixed !== undefined) {
+    return finishNow(payload, url, settings.fixed, settings, options)
   }
   return Effect.flatMap(
     Effect.zip(
       settings.credentials,
       payload === undefined ? collectBody(request, "AwsSigV4") : Effect.succeed(payload)
     ),
-    ([credentials, payload]) =>
-      Effect.clockWith((clock) =>
-        Effect.succeed(finish(payload, url, credentials, clock.unsafeCurrentTimeMillis(), settings, options))
-      )
+    ([credentials, payload]) => finishNow(payload, url, credentials, settings, options)
   )
 }
+
+/** `finish` at the time of the `Clock`. */
+const finishNow = (
+  payload: Payload,
+  url: URL,
+  credentials: AwsCredentials.Credentials,
+  settings: Settings,
+  options: Flags
+): Effect.Effect<HttpClientRequest.HttpClientRequest> =>
+  Effect.clockWith((clock) =>
+    Effect.succeed(finish(payload, url, credentials, clock.unsafeCurrentTimeMillis(), settings, options))
+  )
 
 const finish = (
   payload: Payload,

@@ -67,7 +67,7 @@ export const dateOfAmz = (amzDate: string): Date =>
   )
 
 /** @smithy's signer for a scope, with node:crypto hashes; S3 paths are not escaped again. */
-const smithySigner = (credentials: VerifierCredentials, region: string, service: string) =>
+export const smithySigner = (credentials: VerifierCredentials, region: string, service: string) =>
   new SignatureV4({
     credentials,
     region,
