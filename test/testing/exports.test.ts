@@ -1,16 +1,22 @@
 import { describe, expect, it } from "@effect/vitest"
+import { readFileSync } from "node:fs"
 import { Effect } from "effect"
 import { Bearer, HttpAuth } from "effect-http-auth"
+import { NodeHttpAuth } from "effect-http-auth/node"
 import * as Testing from "effect-http-auth/testing"
-import * as BearerSubpath from "effect-http-auth/Bearer"
 
 describe("the package's exports map", () => {
-  it.effect("resolves the root, ./testing and a module subpath by the package name", () =>
+  it("names the entries and nothing else: no path into src/ or internal/", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
+    expect(Object.keys(pkg.exports)).toEqual([".", "./testing", "./node", "./package.json"])
+  })
+
+  it.effect("resolves the root, ./testing and ./node by the package name", () =>
     Effect.gen(function* () {
-      const auth = yield* BearerSubpath.make("t")
+      const auth = yield* Bearer.make("t")
       expect(HttpAuth.isHttpAuth(auth)).toBe(true)
-      expect(BearerSubpath.make).toBe(Bearer.make)
       expect(typeof Testing.randomFixed).toBe("function")
+      expect(typeof NodeHttpAuth.layer).toBe("function")
     })
   )
 })
