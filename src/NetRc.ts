@@ -21,13 +21,25 @@ import { hasLineBreak } from "./internal/options.js"
 import { lookup, type NetRcFile, parseNetRc } from "./internal/netrc.js"
 import { requestUrl } from "./internal/redirects.js"
 
-/**
- * A parsed .netrc file: entries by host, and the `default` entry.
- *
- * @since 0.1.0
- * @category models
- */
-export type { Entry, NetRcFile } from "./internal/netrc.js"
+export type {
+  /**
+   * One `machine` (or `default`) entry: login, password, account.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  Entry
+} from "./internal/netrc.js"
+
+export type {
+  /**
+   * A parsed .netrc file: entries by host, and the `default` entry.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  NetRcFile
+} from "./internal/netrc.js"
 
 /**
  * @since 0.1.0

@@ -350,7 +350,7 @@ describe("README", () => {
     const readme = await readFile(new URL("../README.md", import.meta.url), "utf8")
     const code = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]).join("\n")
     expect(code).toContain("HttpAuth.layer(")
-    expect(code).toContain(".pipe(Layer.provide(NodeHttpClient.layerUndici))")
+    expect(code).toContain(").pipe(Layer.provide(NodeHttpClient.layerUndici))")
     expect(code).not.toContain("Layer.merge")
   })
 })

@@ -1,19 +1,18 @@
 /**
- * Every ```ts block of the README typechecks against the library as users
- * import it (`effect-http-auth`, `effect-http-auth/testing`).
+ * Every ```ts block of the README and the guides in docs/ typechecks against
+ * the library as users import it (`effect-http-auth`, `effect-http-auth/testing`,
+ * `effect-http-auth/node`).
  */
-import { readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import ts from "typescript"
 import { describe, expect, it } from "vitest"
+import { codeBlocks, guides, root } from "./fixtures/docs.js"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
-
-describe("README code", () => {
+describe("the code in the README and docs/", () => {
   it("typechecks", () => {
-    const readme = readFileSync(`${root}README.md`, "utf8")
-    const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!)
-    expect(blocks.length).toBeGreaterThan(1)
+    const blocks = guides().flatMap((page) =>
+      codeBlocks(page).map((code, i) => ({ name: `${page.path.replace(/[/.]/g, "-")}-block-${i + 1}.ts`, code }))
+    )
+    expect(blocks.length).toBeGreaterThan(10)
     const config = ts.getParsedCommandLineOfConfigFile(
       `${root}tsconfig.json`,
       {},
@@ -22,8 +21,8 @@ describe("README code", () => {
         onUnRecoverableConfigFileDiagnostic: () => undefined
       }
     )!
-    // Each block is a module of its own, as if it were a file next to the README.
-    const files = new Map(blocks.map((code, i) => [`${root}readme-block-${i + 1}.ts`, `${code}\nexport {}\n`]))
+    // Each block is a module of its own, as if it were a file at the repository's root.
+    const files = new Map(blocks.map(({ name, code }) => [`${root}${name}`, `${code}\nexport {}\n`]))
     const host = ts.createCompilerHost(config.options)
     const readFile = host.readFile
     host.readFile = (name) => files.get(name) ?? readFile(name)

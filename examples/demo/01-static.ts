@@ -1,20 +1,14 @@
 import { HttpClient, HttpClientRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Console, Effect, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import { ApiKey, Basic, Bearer, HttpAuth } from "../../src/index.js"
+import { answer, got, header, note, sent } from "../support/demoLines.js"
 import { echo, type Seen, seenOf, serve } from "../support/loopback.js"
 
 export const title = "Static schemes: Basic, Bearer, API keys, multi-auth, safe redirects"
 
-/** What the server saw, credentials shortened so that the demo prints no secret in full. */
-const show = (seen: Seen, names: ReadonlyArray<string>) =>
-  [`${seen.method} ${seen.url.replace(/(api_key=)[^&]+/, "$1…")}`]
-    .concat(
-      names.map(
-        (name) => `${name}: ${seen.headers[name] === undefined ? "(none)" : `${seen.headers[name]!.slice(0, 12)}…`}`
-      )
-    )
-    .join("  ")
+/** The request line as the server saw it, an API key in the query cut short. */
+const requestLine = (seen: Seen) => `${seen.method} ${seen.url.replace(/(api_key=[^&]{4})[^&]*/, "$1…")}`
 
 export default Effect.gen(function* () {
   // A protected endpoint: 200 only with the right Basic credentials.
@@ -25,10 +19,13 @@ export default Effect.gen(function* () {
   )
   const basic = yield* HttpAuth.client(Basic.make("demo", Redacted.make("s3cret")))
   const ok = yield* basic.get(`${protectedServer.origin}/private`)
-  yield* Console.log(`Basic:   GET /private -> ${ok.status} ${yield* ok.text}`)
+  yield* sent("Basic", "GET /private", [header("authorization", ok.request.headers.authorization)])
+  yield* got(yield* answer(ok))
   const anonymous = yield* HttpClient.get(`${protectedServer.origin}/private`)
-  yield* Console.log(`No auth: GET /private -> ${anonymous.status} ${yield* anonymous.text}`)
+  yield* sent("No auth", "GET /private", ["authorization: (none)"])
+  yield* got(yield* answer(anonymous))
 
+  // An echo server shows what each scheme put on the request.
   const server = yield* serve(echo)
   for (const [name, auth, headers] of [
     ["Bearer", Bearer.make("demo-token"), ["authorization"]],
@@ -37,8 +34,14 @@ export default Effect.gen(function* () {
     ["HttpAuth.all", HttpAuth.all(Bearer.make("demo-token"), ApiKey.header("demo-key")), ["authorization", "x-api-key"]]
   ] as const) {
     const client = yield* HttpAuth.client(auth)
-    const seen = yield* Effect.flatMap(client.get(`${server.origin}/items?page=2`), seenOf)
-    yield* Console.log(`${name.padEnd(14)} ${show(seen, headers)}`)
+    const response = yield* client.get(`${server.origin}/items?page=2`)
+    const seen = yield* seenOf(response)
+    yield* sent(
+      name,
+      requestLine(seen),
+      headers.map((name) => header(name, seen.headers[name]))
+    )
+    yield* got(`${response.status}`)
   }
 
   // A redirect from one origin to another drops what the auth added.
@@ -49,6 +52,12 @@ export default Effect.gen(function* () {
   const follower = yield* HttpAuth.client(
     HttpAuth.followRedirects(HttpAuth.all(Bearer.make("demo-token"), ApiKey.query("demo-key")))
   )
-  const landed = yield* Effect.flatMap(follower.execute(HttpClientRequest.get(`${redirecting.origin}/start`)), seenOf)
-  yield* Console.log(`Redirect ${redirecting.origin} -> ${elsewhere.origin}: ${show(landed, ["authorization"])}`)
+  const landed = yield* follower.execute(HttpClientRequest.get(`${redirecting.origin}/start`))
+  const [first] = yield* redirecting.seen
+  const seen = yield* seenOf(landed)
+  yield* sent("Redirect", requestLine(first!), [header("authorization", first!.headers.authorization)])
+  yield* got(`302 to another origin, ${elsewhere.origin}/landing`)
+  yield* sent("", requestLine(seen), [header("authorization", seen.headers.authorization)])
+  yield* got(`${landed.status}`)
+  yield* note("the second origin got neither the token nor the key")
 }).pipe(Effect.provide(NodeHttpClient.layerUndici))

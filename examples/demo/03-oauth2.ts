@@ -1,6 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, Console, Effect, Redacted } from "effect"
-import { AuthError, HttpAuth, OAuth2 } from "../../src/index.js"
+import { Clock, Effect, Redacted } from "effect"
+import { HttpAuth, OAuth2 } from "../../src/index.js"
+import { answer, failure, got, header, note, sent } from "../support/demoLines.js"
 import { protectedApi, startOidcProvider } from "../support/oidcProvider.js"
 
 export const title = "OAuth 2 client credentials against an embedded oidc-provider"
@@ -34,21 +35,27 @@ export default Effect.gen(function* () {
       scope: ["api:read"],
       onToken: (token) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Console.log(
-            `onToken: a ${token.tokenType} token for "${token.scope}", ${Math.round((token.expiresAt - now) / 60_000)} minutes to live`
+          got(
+            `${token.tokenType} token for "${token.scope}", ${Math.round((token.expiresAt - now) / 60_000)} minutes (onToken)`
           )
         )
     })
   )
+  yield* sent("token request", "POST /token  grant_type=client_credentials  scope=api:read", [
+    header("authorization", `Basic ${Buffer.from("demo-app:demo-secret").toString("base64")}`)
+  ])
   const responses = yield* Effect.forEach([1, 2, 3], () => client.get(`${api.origin}/me`), { concurrency: "unbounded" })
   for (const response of responses) {
-    yield* Console.log(`GET /me -> ${response.status} ${JSON.stringify(yield* response.json)}`)
+    yield* sent("API", "GET /me", [header("authorization", response.request.headers.authorization)])
+    yield* got(yield* answer(response))
   }
-  yield* Console.log(`3 concurrent API calls, ${yield* oidc.tokenRequests} token request`)
+  yield* note(`3 concurrent API calls, ${yield* oidc.tokenRequests} token request`)
 
   const wrong = yield* HttpAuth.client(
     OAuth2.clientCredentials({ tokenUrl: oidc.tokenUrl, clientId: "demo-app", clientSecret: "not-it" })
   )
-  const error = yield* Effect.flip(wrong.get(`${api.origin}/me`))
-  yield* Console.log(`wrong secret: ${AuthError.isAuthError(error) ? error.message : String(error)}`)
+  yield* sent("wrong secret", "POST /token  grant_type=client_credentials", [
+    header("authorization", `Basic ${Buffer.from("demo-app:not-it").toString("base64")}`)
+  ])
+  yield* got(failure(yield* Effect.flip(wrong.get(`${api.origin}/me`))))
 }).pipe(Effect.provide(NodeHttpClient.layerUndici))

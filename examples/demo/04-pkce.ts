@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto"
-import { Console, Effect, Layer } from "effect"
-import { AuthError, HttpAuth, OAuth2 } from "../../src/index.js"
+import { Effect, Layer } from "effect"
+import { HttpAuth, OAuth2 } from "../../src/index.js"
 import { BrowserTest, TestAuthorizationServer } from "../../src/testing/index.js"
+import { failure, got, header, note, sent } from "../support/demoLines.js"
 
 export const title = "OAuth 2 authorization code with PKCE: the loopback listener, BrowserTest as the person"
 
@@ -14,8 +15,6 @@ const options = {
   redirectUriEndpoint: "callback"
 }
 
-const describe = (error: unknown) => (AuthError.isAuthError(error) ? `${error._tag}: ${error.message}` : String(error))
-
 export default Effect.gen(function* () {
   const server = yield* TestAuthorizationServer.TestAuthorizationServer
   const client = yield* HttpAuth.client(OAuth2.authorizationCodePkce(options))
@@ -24,28 +23,37 @@ export default Effect.gen(function* () {
   // approves, and is redirected to the listener on 127.0.0.1.
   const first = yield* client.get("https://api.test/me")
   const [visit] = yield* BrowserTest.visits
-  const redirectUri = visit!.params.redirect_uri!.replace(/:\d+\//, ":PORT/")
-  yield* Console.log(`browser opened ${visit!.url.split("?")[0]} with redirect_uri=${redirectUri}`)
-  yield* Console.log(
-    `  code_challenge_method=${visit!.params.code_challenge_method}, state of ${visit!.params.state!.length} characters`
-  )
-  yield* Console.log(`listener answered the redirect: ${visit!.status} (${visit!.responseMode})`)
+  const params = visit!.params
+  yield* sent("browser", `GET ${visit!.url.split("?")[0]}`, [
+    "response_type=code",
+    `redirect_uri=${params.redirect_uri!.replace(/:\d+\//, ":PORT/")}`,
+    `code_challenge_method=${params.code_challenge_method}`,
+    `state=${params.state!.slice(0, 4)}… (${params.state!.length} characters)`
+  ])
+  yield* got(`302 to the listener with a code; the listener answered ${visit!.status} (${visit!.responseMode})`)
 
   const [exchange] = yield* server.tokenRequests
   const verifier = exchange!.params.code_verifier!
-  const matches = createHash("sha256").update(verifier).digest("base64url") === visit!.params.code_challenge
-  yield* Console.log(
-    `token request: grant_type=${exchange!.params.grant_type}, code=${exchange!.params.code}, verifier of ${verifier.length} characters, S256(verifier) = challenge: ${matches}`
-  )
-  yield* Console.log(`GET /me -> ${first.status}`)
+  const matches = createHash("sha256").update(verifier).digest("base64url") === params.code_challenge
+  yield* sent("token request", "POST /token", [
+    `grant_type=${exchange!.params.grant_type}`,
+    `code=${exchange!.params.code}`,
+    `code_verifier=${verifier.slice(0, 4)}… (${verifier.length} characters)`
+  ])
+  yield* got(`200 access and refresh token; S256(code_verifier) = code_challenge: ${matches}`)
+  yield* sent("API", "GET /me", [header("authorization", first.request.headers.authorization)])
+  yield* got(`${first.status}`)
   const second = yield* client.get("https://api.test/me")
-  yield* Console.log(`GET /me again -> ${second.status}, logins so far: ${(yield* BrowserTest.visits).length}`)
+  yield* sent("API", "GET /me", [header("authorization", second.request.headers.authorization)])
+  yield* got(`${second.status}`)
+  yield* note(`logins so far: ${(yield* BrowserTest.visits).length}, the token was reused`)
 
   // The person refuses, then a forged redirect arrives with another state.
   for (const label of ["refused", "forged state"]) {
     const fresh = yield* HttpAuth.client(OAuth2.authorizationCodePkce({ ...options, scope: label.replace(" ", "_") }))
     const error = yield* Effect.flip(fresh.get("https://api.test/me"))
-    yield* Console.log(`${label}: ${describe(error)}`)
+    yield* sent(label, `GET ${visit!.url.split("?")[0]}`, [`scope=${label.replace(" ", "_")}`])
+    yield* got(failure(error))
   }
 }).pipe(
   Effect.provide(

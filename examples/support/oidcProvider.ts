@@ -5,12 +5,87 @@
  * resource owner password grant (which oidc-provider lacks), issuing refresh
  * tokens when `offline_access` is asked for.
  */
+import { generateKeyPairSync } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { HttpServerResponse } from "@effect/platform"
 import { Effect, type Scope } from "effect"
-import Provider, { type ClientMetadata, type Configuration, errors } from "oidc-provider"
+import type { ClientMetadata, Configuration, default as Provider } from "oidc-provider"
 import { type Server as Loopback, serve } from "./loopback.js"
+
+type OidcProviderModule = typeof import("oidc-provider")
+
+/**
+ * oidc-provider, loaded on first use (the demo's first lines need not wait for it) and without the
+ * "Unsupported runtime" warning it prints on import under Node 20, which it supports in fact (its
+ * tests and ours pass there).
+ */
+const loadOidcProvider = (() => {
+  let loaded: Promise<OidcProviderModule> | undefined
+  return () => {
+    loaded ??= (async () => {
+      const warn = console.warn
+      console.warn = (...args: Array<unknown>) => {
+        if (!String(args[0]).includes("Unsupported runtime")) warn(...args)
+      }
+      try {
+        return await import("oidc-provider")
+      } finally {
+        console.warn = warn
+      }
+    })()
+    return loaded
+  }
+})()
+
+/**
+ * The signing key of every provider of this process: configuring one keeps oidc-provider from its
+ * development-only keys (and the warning it prints about them).
+ */
+const signingKeys = (() => {
+  let jwks: { keys: Array<Record<string, unknown>> } | undefined
+  return () => {
+    if (jwks === undefined) {
+      const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
+      jwks = { keys: [{ ...privateKey.export({ format: "jwk" }), kid: "test-key", use: "sig", alg: "RS256" }] }
+    }
+    return jwks
+  }
+})()
+
+/** What oidc-provider stores for a model instance (the fields the adapter looks up by). */
+type AdapterPayload = Record<string, unknown> & { userCode?: string; uid?: string; grantId?: string; consumed?: number }
+
+/** An in-memory storage adapter of our own, so that oidc-provider does not warn about its development one. */
+const memoryAdapter = () => {
+  const store = new Map<string, AdapterPayload>()
+  const key = (model: string, id: string) => `${model}:${id}`
+  return class MemoryAdapter {
+    constructor(readonly model: string) {}
+    async upsert(id: string, payload: AdapterPayload) {
+      store.set(key(this.model, id), payload)
+    }
+    async find(id: string) {
+      return store.get(key(this.model, id))
+    }
+    async findByUserCode(userCode: string) {
+      return [...store.values()].find((payload) => payload.userCode === userCode)
+    }
+    async findByUid(uid: string) {
+      return [...store.values()].find((payload) => payload.uid === uid)
+    }
+    async consume(id: string) {
+      const payload = store.get(key(this.model, id))
+      if (payload !== undefined) payload.consumed = Math.floor(Date.now() / 1000)
+    }
+    async destroy(id: string) {
+      store.delete(key(this.model, id))
+    }
+    async revokeByGrantId(grantId: string) {
+      for (const [id, payload] of store) if (payload.grantId === grantId) store.delete(id)
+    }
+  }
+}
 
 export interface OidcProviderOptions {
   readonly clients: ReadonlyArray<ClientMetadata>
@@ -34,7 +109,11 @@ export interface OidcProvider {
   readonly tokenRequests: Effect.Effect<number>
 }
 
-const passwordGrant = (provider: Provider, users: Readonly<Record<string, string>>) => {
+const passwordGrant = (
+  provider: Provider,
+  errors: OidcProviderModule["errors"],
+  users: Readonly<Record<string, string>>
+) => {
   provider.registerGrantType(
     "password",
     async (ctx: any) => {
@@ -81,6 +160,7 @@ const passwordGrant = (provider: Provider, users: Readonly<Record<string, string
 export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<OidcProvider, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(async () => {
+      const { default: Provider, errors } = await loadOidcProvider()
       const server: Server = createServer()
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
       const { port } = server.address() as AddressInfo
@@ -104,9 +184,11 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
         },
         // refresh tokens for any client that may use them (oidc-provider's default wants a consent prompt)
         issueRefreshToken: async (_ctx: unknown, client: any) => client.grantTypeAllowed("refresh_token"),
+        jwks: signingKeys(),
+        adapter: memoryAdapter(),
         ...options.configuration
       })
-      if (options.passwordGrant !== undefined) passwordGrant(provider, options.passwordGrant)
+      if (options.passwordGrant !== undefined) passwordGrant(provider, errors, options.passwordGrant)
       let tokenRequests = 0
       const callback = provider.callback()
       server.on("request", (request, response) => {

@@ -6,12 +6,24 @@
  * @since 0.1.0
  */
 
-/**
- * Fixed randomness, for computed values a test can check.
- *
- * @since 0.1.0
- */
-export { layerFixed as randomFixed, layerSequence as randomSequence } from "../SecureRandom.js"
+export {
+  /**
+   * Fixed randomness: every draw gives the same bytes, so computed values
+   * (state, nonce, PKCE verifier, cnonce) are values a test can check.
+   *
+   * @since 0.1.0
+   */
+  layerFixed as randomFixed
+} from "../SecureRandom.js"
+
+export {
+  /**
+   * Randomness from a list: each draw takes the next bytes.
+   *
+   * @since 0.1.0
+   */
+  layerSequence as randomSequence
+} from "../SecureRandom.js"
 
 /**
  * A stand-in for the person and the authorization server of a browser grant.
@@ -20,12 +32,23 @@ export { layerFixed as randomFixed, layerSequence as randomSequence } from "../S
  */
 export * as BrowserTest from "./BrowserTest.js"
 
-/**
- * JWTs for tests.
- *
- * @since 0.1.0
- */
-export { createToken, type CreateTokenOptions } from "./createToken.js"
+export {
+  /**
+   * JWTs for tests.
+   *
+   * @since 0.1.0
+   */
+  createToken
+} from "./createToken.js"
+
+export type {
+  /**
+   * The claims, lifetime and signing secret of `createToken`.
+   *
+   * @since 0.1.0
+   */
+  CreateTokenOptions
+} from "./createToken.js"
 
 /**
  * A stand-in for any auth layer that records what it authenticated.

@@ -1,0 +1,111 @@
+/**
+ * The option tables of the README and the guides in docs/ match the code, both
+ * ways: every property of every exported `...Options` interface in src/ has a
+ * row in a table of a section that covers its module, and every row of an
+ * option table names an option or parameter that exists. A section covers
+ * module `M` when it names `` `M.`` or `` `M(``, such as `` `Bearer.make(`` or
+ * `` `createToken(``.
+ */
+import { basename } from "node:path"
+import ts from "typescript"
+import { describe, expect, it } from "vitest"
+import { guides, root } from "./fixtures/docs.js"
+
+interface ModuleApi {
+  /** Exported `...Options` interfaces with their property names. */
+  readonly options: Array<{ readonly name: string; readonly properties: ReadonlyArray<string> }>
+  /** Every name a table row may document: options, parameters, and the properties of object parameters. */
+  readonly known: Set<string>
+}
+
+/** `module -> its options and documentable names`, from the type checker. */
+const modules = (): Map<string, ModuleApi> => {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    `${root}tsconfig.build.json`,
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined }
+  )!
+  const program = ts.createProgram(config.fileNames, config.options)
+  const checker = program.getTypeChecker()
+  const found = new Map<string, ModuleApi>()
+  const propertiesOf = (type: ts.Type): Array<string> =>
+    type.isUnion() ? type.types.flatMap(propertiesOf) : checker.getPropertiesOfType(type).map((p) => p.name)
+  for (const file of program.getSourceFiles()) {
+    if (!file.fileName.startsWith(`${root}src/`) || file.fileName.includes("/internal/")) continue
+    const api: ModuleApi = { options: [], known: new Set() }
+    found.set(basename(file.fileName, ".ts"), api)
+    const symbol = checker.getSymbolAtLocation(file)
+    for (const exported of symbol ? checker.getExportsOfModule(symbol) : []) {
+      const declaration = exported.declarations?.[0]
+      if (declaration === undefined) continue
+      if (ts.isInterfaceDeclaration(declaration) && /Options$/.test(declaration.name.text)) {
+        const properties = checker.getPropertiesOfType(checker.getTypeAtLocation(declaration)).map((p) => p.name)
+        api.options.push({ name: declaration.name.text, properties })
+        for (const property of properties) api.known.add(property)
+      }
+      const type = checker.getTypeOfSymbolAtLocation(exported, declaration)
+      for (const signature of type.getCallSignatures()) {
+        for (const parameter of signature.getParameters()) {
+          api.known.add(parameter.name)
+          const parameterType = checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(parameter, declaration))
+          for (const property of propertiesOf(parameterType)) api.known.add(property)
+        }
+      }
+    }
+  }
+  return found
+}
+
+/** Sections of every page (split at headings), with the rows of their option tables. */
+const sections = () =>
+  guides().flatMap((page) =>
+    page.text.split(/\n(?=#{1,4} )/).map((text) => {
+      const heading = text.split("\n", 1)[0]!
+      const rows: Array<string> = []
+      let inOptionTable = false
+      for (const line of text.split("\n")) {
+        if (!line.startsWith("|")) inOptionTable = false
+        else if (/^\|\s*option\b/i.test(line)) inOptionTable = true
+        else if (inOptionTable && !/^\|\s*-/.test(line)) rows.push(line)
+      }
+      return { where: `${page.path} "${heading}"`, text, rows }
+    })
+  )
+
+const covers = (text: string, module: string) => text.includes(`\`${module}.`) || text.includes(`\`${module}(`)
+
+describe("the option tables of the README and docs/", () => {
+  const api = modules()
+  const all = sections()
+
+  it("finds the options interfaces to check", () => {
+    const names = [...api].flatMap(([module, { options }]) => options.map((o) => `${module}.${o.name}`))
+    expect(names).toEqual(
+      expect.arrayContaining(["Bearer.Options", "ApiKey.HeaderOptions", "HttpAuth.RedirectOptions"])
+    )
+  })
+
+  for (const [module, { options }] of api) {
+    for (const { name, properties } of options) {
+      it(`documents every option of ${module}.${name}`, () => {
+        const covering = all.filter((s) => covers(s.text, module))
+        expect(covering.length, `no section of the README or docs/ names \`${module}.\``).toBeGreaterThan(0)
+        const rows = covering.flatMap((s) => s.rows)
+        const missing = properties.filter((property) => !rows.some((row) => row.includes(`\`${property}\``)))
+        expect(missing, `${module}.${name}: options without a table row`).toEqual([])
+      })
+    }
+  }
+
+  it("documents no option that does not exist", () => {
+    const unknown = all.flatMap((section) => {
+      const covered = [...api].filter(([module]) => covers(section.text, module)).map(([, m]) => m.known)
+      return section.rows
+        .map((row) => /^\|\s*`([^`]+)`/.exec(row)?.[1]?.split(/[.[ (]/)[0])
+        .filter((option): option is string => option !== undefined)
+        .filter((option) => !covered.some((known) => known.has(option)))
+        .map((option) => `${section.where}: \`${option}\``)
+    })
+    expect(unknown).toEqual([])
+  })
+})
