@@ -31,13 +31,13 @@ const missing = needs.filter((need) => !need.present())
 if (missing.length === 0) process.exit(0)
 
 const names = missing.map((need) => need.pkg)
-const command = `apt-get update && apt-get install -y --no-install-recommends ${names.join(" ")}`
+const install = `apt-get install -y --no-install-recommends ${names.join(" ")}`
 for (const need of missing) console.log(`test set-up: ${need.pkg} is missing (${need.why})`)
 
 const isRoot = process.getuid?.() === 0
 const hasApt = found("apt-get")
 if (!isRoot || !hasApt) {
-  console.error(`test set-up: install them first, then run npm test again:\n  sudo ${command}`)
+  console.error(`test set-up: install them first, then run npm test again:\n  sudo apt-get update && sudo ${install}`)
   process.exit(1)
 }
 
@@ -51,7 +51,7 @@ try {
     { stdio: ["ignore", "ignore", "inherit"], env }
   )
 } catch {
-  console.error(`test set-up: apt-get failed; run it yourself and read its error:\n  ${command}`)
+  console.error(`test set-up: apt-get failed; run it yourself and read its error:\n  apt-get update && ${install}`)
   process.exit(1)
 }
 const still = missing.filter((need) => !need.present()).map((need) => need.pkg)
