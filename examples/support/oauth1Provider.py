@@ -391,7 +391,7 @@ class Handler(BaseHTTPRequestHandler):
         if hashed is not None:
             return problem_response(self, 401, hashed[0], hashed[1], challenge=True)
         signature_type = (
-            "header" if "oauth_signature" in (headers.get("Authorization") or "") else
+            "header" if "oauth_signature" in (self.headers.get("Authorization") or "") else
             "query" if "oauth_signature" in urlsplit(uri).query else "body"
         )
         answer = {

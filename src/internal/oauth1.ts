@@ -489,21 +489,20 @@ export const responseProblem = (
 > => {
   const endpoint = endpointOf(response.request.url)
   const fromHeader = challengeFields(response)
-  if (fromHeader !== undefined) {
-    return Effect.succeed({ problem: problemOf(fromHeader, response.status, endpoint), response })
+  if (!isFormResponse(response)) {
+    return Effect.succeed({
+      problem: fromHeader === undefined ? undefined : problemOf(fromHeader, response.status, endpoint),
+      response
+    })
   }
-  if (!isFormResponse(response)) return Effect.succeed({ problem: undefined, response })
   return Effect.map(
     Effect.orElseSucceed(response.text, () => ""),
     (text) => {
-      const fields = Object.fromEntries(parseForm(text))
+      // the body's report has the advice and parameter lists; the challenge may have only the problem
+      const fields = { ...fromHeader, ...Object.fromEntries(parseForm(text)) }
       const problem = problemOf(fields, response.status, endpoint)
-      if (problem !== undefined) return { problem, response }
       const again = new Response(text, { status: response.status, headers: response.headers as Record<string, string> })
-      return {
-        problem: undefined,
-        response: HttpClientResponse.fromWeb(response.request, again)
-      }
+      return { problem, response: HttpClientResponse.fromWeb(response.request, again) }
     }
   )
 }
