@@ -355,7 +355,7 @@ export const signRequest = (
         new SigningError({
           scheme,
           reason: `signatureType "body" puts the OAuth parameters in a form body (RFC 5849 section 3.5.2), and this ${request.method} request has ${
-            request.body._tag === "Empty" ? "no body" : `a ${contentTypeOf(request) ?? request.body._tag} body`
+            request.body._tag === "Empty" ? "no body" : `a body of type ${contentTypeOf(request) ?? request.body._tag}`
           }: use signatureType "header"`
         })
       )
