@@ -35,6 +35,14 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "presigned GET -> 200 hello from effect-http-auth",
     "presigned GET with a longer X-Amz-Expires -> 403"
   ],
+  oauth1: [
+    "authorized: access token for jane (user 42)",
+    "GET /resource/me -> 200, signed with HMAC-SHA1 in the header",
+    "second request: no new authorization (visits: 1)",
+    "RSA-SHA256 in the header -> 200",
+    "PLAINTEXT in the query -> 200",
+    "wrong secret -> OAuth1Error signature_invalid"
+  ],
   "pkce-terminal": [
     "run 1: GET /me -> 200 as alice, logins so far: 1",
     "run 2: GET /me -> 200 as alice, logins so far: 1",
@@ -69,6 +77,8 @@ describe("examples", () => {
       "Redirect http://127.0.0.1:PORT -> http://127.0.0.1:PORT: GET /landing  authorization: (none)"
     )
     expect(output).toContain("GET /me again -> 200, logins so far: 1")
+    expect(output).toContain("GET /resource/me again -> 200, authorizations so far: 1")
+    expect(output).toContain("replayed nonce: OAuth1Error nonce_used")
     expect(output).toMatch(/\ndemo finished: \d+ parts$/)
   })
 })

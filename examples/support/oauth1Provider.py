@@ -11,7 +11,8 @@ prints the port it listens on (port 0: a free one), then serves:
     POST /authorize       AuthorizationEndpoint: 302 to the callback with
                           oauth_token and oauth_verifier (Deny: denied=<token>)
     POST /access_token    AccessTokenEndpoint (adds user_id, screen_name)
-    any  /resource/...    ResourceEndpoint; 200 with what it verified, as JSON
+    any  /resource/...    ResourceEndpoint (SignatureOnlyEndpoint without a token,
+                          two-legged); 200 with what it verified, as JSON
     POST /verify          a batch of signed requests (JSON), each verified by
                           SignatureOnlyEndpoint: [{"valid": bool, "problem": str}]
     POST /admin/revoke    forgets an access token (JSON {"token": ...})
@@ -381,9 +382,12 @@ class Handler(BaseHTTPRequestHandler):
         found = precheck(uri, self.command, body_text, headers)
         if found is not None:
             return problem_response(self, 401, found[0], found[1], challenge=True)
-        valid, request = resource_endpoint.validate_protected_resource_request(
-            uri, self.command, body_text, headers, realms=["photos"]
-        )
+        if checker._create_request(uri, self.command, body_text, headers).resource_owner_key:
+            valid, request = resource_endpoint.validate_protected_resource_request(
+                uri, self.command, body_text, headers, realms=["photos"]
+            )
+        else:  # two-legged: the consumer alone
+            valid, request = signature_endpoint.validate_request(uri, self.command, body_text, headers)
         if not valid:
             problem, rejected = diagnose()
             return problem_response(self, 401, problem, challenge=True, rejected=rejected)
