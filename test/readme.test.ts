@@ -1,10 +1,10 @@
 /**
- * The README is the reference: every property of every exported `...Options`
- * interface in src/ must have a row in a table of a README section that
+ * The README and the docs/ pages are the reference: every property of every exported `...Options`
+ * interface in src/ must have a row in a table of a section (README or docs/) that
  * covers its module (a section covers module `M` when it names `` `M.`` or
  * `` `M(``, such as `` `Bearer.make(`` or `` `createToken(``).
  */
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { basename } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
@@ -41,10 +41,15 @@ const exportedOptions = () => {
   return found
 }
 
-/** README sections (split at headings) with the table rows of each. */
+/** Sections (split at headings) of the README and the docs/ pages, with the table rows of each. */
 const sections = () =>
-  readFileSync(`${root}README.md`, "utf8")
-    .split(/\n(?=#{2,4} )/)
+  [
+    "README.md",
+    ...readdirSync(`${root}docs`)
+      .filter((name) => name.endsWith(".md"))
+      .map((name) => `docs/${name}`)
+  ]
+    .flatMap((path) => readFileSync(`${root}${path}`, "utf8").split(/\n(?=#{2,4} )/))
     .map((text) => ({ text, rows: text.split("\n").filter((line) => line.startsWith("|")) }))
 
 describe("README option tables", () => {
