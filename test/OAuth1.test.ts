@@ -293,7 +293,7 @@ describe("OAuth1.make", () => {
       expect((yield* refused({ clientId: "", clientSecret: "s" })).option).toBe("clientId")
       const pem = "-----BEGIN PRIVATE KEY-----\nTOP-SECRET-MATERIAL\n-----END PRIVATE KEY-----\n"
       const badKey = yield* refused({ clientId: "key", signatureMethod: "RSA-SHA256", rsaKey: Redacted.make(pem) })
-      expect(badKey.message).toBe('OAuth1.make: option "rsaKey" is not a PEM (or DER) private key that can be read')
+      expect(badKey.message).toBe('OAuth1.make: option "rsaKey" is not a PEM private key that can be read')
       expect(inspect(badKey, { depth: 10 })).not.toContain("TOP-SECRET")
       const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey
       expect((yield* refused({ clientId: "key", signatureMethod: "RSA-SHA1", rsaKey: ec })).message).toBe(
@@ -341,6 +341,63 @@ describe("OAuth1.make", () => {
       const b = yield* seenOf(yield* get)
       expect(a.headers.authorization).toBe(b.headers.authorization)
       expect(paramsOf(a.headers.authorization).oauth_nonce).toBe("01".repeat(15))
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped("token steps: credentials print no secret, nor do their errors", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((seen) =>
+        seen.url === "/request"
+          ? HttpServerResponse.text("oauth_token=temp&oauth_token_secret=TEMP-SECRET&oauth_callback_confirmed=true", {
+              contentType: "application/x-www-form-urlencoded"
+            })
+          : seen.url === "/old"
+            ? HttpServerResponse.text("oauth_token=temp&oauth_token_secret=TEMP-SECRET", {
+                contentType: "application/x-www-form-urlencoded"
+              })
+            : HttpServerResponse.text("refused: oauth_token_secret=TEMP-SECRET&oauth_verifier=V-SECRET", {
+                status: 401
+              })
+      )
+      const consumer = { clientId: "key", clientSecret: "CONSUMER-SECRET" }
+      const temporary = yield* OAuth1.fetchRequestToken({ ...consumer, url: `${server.origin}/request` })
+      expect(Redacted.value(temporary.tokenSecret)).toBe("TEMP-SECRET")
+      expect(temporary.fields).toEqual({ oauth_callback_confirmed: "true" })
+      expect(inspect(temporary, { depth: 10 })).not.toContain("SECRET")
+      expect(JSON.stringify(temporary)).not.toContain("SECRET")
+      const [first] = yield* server.seen
+      expect(paramsOf(first!.headers.authorization)).toMatchObject({ oauth_callback: "oob", oauth_consumer_key: "key" })
+
+      const notConfirmed = yield* Effect.flip(OAuth1.fetchRequestToken({ ...consumer, url: `${server.origin}/old` }))
+      expect(notConfirmed).toMatchObject({ _tag: "OAuth1Error", problem: "callback_not_confirmed" })
+      expect(notConfirmed.message).toContain("RFC 5849 section 2.1")
+
+      const refused = yield* Effect.flip(
+        OAuth1.fetchAccessToken({
+          ...consumer,
+          signatureMethod: "PLAINTEXT",
+          url: `${server.origin}/access`,
+          token: "temp",
+          tokenSecret: "TEMP-SECRET",
+          verifier: "V-SECRET"
+        })
+      )
+      expect(refused).toMatchObject({ _tag: "OAuth1Error", problem: "http_401", status: 401 })
+      expect(refused.message).toContain("refused: oauth_token_secret=<redacted>&oauth_verifier=<redacted>")
+      const unreachable = yield* Effect.flip(
+        OAuth1.fetchAccessToken({
+          ...consumer,
+          signatureMethod: "PLAINTEXT",
+          url: "http://127.0.0.1:1/access",
+          token: "temp",
+          tokenSecret: "TEMP-SECRET",
+          verifier: "V-SECRET"
+        })
+      )
+      expect(unreachable).toMatchObject({ _tag: "AuthenticationFailed", scheme: "OAuth1.fetchAccessToken" })
+      for (const error of [notConfirmed, refused, unreachable]) {
+        expect(inspect(error, { depth: 10 })).not.toMatch(/SECRET/)
+      }
     }).pipe(Effect.provide(Base))
   )
 })

@@ -3,7 +3,7 @@
  * string over the request as it goes on the wire, the six signature methods,
  * the three placements, and the reading of a provider's problem reports.
  */
-import { createHmac, createPrivateKey, type KeyObject, sign as rsaSign } from "node:crypto"
+import { createHmac, createPrivateKey, KeyObject, sign as rsaSign } from "node:crypto"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -179,17 +179,13 @@ export interface SignerOptions {
   readonly allowInsecurePlaintext?: boolean | undefined
 }
 
-const isKeyObject = (u: unknown): u is KeyObject =>
-  typeof u === "object" && u !== null && (u as { type?: unknown }).type === "private" && "asymmetricKeyType" in u
-
 const resolveRsaKey = (input: SecretInput | KeyObject, scheme: string): Effect.Effect<KeyObject, InvalidOptions> => {
-  if (isKeyObject(input)) {
-    return input.asymmetricKeyType === "rsa"
-      ? Effect.succeed(input)
-      : Effect.fail(invalid(scheme, "rsaKey", `must be an RSA private key, not ${input.asymmetricKeyType}`))
-  }
-  if (typeof input === "object" && input !== null && "type" in input && !Config.isConfig(input)) {
-    return Effect.fail(invalid(scheme, "rsaKey", "must be a private KeyObject, not a public one"))
+  if (input instanceof KeyObject) {
+    return input.type !== "private"
+      ? Effect.fail(invalid(scheme, "rsaKey", `must be a private key, not a ${input.type} one`))
+      : input.asymmetricKeyType === "rsa"
+        ? Effect.succeed(input)
+        : Effect.fail(invalid(scheme, "rsaKey", `must be an RSA private key, not ${input.asymmetricKeyType}`))
   }
   // not resolveSecret: a PEM has line breaks
   const read = Config.isConfig(input)
@@ -205,7 +201,7 @@ const resolveRsaKey = (input: SecretInput | KeyObject, scheme: string): Effect.E
         : Effect.fail(invalid(scheme, "rsaKey", `must be an RSA private key, not ${key.asymmetricKeyType}`))
     } catch {
       // never the key, nor the parser's message (which may quote it)
-      return Effect.fail(invalid(scheme, "rsaKey", "is not a PEM (or DER) private key that can be read"))
+      return Effect.fail(invalid(scheme, "rsaKey", "is not a PEM private key that can be read"))
     }
   })
 }
