@@ -230,6 +230,29 @@ describe("the three-legged flow against oauthlib", () => {
     )
   )
 
+  it.scoped("concurrent first requests authorize once; a resource that refuses the new token too is no loop", () =>
+    Effect.gen(function* () {
+      yield* now
+      const provider = yield* oauth1Provider(config)
+      const client = yield* HttpAuth.client(OAuth1.authorize(options(provider)))
+      const responses = yield* Effect.all(
+        Array.from({ length: 8 }, () => client.get(`${provider.origin}/resource/me`)),
+        { concurrency: "unbounded" }
+      )
+      expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200))
+      expect((yield* BrowserTest.visits).length).toBe(1)
+      // 401, the credentials dropped, one more authorization, 401 again: the answer, no third try
+      const denied = yield* client.get(`${provider.origin}/resource/denied`)
+      expect(denied.status).toBe(401)
+      expect(yield* denied.text).toBe("denied")
+      expect((yield* BrowserTest.visits).length).toBe(2)
+    }).pipe(
+      Effect.provide(
+        Layer.mergeAll(Base, BrowserTest.layer(BrowserTest.verifier("verifier-1"), BrowserTest.verifier("verifier-1")))
+      )
+    )
+  )
+
   it.scoped("a refusal, another oauth_token and a wrong verifier fail typed", () =>
     Effect.gen(function* () {
       yield* now

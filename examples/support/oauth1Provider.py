@@ -11,6 +11,7 @@ prints the port it listens on (port 0: a free one), then serves:
     POST /authorize       AuthorizationEndpoint: 302 to the callback with
                           oauth_token and oauth_verifier (Deny: denied=<token>)
     POST /access_token    AccessTokenEndpoint (adds user_id, screen_name)
+    any  /resource/denied a plain 401, always
     any  /resource/...    ResourceEndpoint (SignatureOnlyEndpoint without a token,
                           two-legged); 200 with what it verified, as JSON
     POST /verify          a batch of signed requests (JSON), each verified by
@@ -334,6 +335,8 @@ class Handler(BaseHTTPRequestHandler):
                 with lock:
                     validator.access_tokens.pop(token, None)
                 return self.answer(204, b"", "text/plain")
+            if path == "/resource/denied":  # refuses whatever it gets, without a problem report
+                return self.answer(401, "denied", "text/plain")
             if path.startswith("/resource"):
                 return self.resource(uri, raw, body_text, headers)
             return self.answer(404, "not found", "text/plain")
