@@ -19,6 +19,7 @@ import { parseChallenges } from "./challenge.js"
 import { rebuild } from "./client.js"
 import { hashText } from "./hash.js"
 import { hasLineBreak, invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./options.js"
+import { canonicalQuery, parseQuery, type QueryParam, uriEncode } from "./sigv4.js"
 import { collectBody, wireUrl } from "./sigv4Request.js"
 
 export const signatureMethods = [
@@ -48,45 +49,24 @@ export const oauthParams = [
 ]
 
 // --- encoding ----------------------------------------------------------------
+// RFC 5849's percent-encoding (section 3.6) is RFC 3986's, which SigV4 uses too,
+// and its query and form parsing (section 3.4.1.3.1, "+" a space) is the one
+// SigV4 reads a query with: one implementation of each, in sigv4.ts.
 
 /**
  * RFC 5849 section 3.6: UTF-8, then every octet but ALPHA, DIGIT, "-", ".",
- * "_" and "~" as "%" and two upper-case hex digits (`encodeURIComponent`
- * also keeps "!*'()").
+ * "_" and "~" as "%" and two upper-case hex digits.
  */
-export const percentEncode = (text: string): string =>
-  encodeURIComponent(wellFormed(text)).replace(
-    /[!'()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`
-  )
+export const percentEncode: (text: string) => string = uriEncode
 
-// A lone surrogate has no UTF-8 form: U+FFFD, as String.prototype.toWellFormed
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-const wellFormed = (text: string) => text.replace(LONE_SURROGATE, "\uFFFD")
+export type Pair = QueryParam
 
 /**
- * Form decoding (W3C HTML 4.01 section 17.13.4, which RFC 5849 section
- * 3.4.1.3.1 names for both the query and a form body): "+" is a space, then
- * percent-decoding as UTF-8. A "%" without two hex digits stays as it is,
- * and bytes that are not UTF-8 become U+FFFD, as Python's `unquote_plus`.
+ * The name/value pairs of a query or a form body, decoded as W3C HTML 4.01
+ * section 17.13.4 says (which section 3.4.1.3.1 names): "+" is a space, and
+ * "c2" without "=" is ("c2", "").
  */
-export const formDecode = (text: string): string =>
-  text
-    .replaceAll("+", " ")
-    .replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => Buffer.from(run.replaceAll("%", ""), "hex").toString("utf8"))
-
-export type Pair = readonly [name: string, value: string]
-
-/** The name/value pairs of a query or form body; "c2" without "=" is ("c2", ""). */
-export const parseForm = (text: string): Array<Pair> => {
-  const pairs: Array<Pair> = []
-  for (const part of text.split("&")) {
-    if (part === "") continue
-    const at = part.indexOf("=")
-    pairs.push(at === -1 ? [formDecode(part), ""] : [formDecode(part.slice(0, at)), formDecode(part.slice(at + 1))])
-  }
-  return pairs
-}
+export const parseForm: (text: string) => Array<Pair> = parseQuery
 
 /** Pairs encoded (section 3.6) and joined as `name=value&...`, in the given order. */
 export const encodePairs = (pairs: ReadonlyArray<Pair>): string =>
@@ -97,12 +77,8 @@ export const encodePairs = (pairs: ReadonlyArray<Pair>): string =>
 /** Section 3.4.1.2: scheme and host in lower case, the port only when not the default, no query. */
 export const baseStringUri = (url: URL): string => `${url.protocol}//${url.host}${url.pathname}`
 
-/** Section 3.4.1.3.2: encoded, sorted by name then value (byte order), joined. */
-export const normalizeParameters = (params: ReadonlyArray<Pair>): string => {
-  const encoded = params.map(([name, value]) => [percentEncode(name), percentEncode(value)] as const)
-  encoded.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-  return encoded.map(([name, value]) => `${name}=${value}`).join("&")
-}
+/** Section 3.4.1.3.2: encoded, sorted by name then value (byte order: the encoded text is ASCII), joined. */
+export const normalizeParameters: (params: ReadonlyArray<Pair>) => string = canonicalQuery
 
 /** Section 3.4.1.1. */
 export const signatureBaseString = (method: string, url: URL, params: ReadonlyArray<Pair>): string =>
@@ -429,8 +405,6 @@ export const endpointOf = (url: string | URL): string => {
   }
 }
 
-const secretNames = new Set(["oauth_token", "oauth_token_secret", "oauth_signature", "oauth_verifier"])
-
 const list = (value: string | undefined) =>
   value === undefined || value === "" ? undefined : value.split("&").filter((name) => name !== "")
 
@@ -502,6 +476,3 @@ export const responseProblem = (
     }
   )
 }
-
-/** The names that must never be shown with their values. */
-export const isSecretField = (name: string) => secretNames.has(name)
