@@ -12,6 +12,7 @@ import { Config, ConfigProvider, Effect, Exit, Redacted, Stream, TestClock } fro
 import * as fc from "fast-check"
 import { AuthError, HttpAuth, OAuth1, SecureRandom } from "../src/index.js"
 import * as internal from "../src/internal/oauth1.js"
+import { BrowserTest } from "../src/testing/index.js"
 import { echo, seenOf, serve } from "./fixtures/server.js"
 
 const Base = NodeHttpClient.layerUndici
@@ -123,6 +124,11 @@ describe("OAuth1 vectors", () => {
         expect(internal.parseForm(`${OAuth1.percentEncode(text).replaceAll("%20", "+")}=1`)).toEqual([[text, "1"]])
       })
     )
+  })
+
+  it("BrowserTest.deny is OAuth 2's access_denied error reply (OAuth 1 visits turn it into denied=<token>)", () => {
+    expect(BrowserTest.deny()).toEqual(BrowserTest.error("access_denied"))
+    expect(BrowserTest.verifier("v")).toEqual(BrowserTest.approve({ fields: { oauth_verifier: "v" } }))
   })
 
   it("duplicate names sort by value", () => {
