@@ -13,7 +13,7 @@ import { Effect, Layer, Redacted, TestClock } from "effect"
 import * as fc from "fast-check"
 import { AuthError, HttpAuth, OAuth1, SecureRandom } from "../src/index.js"
 import { BrowserTest } from "../src/testing/index.js"
-import { launch } from "./fixtures/chromium.js"
+import { launch, shown } from "./fixtures/chromium.js"
 import { oauth1Provider, python, rsaKeyPair } from "./fixtures/oauth1Provider.js"
 
 const Base = NodeHttpClient.layerUndici
@@ -289,10 +289,17 @@ describe("the three-legged flow against oauthlib", () => {
       const provider = yield* oauth1Provider({ ...config, testVerifier: undefined })
       const chromium = yield* launch
       const client = yield* HttpAuth.client(
-        OAuth1.authorize({ ...options(provider), signatureMethod: "HMAC-SHA256" })
+        OAuth1.authorize({
+          ...options(provider),
+          signatureMethod: "HMAC-SHA256",
+          // the success page stays, so the test can read it
+          display: { successDisplayTime: "30 seconds" }
+        })
       ).pipe(Effect.provide(chromium.layer((page) => page.click("#approve"))))
       const response = yield* client.get(`${provider.origin}/resource/me`)
       expect(response.status).toBe(200)
+      // the listener answered before the browser saw the page: wait for it
+      expect(yield* shown(chromium.pages[0]!, "Authentication success")).toContain("You can close this tab.")
       expect(yield* response.json).toMatchObject({ client: consumer.clientId, method: "HMAC-SHA256" })
       expect(chromium.errors).toEqual([])
       const statuses = chromium.exchanges.map((e) => `${e.method} ${new URL(e.url).pathname} ${e.status}`)
