@@ -344,6 +344,92 @@ export class SigningError extends base("SigningError")<{
  */
 export type SigningErrors = SigningError
 
+// --- OAuth 1.0a --------------------------------------------------------------
+
+/**
+ * The problems of the OAuth Problem Reporting extension (oauth.net, 2008),
+ * with its text for each, used when the provider sends no
+ * `oauth_problem_advice`; and this library's own problems of the
+ * three-legged flow.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const oauth1ProblemTexts: Readonly<Record<string, string>> = {
+  version_rejected: "The oauth_version is not supported by the Service Provider.",
+  parameter_absent: "A required parameter was not received.",
+  parameter_rejected: "An unexpected parameter was received.",
+  timestamp_refused:
+    "The oauth_timestamp value is unacceptable to the Service Provider: check the clock of this machine.",
+  nonce_used: "The oauth_nonce value was used in a previous request, and consequently can't be used now.",
+  signature_method_rejected: "The oauth_signature_method is unacceptable to the Service Provider.",
+  signature_invalid: "The oauth_signature is invalid: check the consumer secret, the token secret and the RSA key.",
+  consumer_key_unknown: "The oauth_consumer_key is unknown to the Service Provider.",
+  consumer_key_rejected: "The oauth_consumer_key is permanently unacceptable to the Service Provider.",
+  consumer_key_refused: "The oauth_consumer_key is temporarily unacceptable to the Service Provider.",
+  token_used: "The oauth_token has been consumed: it can't be used any more.",
+  token_expired: "The oauth_token has expired.",
+  token_revoked: "The oauth_token has been revoked.",
+  token_rejected: "The oauth_token is unacceptable to the Service Provider.",
+  additional_authorization_required: "The oauth_token has not been authorized to the extent this request needs.",
+  permission_unknown: "The User hasn't decided whether to permit this Consumer to access Protected Resources.",
+  permission_denied: "The User refused to permit this Consumer to access Protected Resources.",
+  user_refused: "The User refused to authorize the Consumer's request token.",
+  callback_not_confirmed:
+    "The temporary credentials response has no oauth_callback_confirmed=true (RFC 5849 section 2.1): the provider does not speak OAuth 1.0a.",
+  token_mismatch:
+    "The callback's oauth_token is not the request token this authorization sent: the callback was rejected as a possible forgery.",
+  invalid_response: "The provider's answer is not a form-encoded credentials response (RFC 5849 section 2.1)."
+}
+
+/**
+ * An OAuth 1.0a provider refused a request or answered one it should not
+ * have: its `oauth_problem` (OAuth Problem Reporting extension), an OAuth
+ * 2-style `error` field, or the HTTP status of a plain refusal (then
+ * `problem` is `http_401` and `body` keeps the text); or the three-legged
+ * flow failed (`callback_not_confirmed`, `token_mismatch`, `user_refused`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OAuth1Error extends base("OAuth1Error")<{
+  /** `oauth_problem`, such as `signature_invalid`, `nonce_used` or `timestamp_refused`. */
+  readonly problem: string
+  /** `oauth_problem_advice`, or what to do about it. */
+  readonly advice?: string | undefined
+  /** HTTP status of the provider's answer, when there was one. */
+  readonly status?: number | undefined
+  /** The URL that answered, without its query (which may carry a token). */
+  readonly endpoint?: string | undefined
+  /** `oauth_parameters_absent`: the parameters the provider missed. */
+  readonly parametersAbsent?: ReadonlyArray<string> | undefined
+  /** `oauth_parameters_rejected`: the parameters the provider refused. */
+  readonly parametersRejected?: ReadonlyArray<string> | undefined
+  /** `oauth_acceptable_timestamps`: the range the provider accepts, `"min-max"`. */
+  readonly acceptableTimestamps?: string | undefined
+  /** The body, when it was not a problem report (truncated). */
+  readonly body?: string | undefined
+}> {
+  override get message(): string {
+    const parts = [`OAuth 1 problem "${this.problem}"`]
+    if (this.status !== undefined) parts[0] += ` (HTTP ${this.status})`
+    if (this.endpoint !== undefined) parts[0] += ` from ${this.endpoint}`
+    const text = this.advice ?? oauth1ProblemTexts[this.problem]
+    if (text !== undefined) parts.push(text)
+    if (this.parametersAbsent !== undefined) parts.push(`absent: ${this.parametersAbsent.join(", ")}`)
+    if (this.parametersRejected !== undefined) parts.push(`rejected: ${this.parametersRejected.join(", ")}`)
+    if (this.acceptableTimestamps !== undefined) parts.push(`acceptable timestamps: ${this.acceptableTimestamps}`)
+    if (this.body !== undefined) parts.push(`Body: ${this.body}`)
+    return parts.join(": ")
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type OAuth1Errors = OAuth1Error
+
 // --- All --------------------------------------------------------------------
 
 /**
@@ -352,7 +438,7 @@ export type SigningErrors = SigningError
  * @since 0.1.0
  * @category models
  */
-export type AuthError = CoreError | OAuth2Errors | DigestErrors | SigningErrors
+export type AuthError = CoreError | OAuth2Errors | OAuth1Errors | DigestErrors | SigningErrors
 
 /**
  * `HttpAuth.layer` puts the authenticated client in context as the plain

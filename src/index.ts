@@ -87,6 +87,13 @@ export * as HttpAuth from "./HttpAuth.js"
 export * as NetRc from "./NetRc.js"
 
 /**
+ * OAuth 1.0a (RFC 5849): signing and the three-legged flow.
+ *
+ * @since 0.1.0
+ */
+export * as OAuth1 from "./OAuth1.js"
+
+/**
  * OAuth 2 grants and the token engine.
  *
  * @since 0.1.0

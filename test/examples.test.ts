@@ -36,6 +36,14 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "presigned GET -> 200 hello from effect-http-auth",
     "presigned GET with a longer X-Amz-Expires -> 403"
   ],
+  oauth1: [
+    "authorized: access token for jane (user 42)",
+    "GET /resource/me -> 200, signed with HMAC-SHA1 in the header",
+    "second request: no new authorization (visits: 1)",
+    "RSA-SHA256 in the header -> 200",
+    "PLAINTEXT in the query -> 200",
+    "wrong secret -> OAuth1Error signature_invalid"
+  ],
   "pkce-terminal": [
     "run 1: GET /me -> 200 as alice, logins so far: 1",
     "run 2: GET /me -> 200 as alice, logins so far: 1",
@@ -74,6 +82,8 @@ describe("examples", () => {
     expect(output).toContain("              · 3 concurrent API calls, 1 token request")
     expect(output).toContain("              · logins so far: 1, the token was reused")
     expect(output).toContain("              · 5 requests, 6 exchanges: the challenge is reused, nc counts")
+    expect(output).toContain("              · authorizations so far: 1, the access token was reused")
+    expect(output).toContain('              ← OAuth1Error: OAuth 1 problem "nonce_used" (HTTP 401) from')
     expect(lines.filter((line) => line.length >= 100)).toEqual([])
     // no secret in full: the demo's secrets appear only cut short
     expect(output).not.toMatch(/s3cret|demo-secret|demo-token|wJalrXUtnFEMI/)

@@ -6,6 +6,10 @@
  * fragment, `form_post`, an error, a missing or wrong state, or no reply at
  * all), and records what happened for assertions afterwards.
  *
+ * It answers an OAuth 1.0a authorization too (`OAuth1.authorize`): the URL's
+ * `oauth_token` and `oauth_callback` tell it where the person returns, an
+ * approval brings `oauth_verifier` back, a refusal `denied` (as X does).
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
@@ -99,6 +103,32 @@ export const token = (fields: Readonly<Record<string, string>>, options: ReplyOp
  * @category replies
  */
 export const formPost = (options: ReplyOptions = {}): Reply => approve({ ...options, responseMode: "form_post" })
+
+/**
+ * An OAuth 1.0a approval with this `oauth_verifier` (the default is
+ * `verifier-N` for the Nth visit).
+ *
+ * @example
+ * ```ts
+ * import { BrowserTest } from "effect-http-auth/testing"
+ *
+ * const Approving = BrowserTest.layer(BrowserTest.verifier("hfdp7dh39dks9884"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const verifier = (value: string, options: ReplyOptions = {}): Reply =>
+  approve({ ...options, fields: { oauth_verifier: value, ...options.fields } })
+
+/**
+ * The person refuses: OAuth 2 gets an `access_denied` error redirect, OAuth
+ * 1.0a a callback with `denied=<request token>` and no verifier.
+ *
+ * @since 0.1.0
+ * @category replies
+ */
+export const deny = (options: ReplyOptions = {}): Reply => error("access_denied", options)
 
 /**
  * An error redirect (RFC 6749 section 4.1.2.1), with the state echoed.
@@ -233,6 +263,9 @@ const visit = (url: string, reply: Reply, n: number) =>
       // recorded below as a problem
     }
     const base = { url, params, reply: reply._tag }
+    if (params.oauth_token !== undefined && params.redirect_uri === undefined && reply._tag !== "NoReply") {
+      return yield* visitOAuth1(base, params, reply, n)
+    }
     const redirectUri = params.redirect_uri
     if (reply._tag === "NoReply" || redirectUri === undefined) {
       return {
@@ -294,6 +327,56 @@ const visit = (url: string, reply: Reply, n: number) =>
           status: undefined,
           page: undefined,
           problem: `the listener at ${redirectUri} could not be reached: ${String(answer.left.error)}`
+        } satisfies Visit)
+  })
+
+/**
+ * An OAuth 1.0a authorization (RFC 5849 section 2.2): back to
+ * `oauth_callback` with `oauth_token` and `oauth_verifier` (or `denied`), as
+ * a browser follows the provider's redirect: when the page it gets is the
+ * listener's fragment page, it does what the page's script does.
+ */
+const visitOAuth1 = (
+  base: { readonly url: string; readonly params: Readonly<Record<string, string>>; readonly reply: Reply["_tag"] },
+  params: Readonly<Record<string, string>>,
+  reply: Exclude<Reply, { readonly _tag: "NoReply" }>,
+  n: number
+) =>
+  Effect.gen(function* () {
+    const callback = params.oauth_callback
+    if (callback === undefined || callback === "oob") {
+      return {
+        ...base,
+        redirect: undefined,
+        responseMode: undefined,
+        status: undefined,
+        page: undefined,
+        problem: "the OAuth 1 authorization URL has no oauth_callback to return to"
+      } satisfies Visit
+    }
+    const fields = new URLSearchParams(
+      reply._tag === "Error"
+        ? { denied: params.oauth_token! }
+        : { oauth_token: params.oauth_token!, oauth_verifier: `verifier-${n}` }
+    )
+    for (const [name, value] of Object.entries(reply.options.fields ?? {})) fields.set(name, value)
+    const redirect = withQuery(callback, fields)
+    const answer = yield* Effect.either(
+      Effect.flatMap(send(redirect), (answer) =>
+        answer.page.includes(fragmentMarker)
+          ? post(redirect, new URLSearchParams([[fragmentMarker, "1"]]))
+          : Effect.succeed(answer)
+      )
+    )
+    return answer._tag === "Right"
+      ? ({ ...base, ...answer.right, redirect, responseMode: "query", problem: undefined } satisfies Visit)
+      : ({
+          ...base,
+          redirect: undefined,
+          responseMode: "query",
+          status: undefined,
+          page: undefined,
+          problem: `the listener at ${callback} could not be reached: ${String(answer.left.error)}`
         } satisfies Visit)
   })
 
