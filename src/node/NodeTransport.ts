@@ -130,8 +130,9 @@ const isTransportError = (error: unknown): error is HttpClientError.RequestError
 export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, InvalidOptions, Scope.Scope> =>
   Effect.gen(function* () {
     const settings = yield* internal.resolve(options)
+    const alerts = new internal.Alerts()
     const dispatcher = yield* Effect.acquireRelease(
-      Effect.sync(() => internal.dispatcher(settings)),
+      Effect.sync(() => internal.dispatcher(settings, alerts)),
       (dispatcher) => Effect.promise(() => dispatcher.destroy())
     )
     const proxyFor = internal.proxyFor(settings.proxy)
@@ -143,7 +144,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
         } catch {
           return Effect.fail(error)
         }
-        const cause = internal.classify(error.cause, url, proxyFor)
+        const cause = internal.classify(error.cause, url, proxyFor, alerts)
         return Effect.fail(
           cause === undefined
             ? error

@@ -150,17 +150,24 @@ describe("NodeTransport.layer: cert", () => {
       Effect.gen(function* () {
         const server = yield* serveHttps(material, { requireClientCert: true })
         const verify = { caFile: material.caFile }
-        // TLS 1.3: the refusal comes after the handshake, and the client sees the connection closed
+        // TLS 1.3: the refusal is an alert after the handshake (certificate_required), which undici reports
+        // as "other side closed"; the client maps it back from the socket's alert
         const without = transportCause(yield* Effect.flip(get({ verify }, `${server.origin}/`)))
-        expect(without).toMatchObject({ code: "UND_ERR_SOCKET" })
+        expect(without).toMatchObject({
+          _tag: "TlsError",
+          origin: server.origin,
+          code: "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED",
+          reason: "the server requires a client certificate: give one with the cert option"
+        })
         const stranger = transportCause(
           yield* Effect.flip(
             get({ verify, cert: { certFile: material.strangerCert, keyFile: material.strangerKey } }, server.origin)
           )
         )
-        expect(stranger).toMatchObject({ code: "UND_ERR_SOCKET" })
-        expect(server.refused()).toContain("ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE")
-        expect(server.refused().length).toBeGreaterThanOrEqual(2)
+        // a Node server that does not trust the certificate's CA closes the connection with no alert at all:
+        // the client can tell nothing more than undici's SocketError
+        expect(stranger).toMatchObject({ code: "UND_ERR_SOCKET", message: "other side closed" })
+        expect(server.refused()).toEqual(["ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE", "ECONNRESET"])
 
         const accepted = [
           { certFile: material.clientCert, keyFile: material.clientKey },

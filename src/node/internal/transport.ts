@@ -10,7 +10,7 @@ import * as tls from "node:tls"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { Agent, type buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from "undici"
+import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from "undici"
 import { type InvalidOptions, ProxyError, TlsError } from "../../AuthError.js"
 import { invalid, type Secret } from "../../internal/options.js"
 import type * as NodeTransport from "../NodeTransport.js"
@@ -335,14 +335,52 @@ export const resolve = (input: Input): Effect.Effect<Settings, InvalidOptions> =
 const basic = (username: string, password: Redacted.Redacted<string> | undefined) =>
   `Basic ${Buffer.from(`${username}:${password === undefined ? "" : Redacted.value(password)}`).toString("base64")}`
 
+/**
+ * TLS alerts that came on a connection after its handshake. With TLS 1.3 a
+ * server refuses a client certificate after the handshake (RFC 8446 section
+ * 4.4.2.4, alert certificate_required): the socket emits the alert, then
+ * undici reports only "other side closed" (UND_ERR_SOCKET) with the socket's
+ * addresses. The alert is kept by those addresses until that error is mapped.
+ */
+export class Alerts {
+  private readonly codes = new Map<string, string>()
+  /** The connector of `options` whose sockets report their TLS alerts here. */
+  connector(options: buildConnector.BuildOptions): buildConnector.connector {
+    const connect = buildConnector(options)
+    return (options, callback) =>
+      connect(options, (error, socket) => {
+        if (error === null && socket != null) {
+          const key = `${socket.localPort}:${socket.remotePort}`
+          socket.on("error", (error: NodeJS.ErrnoException) => {
+            if (error.code === undefined || TLS_REASONS[error.code] === undefined || this.codes.has(key)) return
+            // a connection that never meets undici's error leaves its entry: keep the map small
+            if (this.codes.size >= 64) this.codes.delete(this.codes.keys().next().value!)
+            this.codes.set(key, error.code)
+          })
+        }
+        ;(callback as (error: Error | null, socket: unknown) => void)(error, socket)
+      })
+  }
+  /** The alert seen on the socket undici's SocketError describes, if any (once). */
+  take(socket: unknown): string | undefined {
+    const info = socket as { readonly localPort?: unknown; readonly remotePort?: unknown } | undefined
+    if (info?.localPort === undefined) return undefined
+    const key = `${info.localPort}:${info.remotePort}`
+    const code = this.codes.get(key)
+    this.codes.delete(key)
+    return code
+  }
+}
+
 /** undici's Agent, ProxyAgent or EnvHttpProxyAgent for the settings. */
-export const dispatcher = (settings: Settings): Dispatcher => {
+export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
   const connect = {
     ...settings.tls,
     ...(settings.connectTimeout === undefined ? {} : { timeout: settings.connectTimeout })
   } as buildConnector.BuildOptions
   const agent = {
-    connect,
+    // direct connections only: a ProxyAgent connects through the proxy with its own connector (requestTls)
+    connect: alerts.connector(connect),
     ...(settings.keepAliveTimeout === undefined ? {} : { keepAliveTimeout: settings.keepAliveTimeout }),
     ...(settings.keepAliveMaxTimeout === undefined ? {} : { keepAliveMaxTimeout: settings.keepAliveMaxTimeout })
   }
@@ -428,10 +466,12 @@ const chain = (error: unknown): Array<unknown> => {
 export const classify = (
   cause: unknown,
   url: URL,
-  proxyFor: (url: URL) => ProxyTarget | undefined
+  proxyFor: (url: URL) => ProxyTarget | undefined,
+  alerts: Alerts
 ): TlsError | ProxyError | undefined => {
   for (const error of chain(cause)) {
-    const code = (error as { code?: unknown }).code
+    const found = (error as { code?: unknown }).code
+    const code = found === "UND_ERR_SOCKET" ? alerts.take((error as { socket?: unknown }).socket) : found
     if (typeof code === "string" && TLS_REASONS[code] !== undefined) {
       return new TlsError({ origin: url.origin, code, reason: TLS_REASONS[code] })
     }
