@@ -65,7 +65,11 @@ describe("NodeTransport.layer: verify", () => {
       expect(
         yield* get({ verify: { ca: [material.read(material.caFile)], withSystemRoots: true } }, `${server.origin}/d`)
       ).toBe("200 hello anonymous")
-      expect(server.seen().map((seen) => seen.url)).toEqual(["/a", "/b", "/c", "/d"])
+      const timeouts = { connectTimeout: "5 seconds", keepAliveTimeout: 1000, keepAliveMaxTimeout: "1 minute" } as const
+      expect(yield* get({ verify: { caFile: material.caFile }, ...timeouts }, `${server.origin}/e`)).toBe(
+        "200 hello anonymous"
+      )
+      expect(server.seen().map((seen) => seen.url)).toEqual(["/a", "/b", "/c", "/d", "/e"])
     })
   )
 
@@ -322,6 +326,14 @@ describe("NodeTransport.layer: proxy (squid with Basic proxy auth)", () => {
         [origin.port, origin.port, secure.port, secure.port].map(String)
       )
       expect(secure.seen().map((seen) => seen.headers["proxy-authorization"])).toEqual([undefined, undefined])
+      // the origin's certificate is still checked end to end through the tunnel
+      const wrongHost = yield* serveHttps(material, { cert: material.wrongHostCert })
+      const refused = yield* Effect.flip(get({ proxy: apart, verify: { caFile: material.caFile } }, wrongHost.origin))
+      expect(transportCause(refused)).toMatchObject({
+        _tag: "TlsError",
+        origin: wrongHost.origin,
+        code: "ERR_TLS_CERT_ALTNAME_INVALID"
+      })
     })
   )
 

@@ -385,13 +385,19 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
     ...(settings.keepAliveMaxTimeout === undefined ? {} : { keepAliveMaxTimeout: settings.keepAliveMaxTimeout })
   }
   const proxy = settings.proxy
-  // a ProxyAgent takes the origin's TLS in requestTls and the proxy's own (an https: proxy) in proxyTls
+  // a ProxyAgent takes the origin's TLS in requestTls and the proxy's own (an https: proxy) in proxyTls:
+  // the same trust, but the client certificate is the origin's, never shown to the proxy
+  const proxyTls = {
+    rejectUnauthorized: settings.tls.rejectUnauthorized,
+    ...(settings.tls.ca === undefined ? {} : { ca: settings.tls.ca }),
+    ...(settings.connectTimeout === undefined ? {} : { timeout: settings.connectTimeout })
+  } as buildConnector.BuildOptions
   const viaProxy = (target: ProxyTarget) =>
     new ProxyAgent({
       ...agent,
       uri: target.origin,
       requestTls: connect,
-      proxyTls: connect,
+      proxyTls,
       ...(target.username === undefined ? {} : { token: basic(target.username, target.password) })
     })
   switch (proxy._tag) {
@@ -406,7 +412,7 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
       return new EnvHttpProxyAgent({
         ...agent,
         requestTls: connect,
-        proxyTls: connect,
+        proxyTls,
         httpProxy: proxy.http === undefined ? "" : withCredentials(proxy.http),
         httpsProxy: proxy.https === undefined ? "" : withCredentials(proxy.https),
         noProxy: proxy.noProxy
