@@ -98,13 +98,22 @@ const certificatesFromFile = (path: string, option: string) =>
     )
   )
 
+/** A broken link or a file that vanished is skipped, not an error. */
+const isFile = (path: string) => {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
 /** Node has no OpenSSL capath: every file of the directory is read, those without a certificate skipped. */
 const certificatesFromDir = (dir: string, option: string) =>
   Effect.try({
     try: () =>
       readdirSync(dir)
         .map((name) => join(dir, name))
-        .filter((path) => statSync(path).isFile()),
+        .filter(isFile),
     catch: (error) => invalid(scheme, option, `names a directory that cannot be read: ${dir}${describe(error)}`)
   }).pipe(
     Effect.flatMap((paths) =>
