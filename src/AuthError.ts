@@ -430,6 +430,58 @@ export class OAuth1Error extends base("OAuth1Error")<{
  */
 export type OAuth1Errors = OAuth1Error
 
+// --- Transport (effect-http-auth/node) ---------------------------------------
+
+/**
+ * An HTTPS server's certificate was refused (expired, issued for another
+ * host, signed by an unknown CA), or the server refused the client's
+ * certificate. `NodeTransport.layer`'s client gives it as the cause of an
+ * `HttpClientError.RequestError` with reason `"Transport"`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TlsError extends base("TlsError")<{
+  /** The origin whose handshake failed, such as `https://api.example.com`. */
+  readonly origin: string
+  /** The OpenSSL or Node code, such as `CERT_HAS_EXPIRED`. */
+  readonly code: string
+  /** What the code means and what to do about it. */
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `TLS with ${this.origin} failed (${this.code}): ${this.reason}`
+  }
+}
+
+/**
+ * A forward proxy refused to carry a request, such as a 407 when no or wrong
+ * credentials were given. The proxy's origin never holds its credentials.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ProxyError extends base("ProxyError")<{
+  /** The proxy's origin, such as `http://proxy.internal:3128`, without credentials. */
+  readonly proxy: string
+  /** The status the proxy answered the CONNECT with. */
+  readonly status: number
+}> {
+  override get message(): string {
+    const hint =
+      this.status === 407
+        ? "the proxy requires credentials: give them in the proxy URL or as username and password"
+        : "check the proxy's access rules for this target"
+    return `The proxy ${this.proxy} answered ${this.status}: ${hint}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TransportErrors = TlsError | ProxyError
+
 // --- All --------------------------------------------------------------------
 
 /**
@@ -438,7 +490,7 @@ export type OAuth1Errors = OAuth1Error
  * @since 0.1.0
  * @category models
  */
-export type AuthError = CoreError | OAuth2Errors | OAuth1Errors | DigestErrors | SigningErrors
+export type AuthError = CoreError | OAuth2Errors | OAuth1Errors | DigestErrors | SigningErrors | TransportErrors
 
 /**
  * `HttpAuth.layer` puts the authenticated client in context as the plain

@@ -44,6 +44,13 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "PLAINTEXT in the query -> 200",
     "wrong secret -> OAuth1Error signature_invalid"
   ],
+  transport: [
+    "verify + cert + proxy: GET /me -> 200 authorization=Bearer api-…",
+    "the API saw: client certificate test-client, proxy-authorization (none)",
+    "system roots only: TlsError: TLS with https://127.0.0.1:PORT failed (SELF_SIGNED_CERT_IN_CHAIN): the server's certificate is signed by a CA this client does not trust: give that CA with verify: { caFile, caDir or ca }",
+    "no proxy credentials: ProxyError: The proxy http://127.0.0.1:PORT answered 407: the proxy requires credentials: give them in the proxy URL or as username and password",
+    'a key that is not the certificate\'s: NodeTransport.layer: option "cert.keyFile" is not the key of the certificate in cert.certFile'
+  ],
   "pkce-terminal": [
     "run 1: GET /me -> 200 as alice, logins so far: 1",
     "run 2: GET /me -> 200 as alice, logins so far: 1",

@@ -10,3 +10,11 @@
  * @since 0.1.0
  */
 export * as NodeHttpAuth from "./NodeHttpAuth.js"
+
+/**
+ * The transport under an auth: TLS verification, client certificates,
+ * proxies and timeouts on undici.
+ *
+ * @since 0.1.0
+ */
+export * as NodeTransport from "./NodeTransport.js"
