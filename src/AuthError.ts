@@ -317,7 +317,15 @@ export class NetRcError extends base("NetRcError")<{
  * @since 0.1.0
  * @category models
  */
-export type DigestErrors = DigestError | NetRcError
+export type DigestErrors = DigestError
+
+/**
+ * What reading a .netrc file (`NetRc.make`, `NetRc.read`) can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NetRcErrors = NetRcError
 
 // --- Signing (AWS SigV4, OAuth 1.0a) ---------------------------------------
 
@@ -352,7 +360,7 @@ export type SigningErrors = SigningError
  * @since 0.1.0
  * @category models
  */
-export type AuthError = CoreError | OAuth2Errors | DigestErrors | SigningErrors
+export type AuthError = CoreError | OAuth2Errors | DigestErrors | NetRcErrors | SigningErrors
 
 /**
  * `HttpAuth.layer` puts the authenticated client in context as the plain

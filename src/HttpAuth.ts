@@ -19,6 +19,7 @@ import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
+import type * as Scope from "effect/Scope"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
 import { fromExecute } from "./internal/client.js"
@@ -252,8 +253,9 @@ const redactCredentialHeaders = (auth: HttpAuth) =>
  */
 export const layer = <E = never, R = never>(
   auth: Input<E, R>
-): Layer.Layer<HttpClient.HttpClient, E, HttpClient.HttpClient | R> =>
-  Layer.unwrapEffect(
+): Layer.Layer<HttpClient.HttpClient, E, HttpClient.HttpClient | Exclude<R, Scope.Scope>> =>
+  // scoped: an auth's token requests live in the layer's scope (TokenCache)
+  Layer.unwrapScoped(
     Effect.map(resolve(auth), (auth) =>
       Layer.merge(
         Layer.effect(

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { AuthError, InvalidOptions } from "../AuthError.js"
 import * as HttpAuth from "../HttpAuth.js"
 import type { MakeOptions } from "../OAuth2.js"
@@ -27,9 +28,11 @@ class Unauthorized extends Data.TaggedClass("Unauthorized")<{
 
 const isUnauthorized = (u: unknown): u is Unauthorized => u instanceof Unauthorized
 
-export const make = (options: MakeOptions): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions> =>
+export const make = (
+  scheme: string,
+  options: MakeOptions
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, Scope.Scope> =>
   Effect.gen(function* () {
-    const scheme = options.scheme ?? "OAuth2.make"
     const name = yield* validateHeaderName(options.headerName ?? "Authorization", scheme, "headerName")
     const template = options.headerValue ?? "Bearer {token}"
     yield* validateTemplate(template, scheme, "headerValue")
@@ -48,10 +51,13 @@ export const make = (options: MakeOptions): Effect.Effect<HttpAuth.HttpAuth, Inv
         Option.isSome(expired) && expired.value.refreshToken !== undefined && refresh !== undefined
           ? refresh(expired.value).pipe(
               Effect.map((token) => Token.keepRefreshToken(token, expired.value)),
-              // RFC 6749 section 5.2: a refresh token that is no longer good; the full grant once
+              // RFC 6749 section 5.2: the server refused the refresh (invalid_grant, invalid_request,
+              // unauthorized_client...). The token and its refresh token are dropped before the full
+              // grant runs once, so that a failing full grant leaves nothing to refresh again (in
+              // memory or in a file cache); its error is the caller's.
               Effect.catchIf(
-                (error) => error._tag === "OAuth2Error" && error.error === "invalid_grant",
-                () => options.grant
+                (error) => error._tag === "OAuth2Error",
+                () => Effect.zipRight(cache.invalidate(key), options.grant)
               )
             )
           : options.grant
