@@ -227,24 +227,27 @@ export const make = (
           // (kept in `reuse`) before the requests waiting on it go on.
           const context = yield* Effect.context<R>()
           const ticket = {}
-          const first = yield* firsts.run(
-            origin,
-            Effect.map(
-              Effect.exit(
-                Effect.tap(Effect.provide(send(request), context), (response) =>
-                  response.status === status
-                    ? Effect.map(challengeOf(response), (challenge) => {
-                        if (challenge !== undefined && !reuse.has(origin)) reuse.set(origin, { challenge, nc: 0 })
-                      })
-                    : Effect.void
-                )
+          const first = yield* firsts
+            .run(
+              origin,
+              Effect.map(
+                Effect.exit(
+                  Effect.tap(Effect.provide(send(request), context), (response) =>
+                    response.status === status
+                      ? Effect.map(challengeOf(response), (challenge) => {
+                          if (challenge !== undefined && !reuse.has(origin)) reuse.set(origin, { challenge, nc: 0 })
+                        })
+                      : Effect.void
+                  )
+                ),
+                (exit) => ({ ticket, exit })
               ),
-              (exit) => ({ ticket, exit })
-            ),
-            // the first request is its caller's: interrupted with it, the others then go on by themselves
-            { owned: true }
-          ).pipe(Effect.exit)
-          if (first._tag === "Failure" || first.value.ticket !== ticket) return yield* exchange(request, url, origin, send)
+              // the first request is its caller's: interrupted with it, the others then go on by themselves
+              { owned: true }
+            )
+            .pipe(Effect.exit)
+          if (first._tag === "Failure" || first.value.ticket !== ticket)
+            return yield* exchange(request, url, origin, send)
           return yield* exchange(request, url, origin, send, yield* first.value.exit)
         })
       )

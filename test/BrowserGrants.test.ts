@@ -346,7 +346,9 @@ describe("browser grant options", () => {
         ]
       ] as const
       for (const [auth, message] of cases) {
-        const error = yield* Effect.flip(auth as unknown as Effect.Effect<unknown, { _tag: string; message: string }, never>)
+        const error = yield* Effect.flip(
+          auth as unknown as Effect.Effect<unknown, { _tag: string; message: string }, never>
+        )
         expect(error._tag, message).toBe("InvalidOptions")
         expect(error.message).toContain(message)
       }
