@@ -22,7 +22,7 @@ import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
-import { fromExecute } from "./internal/client.js"
+import { fromExecute, withSend } from "./internal/client.js"
 import { requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
@@ -151,6 +151,62 @@ export const fromRequest = (
   ) => Effect.Effect<HttpClientRequest.HttpClientRequest, AuthError.AuthError>,
   credentials: Credentials = noCredentials
 ): HttpAuth => make((client) => HttpClient.mapRequestEffect(client, f), credentials)
+
+/**
+ * Sends a request through the rest of the client (below the auth): its
+ * preprocess has already run on the request, so a resend does not apply a
+ * `prependUrl` or another request edit twice.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Send<E, R> = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+
+/**
+ * Makes a challenge-response scheme (httpx's custom `auth_flow` with
+ * `requires_response_body`): `exchange` gets each request and a `send`; it
+ * may send, read the response and its body, and send again, as often as it
+ * needs, and returns the response the caller gets. Read or drop the body of
+ * a response you do not return, so that its connection can serve again.
+ * Digest and the OAuth 2 engine's retry on 401 are built on it; see
+ * examples/challenge-response.ts.
+ *
+ * @example
+ * ```ts
+ * import { AuthError, HttpAuth } from "effect-http-auth"
+ * import { HttpClientRequest } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // on a 401, ask the server for a ticket and send again with it
+ * const ticket = HttpAuth.fromExchange(
+ *   (request, send) =>
+ *     Effect.flatMap(send(request), (response) =>
+ *       response.status !== 401
+ *         ? Effect.succeed(response)
+ *         : Effect.flatMap(
+ *             Effect.mapError(
+ *               response.text,
+ *               (cause) => new AuthError.AuthenticationFailed({ scheme: "ticket", reason: "no challenge", cause })
+ *             ),
+ *             (challenge) => send(HttpClientRequest.setHeader(request, "x-ticket", challenge.trim()))
+ *           )
+ *     ),
+ *   { headers: ["x-ticket"], params: [] }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromExchange = (
+  exchange: <E, R>(
+    request: HttpClientRequest.HttpClientRequest,
+    send: Send<E, R>
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError.AuthError, R>,
+  credentials: Credentials = noCredentials
+): HttpAuth => make((client) => withSend(client, exchange), credentials)
 
 /**
  * @since 0.1.0
