@@ -116,7 +116,8 @@ export const client = (
         invalid(scheme, "clientId", clientSecret === undefined ? "is mandatory" : "is needed with a clientSecret")
       )
     }
-    const method = given ?? (clientSecret === undefined ? "none" : "client_secret_basic")
+    // client credentials always authenticate the client (RFC 6749 section 4.4.2): Basic unless told
+    const method = given ?? (clientSecret === undefined && !require.clientSecret ? "none" : "client_secret_basic")
     if (method !== "none" && clientSecret === undefined && (require.clientSecret || given !== undefined)) {
       return yield* Effect.fail(invalid(scheme, "clientSecret", `is needed with clientAuth ${method}`))
     }
