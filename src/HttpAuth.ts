@@ -226,7 +226,7 @@ const resolve = <E, R>(input: Input<E, R>): Effect.Effect<HttpAuth, E, R> =>
  * ```ts
  * import { ApiKey, Basic, HttpAuth } from "effect-http-auth"
  *
- * const auth = HttpAuth.all(Basic.make("user", "pass"), ApiKey.header("key", { name: "x-api-key" }))
+ * const auth = HttpAuth.all(Basic.make("user", "pass"), ApiKey.header("key", { headerName: "x-api-key" }))
  * ```
  *
  * @since 0.1.0
@@ -490,19 +490,19 @@ const secretValue = (secret: Secret) => (typeof secret === "string" ? secret : R
  */
 export interface HeaderOptions {
   /** The header's value, where `{token}` stands for the token. Default `"{token}"`. */
-  readonly template?: string | undefined
+  readonly headerValue?: string | undefined
 }
 
 /** @internal */
 export const headerScheme = <E, R>(
   scheme: string,
-  header: { readonly name: string; readonly option: string },
-  token: { readonly value: TokenInput<E, R>; readonly option: string },
-  template: string
+  header: { readonly headerName: string; readonly headerValue: string },
+  token: { readonly value: TokenInput<E, R>; readonly option: string }
 ): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
   Effect.gen(function* () {
-    const name = yield* validateHeaderName(header.name, scheme, header.option)
-    yield* validateTemplate(template, scheme, "template")
+    const name = yield* validateHeaderName(header.headerName, scheme, "headerName")
+    const template = header.headerValue
+    yield* validateTemplate(template, scheme, "headerValue")
     const source = yield* tokenSource(token.value, scheme, token.option)
     return fromTokenSource(
       source,
@@ -512,8 +512,8 @@ export const headerScheme = <E, R>(
   })
 
 /**
- * A scheme for APIs with a header of their own: `name: template` with the
- * token in place of `{token}` (httpx-auth's `header_name` and
+ * A scheme for APIs with a header of their own: `headerName: headerValue`
+ * with the token in place of `{token}` (httpx-auth's `header_name` and
  * `header_value`).
  *
  * @example
@@ -524,22 +524,21 @@ export const headerScheme = <E, R>(
  * // PRIVATE-TOKEN: <value of GITLAB_TOKEN>
  * const gitlab = HttpAuth.header("PRIVATE-TOKEN", Config.redacted("GITLAB_TOKEN"))
  * // Authorization: token <value>
- * const github = HttpAuth.header("Authorization", Config.redacted("GITHUB_TOKEN"), { template: "token {token}" })
+ * const github = HttpAuth.header("Authorization", Config.redacted("GITHUB_TOKEN"), { headerValue: "token {token}" })
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
 export const header = <E = never, R = never>(
-  name: string,
+  headerName: string,
   token: TokenInput<E, R>,
   options?: HeaderOptions
 ): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
   headerScheme(
     "HttpAuth.header",
-    { name, option: "name" },
-    { value: token, option: "token" },
-    options?.template ?? "{token}"
+    { headerName, headerValue: options?.headerValue ?? "{token}" },
+    { value: token, option: "token" }
   )
 
 // --- origin scoping ---------------------------------------------------------

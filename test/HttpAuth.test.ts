@@ -97,11 +97,11 @@ describe("HttpAuth.layer", () => {
   it.scoped("fails building with InvalidOptions, before any request", () =>
     Effect.gen(function* () {
       const exit = yield* Layer.build(
-        HttpAuth.layer(ApiKey.header("key", { name: "x bad" })).pipe(Layer.provide(Base))
+        HttpAuth.layer(ApiKey.header("key", { headerName: "x bad" })).pipe(Layer.provide(Base))
       ).pipe(Effect.either)
       const error = Either.getLeft(exit).pipe(Option.getOrThrow)
       expect(error._tag).toBe("InvalidOptions")
-      expect(error.message).toMatch(/^ApiKey\.header: option "name" is not a valid header name \("x bad"\)/)
+      expect(error.message).toMatch(/^ApiKey\.header: option "headerName" is not a valid header name \("x bad"\)/)
     })
   )
 })
@@ -151,7 +151,7 @@ describe("HttpAuth.all", () => {
     Effect.gen(function* () {
       const auth = yield* HttpAuth.all(
         HttpAuth.all(Bearer.make("a"), ApiKey.query("q")),
-        ApiKey.header("h", { name: "X-Key" })
+        ApiKey.header("h", { headerName: "X-Key" })
       )
       expect(auth.parts.length).toBe(3)
       expect(auth.credentials).toEqual({ headers: ["authorization", "x-key"], params: ["api_key"] })
@@ -224,7 +224,7 @@ const redirector = (to: (seen: Seen) => string | undefined, status = 302) =>
 describe("HttpAuth.followRedirects", () => {
   const everything = HttpAuth.all(
     Bearer.make("bearer-secret"),
-    ApiKey.header("header-secret", { name: "X-Custom-Key" }),
+    ApiKey.header("header-secret", { headerName: "X-Custom-Key" }),
     ApiKey.query("query-secret"),
     Basic.make("proxy", "proxy-secret", { headerName: "Proxy-Authorization" })
   )
@@ -330,7 +330,7 @@ describe("HttpAuth.followRedirects", () => {
     Effect.gen(function* () {
       const other = yield* serve(echo)
       const start = yield* redirector(() => `${other.origin}/landing`)
-      const key = ApiKey.header("fetch-secret", { name: "X-Custom-Key" })
+      const key = ApiKey.header("fetch-secret", { headerName: "X-Custom-Key" })
       // Without the follower, Fetch's own following sends the key to the other origin:
       const leaky = yield* HttpAuth.client(key)
       const leaked = yield* Effect.flatMap(leaky.get(`${start.origin}/`), seenOf)
