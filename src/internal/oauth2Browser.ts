@@ -74,6 +74,9 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
     const authorize = (authorization: RedirectListener.Authorization) => provide(listener.authorize(authorization))
     /** A parameter as the authorization URL gives it, if it does. */
     const fromUrl = (name: string) => authorizationUrl.searchParams.get(name) ?? undefined
+    /** The URL's `response_type` when it has one (as httpx-auth), else the option, else the grant's. */
+    const responseType = (option: string | undefined, fallback: string) =>
+      validateNonEmpty(fromUrl("response_type") ?? option ?? fallback, scheme, "responseType")
     /** The URL with the grant's parameters: the URL's own, then `authorizationParams`, then the grant's. */
     const requestUrl = (
       redirect: { readonly redirectUri: string; readonly state: string },
@@ -94,7 +97,7 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
         ...Object.fromEntries(Object.entries(authorizationParams).map(([k, v]) => [`authorization:${k}`, v]))
       }
     }
-    return { fromUrl, requestUrl, authorize, provide, keyParams }
+    return { fromUrl, responseType, requestUrl, authorize, provide, keyParams }
   })
 
 /** The authorization code grant, with PKCE when `verifierLength` is given. */
@@ -106,9 +109,7 @@ export const authorizationCodeGrant = (
   Effect.gen(function* () {
     const browser = yield* browserCommon(scheme, options)
     const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
-    const responseType =
-      browser.fromUrl("response_type") ??
-      (yield* validateNonEmpty(options.responseType ?? "code", scheme, "responseType"))
+    const responseType = yield* browser.responseType(options.responseType, "code")
     const codeField = yield* validateNonEmpty(options.codeField ?? "code", scheme, "codeField")
     if (
       verifierLength !== undefined &&
@@ -199,9 +200,7 @@ export const implicitGrant = (
     const browser = yield* browserCommon(scheme, options)
     const client = yield* grants.client(scheme, options, { clientId: false, clientSecret: false })
     // the URL's response_type, when it has one, decides the token field and the nonce
-    const responseType =
-      browser.fromUrl("response_type") ??
-      (yield* validateNonEmpty(options.responseType ?? "token", scheme, "responseType"))
+    const responseType = yield* browser.responseType(options.responseType, "token")
     const types = responseType.split(" ")
     const tokenField = yield* validateNonEmpty(
       options.tokenField ?? (types.includes("token") ? "access_token" : "id_token"),
