@@ -13,7 +13,6 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Config from "effect/Config"
-import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -22,7 +21,7 @@ import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
-import { fromExecute, withSend } from "./internal/client.js"
+import { fromExecute, withBuildContext, withSend } from "./internal/client.js"
 import { requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
@@ -447,20 +446,6 @@ export const tokenSource = <E, R>(
     value: secretValue(secret)
   }))
 }
-
-/**
- * Runs `effect` with the services it was built with. Providing a context
- * costs about 5 us per request (bench/), so it is skipped when the request's
- * fiber already holds each of those services, the usual case under
- * `HttpAuth.layer`.
- */
-const withBuildContext = <A, E, R>(effect: Effect.Effect<A, E, R>, context: Context.Context<R>): Effect.Effect<A, E> =>
-  Effect.flatMap(Effect.context<never>(), (current) => {
-    for (const [key, service] of context.unsafeMap) {
-      if (current.unsafeMap.get(key) !== service) return Effect.provide(effect, context)
-    }
-    return effect as Effect.Effect<A, E>
-  })
 
 /**
  * A scheme that puts the token into each request with `f`. A static token

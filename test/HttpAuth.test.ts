@@ -1,27 +1,32 @@
-import { FetchHttpClient, HttpClient, HttpClientRequest, HttpServerResponse } from "@effect/platform"
+import {
+  FetchHttpClient,
+  HttpClient,
+  HttpClientRequest,
+  HttpClientResponse,
+  HttpServerResponse
+} from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Option, Ref } from "effect"
+import { Context, Effect, Either, Layer, Option, Ref } from "effect"
 import { ApiKey, AuthError, Basic, Bearer, HttpAuth } from "../src/index.js"
-import { withSend } from "../src/internal/client.js"
 import { echo, type Seen, seenOf, serve } from "./fixtures/server.js"
 
 const Base = NodeHttpClient.layerUndici
+
+class Token extends Context.Tag("test/Token")<Token, string>() {}
 
 /**
  * A challenge-response scheme for tests: a 401 with `WWW-Authenticate: Test
  * nonce="..."` is answered with `Authorization: Test <nonce>`, sent again
  * through `send` (postprocess only).
  */
-const challengeScheme = HttpAuth.make(
-  (client) =>
-    withSend(client, (request, send) =>
-      Effect.flatMap(send(request), (response) => {
-        const match = /^Test nonce="([^"]+)"$/.exec(response.headers["www-authenticate"] ?? "")
-        if (response.status !== 401 || match === null) return Effect.succeed(response)
-        return send(HttpClientRequest.setHeader(request, "authorization", `Test ${match[1]}`))
-      })
-    ),
+const challengeScheme = HttpAuth.fromExchange(
+  (request, send) =>
+    Effect.flatMap(send(request), (response) => {
+      const match = /^Test nonce="([^"]+)"$/.exec(response.headers["www-authenticate"] ?? "")
+      if (response.status !== 401 || match === null) return Effect.succeed(response)
+      return send(HttpClientRequest.setHeader(request, "authorization", `Test ${match[1]}`))
+    }),
   { headers: ["authorization"], params: [] }
 )
 
@@ -177,6 +182,20 @@ describe("HttpAuth.all", () => {
       }
     }).pipe(Effect.provide(Base))
   )
+
+  it("the shapes internal/client.ts relies on: a client's preprocess and postprocess, a context's unsafeMap", () => {
+    // if @effect/platform or effect changes these, withSend and withBuildContext must change too
+    const client = HttpClient.makeWith(
+      (request) => Effect.flatMap(request, (r) => Effect.succeed(HttpClientResponse.fromWeb(r, new Response("ok")))),
+      Effect.succeed
+    ).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl("http://x.test")))
+    const stages = client as unknown as Record<string, unknown>
+    expect(typeof stages.preprocess).toBe("function")
+    expect(typeof stages.postprocess).toBe("function")
+    const context = Context.make(Token, "t")
+    expect(context.unsafeMap).toBeInstanceOf(Map)
+    expect(context.unsafeMap.get(Token.key)).toBe("t")
+  })
 
   it.scoped("a resend runs the client's preprocess once (a prependUrl below the auth is not applied twice)", () =>
     Effect.gen(function* () {
