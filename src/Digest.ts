@@ -6,7 +6,6 @@
  * @since 0.1.0
  */
 import * as HttpBody from "@effect/platform/HttpBody"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
@@ -18,7 +17,6 @@ import * as Stream from "effect/Stream"
 import { DigestError, type InvalidOptions } from "./AuthError.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { parseChallenges, parseParams } from "./internal/challenge.js"
-import { withSend } from "./internal/client.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { authorization, chooseChallenge, type DigestChallenge } from "./internal/digest.js"
 import {
@@ -214,43 +212,41 @@ export const make = (
         }
       })
 
-    const wrap = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
-      withSend(client, (original, send) =>
-        Effect.gen(function* () {
-          const url = requestUrl(original)
-          if (url === undefined) return yield* send(original)
-          const request = yield* replayable(original)
-          // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
-          const origin = proxy ? "proxy" : url.origin
-          if (reuse.has(origin)) return yield* exchange(request, url, origin, send)
-          // One request per origin goes first, unauthenticated; its 401 teaches the challenge
-          // (kept in `reuse`) before the requests waiting on it go on.
-          const context = yield* Effect.context<R>()
-          const ticket = {}
-          const first = yield* firsts
-            .run(
-              origin,
-              Effect.map(
-                Effect.exit(
-                  Effect.tap(Effect.provide(send(request), context), (response) =>
-                    response.status === status
-                      ? Effect.map(challengeOf(response), (challenge) => {
-                          if (challenge !== undefined && !reuse.has(origin)) reuse.set(origin, { challenge, nc: 0 })
-                        })
-                      : Effect.void
-                  )
-                ),
-                (exit) => ({ ticket, exit })
+    const exchangeOf = <E, R>(original: HttpClientRequest.HttpClientRequest, send: HttpAuth.Send<E, R>) =>
+      Effect.gen(function* () {
+        const url = requestUrl(original)
+        if (url === undefined) return yield* send(original)
+        const request = yield* replayable(original)
+        // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
+        const origin = proxy ? "proxy" : url.origin
+        if (reuse.has(origin)) return yield* exchange(request, url, origin, send)
+        // One request per origin goes first, unauthenticated; its 401 teaches the challenge
+        // (kept in `reuse`) before the requests waiting on it go on.
+        const context = yield* Effect.context<R>()
+        const ticket = {}
+        const first = yield* firsts
+          .run(
+            origin,
+            Effect.map(
+              Effect.exit(
+                Effect.tap(Effect.provide(send(request), context), (response) =>
+                  response.status === status
+                    ? Effect.map(challengeOf(response), (challenge) => {
+                        if (challenge !== undefined && !reuse.has(origin)) reuse.set(origin, { challenge, nc: 0 })
+                      })
+                    : Effect.void
+                )
               ),
-              // the first request is its caller's: interrupted with it, the others then go on by themselves
-              { owned: true }
-            )
-            .pipe(Effect.exit)
-          if (first._tag === "Failure" || first.value.ticket !== ticket)
-            return yield* exchange(request, url, origin, send)
-          return yield* exchange(request, url, origin, send, yield* first.value.exit)
-        })
-      )
+              (exit) => ({ ticket, exit })
+            ),
+            // the first request is its caller's: interrupted with it, the others then go on by themselves
+            { owned: true }
+          )
+          .pipe(Effect.exit)
+        if (first._tag === "Failure" || first.value.ticket !== ticket)
+          return yield* exchange(request, url, origin, send)
+        return yield* exchange(request, url, origin, send, yield* first.value.exit)
+      })
 
-    return HttpAuth.make(wrap, { headers: [credentialHeader], params: [] })
+    return HttpAuth.fromExchange(exchangeOf, { headers: [credentialHeader], params: [] })
   })
