@@ -53,7 +53,11 @@ export interface Service {
  * @category models
  */
 export interface GetOrFetchOptions {
-  /** How long before its expiry a token is renewed. Default 30 seconds; 0 means 0. */
+  /**
+   * How long before its expiry a token is renewed. Default 30 seconds; 0
+   * means 0. At most half the token's lifetime: a token that lives shorter
+   * is used, not fetched again on every call.
+   */
   readonly earlyExpiry?: Duration.DurationInput | undefined
 }
 
