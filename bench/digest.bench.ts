@@ -8,7 +8,7 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import { Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import { Basic, Digest, HttpAuth } from "../src/index.js"
 import { medians, printRatios } from "./support/measure.js"
 
@@ -31,12 +31,14 @@ const measure = async (
   title: string,
   base: Layer.Layer<HttpClient.HttpClient>,
   url: string,
-  schemes: Record<string, Effect.Effect<HttpAuth.HttpAuth, unknown>>
+  schemes: Record<string, Effect.Effect<HttpAuth.HttpAuth, unknown, Scope.Scope>>
 ) => {
   const runtime = ManagedRuntime.make(base)
+  // the auths live as long as the measure: Digest's first challenge runs in this scope
+  const scope = Effect.runSync(Scope.make())
   const tasks: Array<{ name: string; client: HttpClient.HttpClient }> = []
   for (const [name, auth] of Object.entries(schemes)) {
-    const client = (await runtime.runPromise(HttpAuth.client(auth))) as HttpClient.HttpClient
+    const client = (await runtime.runPromise(Scope.extend(HttpAuth.client(auth), scope))) as HttpClient.HttpClient
     await runtime.runPromise(Effect.flatMap(client.get(url), (response) => response.text)) // the first challenge
     tasks.push({ name, client })
   }
@@ -47,6 +49,7 @@ const measure = async (
     }))
   )
   printRatios(title, results, "Basic")
+  await Effect.runPromise(Scope.close(scope, Exit.void))
   await runtime.dispose()
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { HttpClient, HttpClientResponse, KeyValueStore } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
-import { Clock, Effect, Layer, ManagedRuntime, Option, SynchronizedRef } from "effect"
+import { Clock, Effect, Layer, ManagedRuntime, Option, Scope, SynchronizedRef } from "effect"
 import { Bearer, HttpAuth, OAuth2, Token, TokenCache } from "../src/index.js"
 import { medians, printRatios } from "./support/measure.js"
 
@@ -51,12 +51,15 @@ const lockedCache = Effect.map(
 
 const clientCredentials = OAuth2.clientCredentials({ tokenUrl, clientId: "bench", clientSecret: "secret" })
 
+// the auths live as long as the bench: their token requests run in this scope
+const scope = Effect.runSync(Scope.make())
+
 const measure = async (title: string, base: Layer.Layer<HttpClient.HttpClient>, url: string) => {
   // the token requests go to the in-memory endpoint; the API requests to `base`
   const runtime = ManagedRuntime.make(base)
   const bearer = (await runtime.runPromise(HttpAuth.client(Bearer.make("bench-token")))) as HttpClient.HttpClient
   const oauthAuth = await Effect.runPromise(
-    clientCredentials.pipe(Effect.provideService(HttpClient.HttpClient, inMemory))
+    clientCredentials.pipe(Effect.provideService(HttpClient.HttpClient, inMemory), Scope.extend(scope))
   )
   const bare = await runtime.runPromise(HttpClient.HttpClient)
   const oauth = oauthAuth.wrap(bare) as HttpClient.HttpClient
@@ -64,7 +67,7 @@ const measure = async (title: string, base: Layer.Layer<HttpClient.HttpClient>, 
   const lockedAuth = await Effect.runPromise(
     Effect.flatMap(lockedCache, (cache) =>
       OAuth2.clientCredentials({ tokenUrl, clientId: "bench", clientSecret: "secret", cache })
-    ).pipe(Effect.provideService(HttpClient.HttpClient, inMemory))
+    ).pipe(Effect.provideService(HttpClient.HttpClient, inMemory), Scope.extend(scope))
   )
   const locked = lockedAuth.wrap(bare) as HttpClient.HttpClient
   await runtime.runPromise(oauth.get(url)) // warm the caches
@@ -92,7 +95,7 @@ const storm = async (name: string, cache: Layer.Layer<TokenCache.TokenCache>) =>
     })
   })
   await Effect.runPromise(
-    program.pipe(Effect.provide(Layer.merge(cache, Layer.succeed(HttpClient.HttpClient, inMemory))))
+    program.pipe(Effect.provide(Layer.merge(cache, Layer.succeed(HttpClient.HttpClient, inMemory))), Effect.scoped)
   )
   console.log(`  ${name.padEnd(28)} 1000 requests sent, ${tokenRequests} token request(s)`)
 }

@@ -39,7 +39,7 @@ const AuthLive = (options: { issuer: string; port: number; cacheFile: string }) 
       tokenUrl: `${options.issuer}/token`,
       clientId: "terminal-app",
       scope: ["openid", "offline_access"],
-      extraParams: { prompt: "consent" },
+      authorizationParams: { prompt: "consent" },
       redirectUriDomain: "127.0.0.1",
       redirectUriPort: options.port,
       redirectUriEndpoint: "callback",

@@ -18,7 +18,7 @@ const program = Effect.gen(function* () {
 })
 
 // The wiring: the key is read from the environment (here, a map standing in for it).
-const AuthLive = HttpAuth.layer(ApiKey.header(Config.redacted("API_KEY"), { name: "X-API-Key" })).pipe(
+const AuthLive = HttpAuth.layer(ApiKey.header(Config.redacted("API_KEY"), { headerName: "X-API-Key" })).pipe(
   Layer.provide(NodeHttpClient.layerUndici)
 )
 

@@ -15,20 +15,20 @@ import { validateParamName } from "./internal/options.js"
  */
 export interface HeaderOptions {
   /** The header's name. Default `"X-API-Key"`. */
-  readonly name?: string | undefined
+  readonly headerName?: string | undefined
   /** The header's value, `{token}` standing for the key. Default `"{token}"`. */
-  readonly template?: string | undefined
+  readonly headerValue?: string | undefined
 }
 
 /**
- * Sends the key in a header, `X-API-Key` unless `name` says otherwise.
+ * Sends the key in a header, `X-API-Key` unless `headerName` says otherwise.
  *
  * @example
  * ```ts
  * import { ApiKey } from "effect-http-auth"
  * import { Config } from "effect"
  *
- * const auth = ApiKey.header(Config.redacted("API_KEY"), { name: "X-Custom-Key" })
+ * const auth = ApiKey.header(Config.redacted("API_KEY"), { headerName: "X-Custom-Key" })
  * ```
  *
  * @since 0.1.0
@@ -40,9 +40,8 @@ export const header = <E = never, R = never>(
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
   HttpAuth.headerScheme(
     "ApiKey.header",
-    { name: options?.name ?? "X-API-Key", option: "name" },
-    { value: key, option: "key" },
-    options?.template ?? "{token}"
+    { headerName: options?.headerName ?? "X-API-Key", headerValue: options?.headerValue ?? "{token}" },
+    { value: key, option: "key" }
   )
 
 /**
@@ -51,11 +50,11 @@ export const header = <E = never, R = never>(
  */
 export interface QueryOptions {
   /** The query parameter's name. Default `"api_key"`. */
-  readonly name?: string | undefined
+  readonly parameterName?: string | undefined
 }
 
 /**
- * Sends the key as a query parameter, `api_key` unless `name` says otherwise.
+ * Sends the key as a query parameter, `api_key` unless `parameterName` says otherwise.
  * It is appended after the request's own parameters, whose order and
  * encoding stay as they were.
  *
@@ -78,7 +77,7 @@ export const query = <E = never, R = never>(
   options?: QueryOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
   Effect.gen(function* () {
-    const name = yield* validateParamName(options?.name ?? "api_key", "ApiKey.query", "name")
+    const name = yield* validateParamName(options?.parameterName ?? "api_key", "ApiKey.query", "parameterName")
     const source = yield* HttpAuth.tokenSource(key, "ApiKey.query", "key")
     return HttpAuth.fromTokenSource(source, (request, key) => appendQueryParameter(request, name, key), {
       headers: [],

@@ -317,7 +317,15 @@ export class NetRcError extends base("NetRcError")<{
  * @since 0.1.0
  * @category models
  */
-export type DigestErrors = DigestError | NetRcError
+export type DigestErrors = DigestError
+
+/**
+ * What reading a .netrc file (`NetRc.make`, `NetRc.read`) can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NetRcErrors = NetRcError
 
 // --- Signing (AWS SigV4, OAuth 1.0a) ---------------------------------------
 
@@ -490,7 +498,14 @@ export type TransportErrors = TlsError | ProxyError
  * @since 0.1.0
  * @category models
  */
-export type AuthError = CoreError | OAuth2Errors | OAuth1Errors | DigestErrors | SigningErrors | TransportErrors
+export type AuthError =
+  | CoreError
+  | OAuth2Errors
+  | OAuth1Errors
+  | DigestErrors
+  | NetRcErrors
+  | SigningErrors
+  | TransportErrors
 
 /**
  * `HttpAuth.layer` puts the authenticated client in context as the plain

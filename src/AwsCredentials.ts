@@ -13,11 +13,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as Redacted from "effect/Redacted"
-import * as SynchronizedRef from "effect/SynchronizedRef"
 import { type InvalidOptions, SigningError } from "./AuthError.js"
+import * as internal from "./internal/awsCredentials.js"
 import { parseIni } from "./internal/sigv4Ini.js"
-import { invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./internal/options.js"
+import { invalid, type SecretInput, type TextInput } from "./internal/options.js"
+import * as SingleFlight from "./internal/singleFlight.js"
 
 /**
  * Resolved credentials. Secrets are `Redacted`.
@@ -65,8 +68,6 @@ export class AwsCredentials extends Context.Tag("effect-http-auth/AwsCredentials
   { readonly get: Effect.Effect<Credentials, SigningError> }
 >() {}
 
-const ACCESS_KEY_ID = /^[\x21-\x7e]+$/
-
 /**
  * Resolves credentials given as values or `Config`s, failing with
  * `InvalidOptions` naming the option.
@@ -85,24 +86,8 @@ const ACCESS_KEY_ID = /^[\x21-\x7e]+$/
  * @since 0.1.0
  * @category constructors
  */
-export const make = (input: Input, scheme = "AwsCredentials.make"): Effect.Effect<Credentials, InvalidOptions> =>
-  Effect.gen(function* () {
-    if (typeof input !== "object" || input === null) {
-      return yield* Effect.fail(
-        invalid(scheme, "credentials", "must be { accessKeyId, secretAccessKey, sessionToken? }")
-      )
-    }
-    const accessKeyId = yield* resolveText(input.accessKeyId, scheme, "accessKeyId")
-    if (typeof accessKeyId !== "string" || !ACCESS_KEY_ID.test(accessKeyId)) {
-      return yield* Effect.fail(
-        invalid(scheme, "accessKeyId", "must be a non-empty string of printable ASCII characters without spaces")
-      )
-    }
-    const secretAccessKey = yield* resolveSecret(input.secretAccessKey, scheme, "secretAccessKey")
-    const sessionToken =
-      input.sessionToken === undefined ? undefined : yield* resolveSecret(input.sessionToken, scheme, "sessionToken")
-    return { accessKeyId, secretAccessKey, sessionToken }
-  })
+export const make = (input: Input): Effect.Effect<Credentials, InvalidOptions> =>
+  internal.resolve(input, "AwsCredentials.make")
 
 /**
  * Fixed credentials.
@@ -124,7 +109,7 @@ export const make = (input: Input, scheme = "AwsCredentials.make"): Effect.Effec
 export const layer = (input: Input): Layer.Layer<AwsCredentials, InvalidOptions> =>
   Layer.effect(
     AwsCredentials,
-    Effect.map(make(input, "AwsCredentials.layer"), (credentials) => ({ get: Effect.succeed(credentials) }))
+    Effect.map(internal.resolve(input, "AwsCredentials.layer"), (credentials) => ({ get: Effect.succeed(credentials) }))
   )
 
 /**
@@ -148,7 +133,7 @@ export const layerEnv: Layer.Layer<AwsCredentials, InvalidOptions> = Layer.effec
     const token = yield* Effect.mapError(Config.option(Config.redacted("AWS_SESSION_TOKEN")), (error) =>
       invalid("AwsCredentials.layerEnv", "sessionToken", `could not be read from the configuration: ${error}`)
     )
-    const credentials = yield* make(
+    const credentials = yield* internal.resolve(
       {
         accessKeyId: Config.string("AWS_ACCESS_KEY_ID"),
         secretAccessKey: Config.redacted("AWS_SECRET_ACCESS_KEY"),
@@ -240,7 +225,7 @@ export const readSharedFile = (
     const secretAccessKey = yield* required("aws_secret_access_key")
     const sessionToken = section.get("aws_session_token")
     return yield* Effect.mapError(
-      make(
+      internal.resolve(
         {
           accessKeyId,
           secretAccessKey: Redacted.make(secretAccessKey),
@@ -290,7 +275,7 @@ export interface RefreshOptions {
 export const refreshable = <E, R>(
   fetch: Effect.Effect<Credentials, E, R>,
   options?: RefreshOptions
-): Effect.Effect<AwsCredentials["Type"], InvalidOptions, R> =>
+): Effect.Effect<AwsCredentials["Type"], InvalidOptions, R | Scope.Scope> =>
   Effect.gen(function* () {
     const margin = Duration.decodeUnknown(options?.margin ?? "5 minutes")
     if (Option.isNone(margin) || !Duration.isFinite(margin.value)) {
@@ -298,7 +283,8 @@ export const refreshable = <E, R>(
     }
     const marginMillis = Duration.toMillis(margin.value)
     const context = yield* Effect.context<R>()
-    const cached = yield* SynchronizedRef.make(Option.none<Credentials>())
+    const cached = yield* Ref.make(Option.none<Credentials>())
+    const flights = yield* SingleFlight.make<"credentials">()
     const fresh = (credentials: Credentials, now: number) =>
       credentials.expiration === undefined || now < credentials.expiration - marginMillis
     const load = Effect.provide(fetch, context).pipe(
@@ -307,17 +293,18 @@ export const refreshable = <E, R>(
           new SigningError({ scheme: "AwsCredentials.refreshable", reason: "the credentials provider failed", cause })
       )
     )
-    const get = Effect.flatMap(Effect.zip(Clock.currentTimeMillis, SynchronizedRef.get(cached)), ([now, current]) => {
-      if (Option.isSome(current) && fresh(current.value, now)) return Effect.succeed(current.value)
-      // Under the lock: the first fiber fetches, the others find its result.
-      return SynchronizedRef.modifyEffect(cached, (held) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Option.isSome(held) && fresh(held.value, now)
-            ? Effect.succeed([held.value, held] as const)
-            : Effect.map(load, (credentials) => [credentials, Option.some(credentials)] as const)
-        )
+    // the first fiber to find them stale fetches; the others wait for its result
+    const renew = flights.run(
+      "credentials",
+      Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Ref.get(cached)), ([now, held]) =>
+        Option.isSome(held) && fresh(held.value, now)
+          ? Effect.succeed(held.value)
+          : Effect.tap(load, (credentials) => Ref.set(cached, Option.some(credentials)))
       )
-    })
+    )
+    const get = Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Ref.get(cached)), ([now, current]) =>
+      Option.isSome(current) && fresh(current.value, now) ? Effect.succeed(current.value) : renew
+    )
     return { get }
   })
 
@@ -340,4 +327,5 @@ export const refreshable = <E, R>(
 export const layerRefreshable = <E, R>(
   fetch: Effect.Effect<Credentials, E, R>,
   options?: RefreshOptions
-): Layer.Layer<AwsCredentials, InvalidOptions, R> => Layer.effect(AwsCredentials, refreshable(fetch, options))
+): Layer.Layer<AwsCredentials, InvalidOptions, Exclude<R, Scope.Scope>> =>
+  Layer.scoped(AwsCredentials, refreshable(fetch, options))

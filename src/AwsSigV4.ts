@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { type InvalidOptions, SigningError } from "./AuthError.js"
 import * as AwsCredentials from "./AwsCredentials.js"
+import { resolve as resolveCredentials } from "./internal/awsCredentials.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { invalid, validateHeaderName } from "./internal/options.js"
 import {
@@ -144,8 +145,7 @@ const settings = (
       }
       selection = { all: false, names }
     }
-    const fixed =
-      options.credentials === undefined ? undefined : yield* AwsCredentials.make(options.credentials, scheme)
+    const fixed = options.credentials === undefined ? undefined : yield* resolveCredentials(options.credentials, scheme)
     const credentials = fixed === undefined ? (yield* AwsCredentials.AwsCredentials).get : Effect.succeed(fixed)
     return {
       region: options.region,

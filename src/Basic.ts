@@ -71,8 +71,7 @@ export const make = (
     const value = encode(user, secret)
     return yield* HttpAuth.headerScheme<never, never>(
       "Basic.make",
-      { name, option: "headerName" },
-      { value, option: "password" },
-      "{token}"
+      { headerName: name, headerValue: "{token}" },
+      { value, option: "password" }
     )
   })

@@ -15,7 +15,7 @@ export interface Options {
   /** The header to set. Default `"Authorization"`. */
   readonly headerName?: string | undefined
   /** The header's value, `{token}` standing for the token. Default `"Bearer {token}"`. */
-  readonly template?: string | undefined
+  readonly headerValue?: string | undefined
 }
 
 /**
@@ -42,7 +42,6 @@ export const make = <E = never, R = never>(
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
   HttpAuth.headerScheme(
     "Bearer.make",
-    { name: options?.headerName ?? "Authorization", option: "headerName" },
-    { value: token, option: "token" },
-    options?.template ?? "Bearer {token}"
+    { headerName: options?.headerName ?? "Authorization", headerValue: options?.headerValue ?? "Bearer {token}" },
+    { value: token, option: "token" }
   )

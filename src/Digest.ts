@@ -6,20 +6,18 @@
  * @since 0.1.0
  */
 import * as HttpBody from "@effect/platform/HttpBody"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Chunk from "effect/Chunk"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Either from "effect/Either"
-import * as FiberId from "effect/FiberId"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { DigestError, type InvalidOptions } from "./AuthError.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { parseChallenges, parseParams } from "./internal/challenge.js"
-import { withSend } from "./internal/client.js"
+import * as SingleFlight from "./internal/singleFlight.js"
 import { authorization, chooseChallenge, type DigestChallenge } from "./internal/digest.js"
 import {
   hasLineBreak,
@@ -108,7 +106,7 @@ export const make = (
   username: TextInput,
   password: SecretInput,
   options?: Options
-): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, Scope.Scope> =>
   Effect.gen(function* () {
     const user = yield* resolveText(username, "Digest.make", "username")
     if (hasLineBreak(user)) {
@@ -176,17 +174,10 @@ export const make = (
     const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
     /**
-     * Origins whose first challenge one request is fetching: requests made
+     * The first request to an origin learns its challenge: requests made
      * meanwhile wait for it rather than each taking a 401 of its own.
      */
-    const learning = new Map<string, Deferred.Deferred<void>>()
-
-    /** Lets the requests waiting on `gate` go on; they find the challenge, if any, in `reuse`. */
-    const open = (origin: string, gate: Deferred.Deferred<void>) =>
-      Effect.suspend(() => {
-        if (learning.get(origin) === gate) learning.delete(origin)
-        return Deferred.succeed(gate, undefined)
-      })
+    const firsts = yield* SingleFlight.make<string>()
 
     const exchange = <E, R>(
       request: HttpClientRequest.HttpClientRequest,
@@ -195,11 +186,11 @@ export const make = (
       send: (
         request: HttpClientRequest.HttpClientRequest
       ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
-      learned: Effect.Effect<void>
+      first?: HttpClientResponse.HttpClientResponse
     ) =>
       Effect.gen(function* () {
         const known = reuse.get(origin)
-        let response = yield* send(known === undefined ? request : yield* authorize(request, url, known))
+        let response = first ?? (yield* send(known === undefined ? request : yield* authorize(request, url, known)))
         // At most: the preemptive try, the answer to a fresh challenge, one retry for a stale nonce.
         let answered = false
         let staleRetried = false
@@ -216,38 +207,46 @@ export const make = (
           answered = true
           const entry: Reuse = { challenge, nc: 0 }
           reuse.set(origin, entry)
-          yield* learned
           yield* discard(response)
           response = yield* send(yield* authorize(request, url, entry))
         }
       })
 
-    const wrap = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
-      withSend(client, (original, send) =>
-        Effect.gen(function* () {
-          const url = requestUrl(original)
-          if (url === undefined) return yield* send(original)
-          const request = yield* replayable(original)
-          // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
-          const origin = proxy ? "proxy" : url.origin
-          if (reuse.has(origin)) return yield* exchange(request, url, origin, send, Effect.void)
-          const inFlight = learning.get(origin)
-          if (inFlight !== undefined) {
-            yield* Deferred.await(inFlight)
-            return yield* exchange(request, url, origin, send, Effect.void)
-          }
-          // This request learns the origin's challenge; the gate opens once it is known, or on any end.
-          return yield* Effect.acquireUseRelease(
-            Effect.sync(() => {
-              const gate = Deferred.unsafeMake<void>(FiberId.none)
-              learning.set(origin, gate)
-              return gate
-            }),
-            (gate) => exchange(request, url, origin, send, open(origin, gate)),
-            (gate) => open(origin, gate)
+    const exchangeOf = <E, R>(original: HttpClientRequest.HttpClientRequest, send: HttpAuth.Send<E, R>) =>
+      Effect.gen(function* () {
+        const url = requestUrl(original)
+        if (url === undefined) return yield* send(original)
+        const request = yield* replayable(original)
+        // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
+        const origin = proxy ? "proxy" : url.origin
+        if (reuse.has(origin)) return yield* exchange(request, url, origin, send)
+        // One request per origin goes first, unauthenticated; its 401 teaches the challenge
+        // (kept in `reuse`) before the requests waiting on it go on.
+        const context = yield* Effect.context<R>()
+        const ticket = {}
+        const first = yield* firsts
+          .run(
+            origin,
+            Effect.map(
+              Effect.exit(
+                Effect.tap(Effect.provide(send(request), context), (response) =>
+                  response.status === status
+                    ? Effect.map(challengeOf(response), (challenge) => {
+                        if (challenge !== undefined && !reuse.has(origin)) reuse.set(origin, { challenge, nc: 0 })
+                      })
+                    : Effect.void
+                )
+              ),
+              (exit) => ({ ticket, exit })
+            ),
+            // the first request is its caller's: interrupted with it, the others then go on by themselves
+            { owned: true }
           )
-        })
-      )
+          .pipe(Effect.exit)
+        if (first._tag === "Failure" || first.value.ticket !== ticket)
+          return yield* exchange(request, url, origin, send)
+        return yield* exchange(request, url, origin, send, yield* first.value.exit)
+      })
 
-    return HttpAuth.make(wrap, { headers: [credentialHeader], params: [] })
+    return HttpAuth.fromExchange(exchangeOf, { headers: [credentialHeader], params: [] })
   })

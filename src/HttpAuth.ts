@@ -13,15 +13,15 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Config from "effect/Config"
-import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
+import type * as Scope from "effect/Scope"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
-import { fromExecute } from "./internal/client.js"
+import { fromExecute, withBuildContext, withSend } from "./internal/client.js"
 import { requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
@@ -152,6 +152,62 @@ export const fromRequest = (
 ): HttpAuth => make((client) => HttpClient.mapRequestEffect(client, f), credentials)
 
 /**
+ * Sends a request through the rest of the client (below the auth): its
+ * preprocess has already run on the request, so a resend does not apply a
+ * `prependUrl` or another request edit twice.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Send<E, R> = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+
+/**
+ * Makes a challenge-response scheme (httpx's custom `auth_flow` with
+ * `requires_response_body`): `exchange` gets each request and a `send`; it
+ * may send, read the response and its body, and send again, as often as it
+ * needs, and returns the response the caller gets. Read or drop the body of
+ * a response you do not return, so that its connection can serve again.
+ * Digest and the OAuth 2 engine's retry on 401 are built on it; see
+ * examples/challenge-response.ts.
+ *
+ * @example
+ * ```ts
+ * import { AuthError, HttpAuth } from "effect-http-auth"
+ * import { HttpClientRequest } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * // on a 401, ask the server for a ticket and send again with it
+ * const ticket = HttpAuth.fromExchange(
+ *   (request, send) =>
+ *     Effect.flatMap(send(request), (response) =>
+ *       response.status !== 401
+ *         ? Effect.succeed(response)
+ *         : Effect.flatMap(
+ *             Effect.mapError(
+ *               response.text,
+ *               (cause) => new AuthError.AuthenticationFailed({ scheme: "ticket", reason: "no challenge", cause })
+ *             ),
+ *             (challenge) => send(HttpClientRequest.setHeader(request, "x-ticket", challenge.trim()))
+ *           )
+ *     ),
+ *   { headers: ["x-ticket"], params: [] }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromExchange = (
+  exchange: <E, R>(
+    request: HttpClientRequest.HttpClientRequest,
+    send: Send<E, R>
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError.AuthError, R>,
+  credentials: Credentials = noCredentials
+): HttpAuth => make((client) => withSend(client, exchange), credentials)
+
+/**
  * @since 0.1.0
  * @category refinements
  */
@@ -169,7 +225,7 @@ const resolve = <E, R>(input: Input<E, R>): Effect.Effect<HttpAuth, E, R> =>
  * ```ts
  * import { ApiKey, Basic, HttpAuth } from "effect-http-auth"
  *
- * const auth = HttpAuth.all(Basic.make("user", "pass"), ApiKey.header("key", { name: "x-api-key" }))
+ * const auth = HttpAuth.all(Basic.make("user", "pass"), ApiKey.header("key", { headerName: "x-api-key" }))
  * ```
  *
  * @since 0.1.0
@@ -252,8 +308,9 @@ const redactCredentialHeaders = (auth: HttpAuth) =>
  */
 export const layer = <E = never, R = never>(
   auth: Input<E, R>
-): Layer.Layer<HttpClient.HttpClient, E, HttpClient.HttpClient | R> =>
-  Layer.unwrapEffect(
+): Layer.Layer<HttpClient.HttpClient, E, HttpClient.HttpClient | Exclude<R, Scope.Scope>> =>
+  // scoped: an auth's token requests live in the layer's scope (TokenCache)
+  Layer.unwrapScoped(
     Effect.map(resolve(auth), (auth) =>
       Layer.merge(
         Layer.effect(
@@ -391,20 +448,6 @@ export const tokenSource = <E, R>(
 }
 
 /**
- * Runs `effect` with the services it was built with. Providing a context
- * costs about 5 us per request (bench/), so it is skipped when the request's
- * fiber already holds each of those services, the usual case under
- * `HttpAuth.layer`.
- */
-const withBuildContext = <A, E, R>(effect: Effect.Effect<A, E, R>, context: Context.Context<R>): Effect.Effect<A, E> =>
-  Effect.flatMap(Effect.context<never>(), (current) => {
-    for (const [key, service] of context.unsafeMap) {
-      if (current.unsafeMap.get(key) !== service) return Effect.provide(effect, context)
-    }
-    return effect as Effect.Effect<A, E>
-  })
-
-/**
  * A scheme that puts the token into each request with `f`. A static token
  * takes the synchronous `mapRequest` path: no Effect runs per request, which
  * keeps a static scheme within a few percent of a bare client (bench/).
@@ -432,19 +475,19 @@ const secretValue = (secret: Secret) => (typeof secret === "string" ? secret : R
  */
 export interface HeaderOptions {
   /** The header's value, where `{token}` stands for the token. Default `"{token}"`. */
-  readonly template?: string | undefined
+  readonly headerValue?: string | undefined
 }
 
 /** @internal */
 export const headerScheme = <E, R>(
   scheme: string,
-  header: { readonly name: string; readonly option: string },
-  token: { readonly value: TokenInput<E, R>; readonly option: string },
-  template: string
+  header: { readonly headerName: string; readonly headerValue: string },
+  token: { readonly value: TokenInput<E, R>; readonly option: string }
 ): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
   Effect.gen(function* () {
-    const name = yield* validateHeaderName(header.name, scheme, header.option)
-    yield* validateTemplate(template, scheme, "template")
+    const name = yield* validateHeaderName(header.headerName, scheme, "headerName")
+    const template = header.headerValue
+    yield* validateTemplate(template, scheme, "headerValue")
     const source = yield* tokenSource(token.value, scheme, token.option)
     return fromTokenSource(
       source,
@@ -454,8 +497,8 @@ export const headerScheme = <E, R>(
   })
 
 /**
- * A scheme for APIs with a header of their own: `name: template` with the
- * token in place of `{token}` (httpx-auth's `header_name` and
+ * A scheme for APIs with a header of their own: `headerName: headerValue`
+ * with the token in place of `{token}` (httpx-auth's `header_name` and
  * `header_value`).
  *
  * @example
@@ -466,22 +509,21 @@ export const headerScheme = <E, R>(
  * // PRIVATE-TOKEN: <value of GITLAB_TOKEN>
  * const gitlab = HttpAuth.header("PRIVATE-TOKEN", Config.redacted("GITLAB_TOKEN"))
  * // Authorization: token <value>
- * const github = HttpAuth.header("Authorization", Config.redacted("GITHUB_TOKEN"), { template: "token {token}" })
+ * const github = HttpAuth.header("Authorization", Config.redacted("GITHUB_TOKEN"), { headerValue: "token {token}" })
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
 export const header = <E = never, R = never>(
-  name: string,
+  headerName: string,
   token: TokenInput<E, R>,
   options?: HeaderOptions
 ): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
   headerScheme(
     "HttpAuth.header",
-    { name, option: "name" },
-    { value: token, option: "token" },
-    options?.template ?? "{token}"
+    { headerName, headerValue: options?.headerValue ?? "{token}" },
+    { value: token, option: "token" }
   )
 
 // --- origin scoping ---------------------------------------------------------

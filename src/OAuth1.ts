@@ -17,6 +17,7 @@
 import type { KeyObject } from "node:crypto"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type * as Redacted from "effect/Redacted"
 import type { AuthError, InvalidOptions } from "./AuthError.js"
 import type * as HttpAuth from "./HttpAuth.js"
@@ -288,7 +289,7 @@ export interface AuthorizeOptions extends SigningOptions, RedirectListener.Optio
  */
 export const authorize: (
   options: AuthorizeOptions
-) => Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> = flow.authorize
+) => Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> = flow.authorize
 
 /**
  * The signature base string of RFC 5849 section 3.4.1.1: the method, the

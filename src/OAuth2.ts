@@ -12,14 +12,15 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { AuthError, InvalidOptions } from "./AuthError.js"
-import * as ClientAuth from "./ClientAuth.js"
+import type * as ClientAuth from "./ClientAuth.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
 import * as engine from "./internal/oauth2Engine.js"
-import { common, engineOptions, refreshWith, validateMethod } from "./internal/oauth2Grant.js"
-import { cacheKey as makeCacheKey, validateNonEmpty, validateScope } from "./internal/oauth2Options.js"
-import { invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./internal/options.js"
+import * as grants from "./internal/oauth2Grant.js"
+import { cacheKey as makeCacheKey, validateNonEmpty } from "./internal/oauth2Options.js"
+import { resolveSecret, resolveText, type SecretInput, type TextInput } from "./internal/options.js"
 import type * as RedirectListener from "./RedirectListener.js"
 import type * as Token from "./Token.js"
 import type * as TokenCache from "./TokenCache.js"
@@ -31,27 +32,16 @@ import type * as TokenEndpoint from "./TokenEndpoint.js"
  * @since 0.1.0
  * @category models
  */
-export interface MakeOptions {
-  /** The constructor's name, for error messages. Default `"OAuth2.make"`. */
-  readonly scheme?: string | undefined
+export interface MakeOptions extends EngineOptions {
   /** The cache key: everything that makes this auth's token differ from another's (`OAuth2.cacheKey`). */
   readonly cacheKey: string
   /** The full grant: gets a new token (a token request, a browser login). */
   readonly grant: Effect.Effect<Token.Token, AuthError>
-  /** Renews an expired token that has a refresh token; an `invalid_grant` failure falls back to `grant` once. */
+  /**
+   * Renews an expired token that has a refresh token. A refresh the server
+   * refuses with any RFC 6749 error drops the token and runs `grant` once.
+   */
   readonly refresh?: ((expired: Token.Token) => Effect.Effect<Token.Token, AuthError>) | undefined
-  /** The header to set. Default `"Authorization"`. */
-  readonly headerName?: string | undefined
-  /** The header's value, `{token}` standing for the token. Default `"Bearer {token}"`. */
-  readonly headerValue?: string | undefined
-  /** How long before its expiry a token is renewed. Default 30 seconds; 0 means 0. */
-  readonly earlyExpiry?: Duration.DurationInput | undefined
-  /** When to send again with a fresh token after a 401 (the schedule gets the 401 response). Default `Schedule.once`. */
-  readonly retryUnauthorized?: Schedule.Schedule<unknown, HttpClientResponse.HttpClientResponse> | undefined
-  /** Called with each new token (Authlib's `update_token`), to keep it elsewhere. */
-  readonly onToken?: ((token: Token.Token) => Effect.Effect<void>) | undefined
-  /** The cache for this auth. Default: the `TokenCache` in context, else a memory cache of its own. */
-  readonly cache?: TokenCache.Service | undefined
 }
 
 /**
@@ -60,7 +50,7 @@ export interface MakeOptions {
  * reads the cached token without a lock, makes one token request for all
  * the requests that find it missing or expired, refreshes with `refresh`
  * when the expired token has a refresh token (falling back to `grant` once
- * on `invalid_grant`), drops the token on a 401 and sends again with a fresh
+ * when the server refuses the refresh), drops the token on a 401 and sends again with a fresh
  * one as `retryUnauthorized` allows, and calls `onToken` with each new token.
  *
  * @example
@@ -86,7 +76,8 @@ export interface MakeOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options: MakeOptions) => Effect.Effect<HttpAuth.HttpAuth, InvalidOptions> = engine.make
+export const make = (options: MakeOptions): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, Scope.Scope> =>
+  engine.make("OAuth2.make", options)
 
 /**
  * A cache key for `make`: the grant, token URL and client id in clear, then
@@ -135,63 +126,94 @@ export interface CacheKeyParts {
 }
 
 /**
- * Options every grant takes beside its own.
+ * How a grant's token is used and kept: every grant takes these.
  *
  * @since 0.1.0
  * @category models
  */
-export interface TokenOptions {
+export interface EngineOptions {
   /** The header to set. Default `"Authorization"`. */
   readonly headerName?: string | undefined
   /** The header's value, `{token}` standing for the token. Default `"Bearer {token}"`. */
   readonly headerValue?: string | undefined
-  /** The token response's field that holds the token. Default `"access_token"`. */
-  readonly tokenField?: string | undefined
-  /** How long before its expiry a token is renewed. Default 30 seconds; 0 means 0. */
+  /**
+   * How long before its expiry a token is renewed. Default 30 seconds; 0
+   * means 0. At most half the token's lifetime, so that a short-lived token
+   * is used rather than fetched again on every request.
+   */
   readonly earlyExpiry?: Duration.DurationInput | undefined
-  /** Lifetime of a token whose response says nothing of its expiry. Default 1 hour. */
-  readonly defaultLifetime?: Duration.DurationInput | undefined
-  /** Time allowed to each token request. Default 60 seconds. */
-  readonly timeout?: Duration.DurationInput | undefined
-  /** Retries of transient token endpoint failures. Default `TokenEndpoint.defaultRetry`. */
-  readonly retry?: Schedule.Schedule<unknown, TokenEndpoint.TransientFailure> | undefined
-  /** When to send again with a fresh token after a 401. Default `Schedule.once`. */
+  /** When to send again with a fresh token after a 401 (the schedule gets the 401 response). Default `Schedule.once`. */
   readonly retryUnauthorized?: Schedule.Schedule<unknown, HttpClientResponse.HttpClientResponse> | undefined
-  /** Called with each new token. */
+  /** Called with each new token (Authlib's `update_token`), to keep it elsewhere. */
   readonly onToken?: ((token: Token.Token) => Effect.Effect<void>) | undefined
   /** The cache for this auth. Default: the `TokenCache` in context, else a memory cache of its own. */
   readonly cache?: TokenCache.Service | undefined
-  /** Further form fields for the token request (an `audience`, a `resource`). */
-  readonly extraParams?: Readonly<Record<string, string>> | undefined
 }
 
 /**
+ * Who the client is, and what it asks for: every grant takes these.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface ClientCredentialsOptions extends TokenOptions {
-  readonly tokenUrl: TextInput
-  readonly clientId: TextInput
-  readonly clientSecret: SecretInput
-  /** A string, or a list joined with spaces. */
+export interface ClientOptions {
+  /** The client id; a `ClientAuth` value in `clientAuth` carries its own. */
+  readonly clientId?: TextInput | undefined
+  /** The client secret, for `client_secret_basic` and `client_secret_post`. */
+  readonly clientSecret?: SecretInput | undefined
+  /**
+   * How the client authenticates to the token endpoint: a method name, or a
+   * `ClientAuth` value (a method of your own; it carries the client id, and
+   * no `clientSecret` is needed). Default `"client_secret_basic"` with a
+   * secret, else `"none"` (`client_id` in the form).
+   */
+  readonly clientAuth?: ClientAuth.Method | ClientAuth.ClientAuth | undefined
+  /** A string, or a list joined with spaces. Sent with the grant and with each refresh. */
   readonly scope?: string | ReadonlyArray<string> | undefined
-  /** How the client authenticates. Default `"client_secret_basic"`. */
-  readonly clientAuth?: ClientAuth.Method | undefined
 }
+
+/**
+ * The token endpoint and its answers: every grant that makes a token request takes these.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenEndpointOptions {
+  /** The token endpoint. */
+  readonly tokenUrl: TextInput
+  /** The token response's field that holds the token. Default `"access_token"`. */
+  readonly tokenField?: string | undefined
+  /** Lifetime of a token whose response says nothing of its expiry. Default 1 hour. */
+  readonly defaultLifetime?: Duration.DurationInput | undefined
+  /** Time allowed to each token request. Default 60 seconds. */
+  readonly tokenTimeout?: Duration.DurationInput | undefined
+  /** Retries of transient token endpoint failures. Default `TokenEndpoint.defaultRetry`. */
+  readonly retry?: Schedule.Schedule<unknown, TokenEndpoint.TransientFailure> | undefined
+  /** Further form fields of every token request, refreshes included (an `audience`, a `resource`). */
+  readonly tokenParams?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * The options core that every grant shares; each grant adds only its own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface GrantOptions extends EngineOptions, ClientOptions, TokenEndpointOptions {}
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface PasswordOptions extends TokenOptions {
-  readonly tokenUrl: TextInput
+export interface ClientCredentialsOptions extends GrantOptions {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PasswordOptions extends GrantOptions {
   readonly username: TextInput
   readonly password: SecretInput
-  readonly clientId?: TextInput | undefined
-  readonly clientSecret?: SecretInput | undefined
-  readonly scope?: string | ReadonlyArray<string> | undefined
-  /** Default `"client_secret_basic"` with a secret, else `"none"` (`client_id` in the form) with a client id. */
-  readonly clientAuth?: ClientAuth.Method | undefined
 }
 
 /**
@@ -220,35 +242,19 @@ export interface PasswordOptions extends TokenOptions {
  */
 export const clientCredentials = (
   options: ClientCredentialsOptions
-): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.clientCredentials"
-    const { tokenUrl, extraParams, request } = yield* common(scheme, options)
-    const clientId = yield* Effect.flatMap(resolveText(options.clientId, scheme, "clientId"), (id) =>
-      validateNonEmpty(id, scheme, "clientId")
-    )
-    const clientSecret = yield* resolveSecret(options.clientSecret, scheme, "clientSecret")
-    const scope = yield* validateScope(options.scope, scheme)
-    const clientAuth = ClientAuth.fromMethod(
-      yield* validateMethod(options.clientAuth ?? "client_secret_basic", scheme),
-      clientId,
-      clientSecret
-    )
-    const params = { grant_type: "client_credentials", ...(scope === undefined ? {} : { scope }), ...extraParams }
-    return yield* make({
-      ...engineOptions(options),
-      scheme,
-      cacheKey: makeCacheKey({
-        grant: "client_credentials",
-        tokenUrl,
-        clientId,
-        clientSecret,
-        scope,
-        params: extraParams
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: true, clientSecret: true })
+    return yield* engine.make(scheme, {
+      ...grants.engineOptions(options),
+      cacheKey: endpoint.cacheKey("client_credentials"),
+      grant: endpoint.request({
+        grant_type: "client_credentials",
+        ...(endpoint.scope === undefined ? {} : { scope: endpoint.scope })
       }),
-      grant: request(params, clientAuth),
       // RFC 6749 section 4.4.3: no refresh token should come; if one does, it is used
-      refresh: refreshWith(request, clientAuth)
+      refresh: endpoint.refresh
     })
   })
 
@@ -277,54 +283,24 @@ export const clientCredentials = (
  */
 export const password = (
   options: PasswordOptions
-): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.password"
-    const { tokenUrl, extraParams, request } = yield* common(scheme, options)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
     const username = yield* Effect.flatMap(resolveText(options.username, scheme, "username"), (name) =>
       validateNonEmpty(name, scheme, "username")
     )
     const userPassword = yield* resolveSecret(options.password, scheme, "password")
-    const clientId =
-      options.clientId === undefined
-        ? undefined
-        : yield* Effect.flatMap(resolveText(options.clientId, scheme, "clientId"), (id) =>
-            validateNonEmpty(id, scheme, "clientId")
-          )
-    const clientSecret =
-      options.clientSecret === undefined
-        ? undefined
-        : yield* resolveSecret(options.clientSecret, scheme, "clientSecret")
-    if (clientSecret !== undefined && clientId === undefined) {
-      return yield* Effect.fail(invalid(scheme, "clientId", "is needed with a clientSecret"))
-    }
-    const scope = yield* validateScope(options.scope, scheme)
-    const method = yield* validateMethod(
-      options.clientAuth ?? (clientSecret === undefined ? "none" : "client_secret_basic"),
-      scheme
-    )
-    const clientAuth = clientId === undefined ? undefined : ClientAuth.fromMethod(method, clientId, clientSecret)
-    const params = {
-      grant_type: "password",
-      username,
-      password: Redacted.value(userPassword),
-      ...(scope === undefined ? {} : { scope }),
-      ...extraParams
-    }
-    return yield* make({
-      ...engineOptions(options),
-      scheme,
-      cacheKey: makeCacheKey({
-        grant: "password",
-        tokenUrl,
-        clientId,
-        clientSecret,
-        scope,
-        params: { ...extraParams, username },
-        secrets: { password: userPassword }
+    return yield* engine.make(scheme, {
+      ...grants.engineOptions(options),
+      cacheKey: endpoint.cacheKey("password", { username }, { password: userPassword }),
+      grant: endpoint.request({
+        grant_type: "password",
+        username,
+        password: Redacted.value(userPassword),
+        ...(endpoint.scope === undefined ? {} : { scope: endpoint.scope })
       }),
-      grant: request(params, clientAuth),
-      refresh: refreshWith(request, clientAuth)
+      refresh: endpoint.refresh
     })
   })
 
@@ -333,45 +309,29 @@ export const password = (
 // RedirectListener and Browser.
 
 /**
- * Options of every browser grant: the redirect listener's, the token's use
- * (header, expiry, cache), and the authorization request's extra parameters.
- * `timeout` is the wait for the browser, as in httpx-auth.
+ * Options of every browser grant beside the engine's and the client's: the
+ * authorization endpoint, its extra parameters, and the redirect listener's
+ * (`timeout` is the wait for the browser, as in httpx-auth).
  *
  * @since 0.1.0
  * @category models
  */
-export interface BrowserGrantOptions
-  extends Omit<TokenOptions, "timeout" | "extraParams" | "retry">,
-    RedirectListener.Options {
-  /** The authorization endpoint. */
+export interface BrowserGrantOptions extends EngineOptions, RedirectListener.Options {
+  /** The authorization endpoint. Parameters already in it are kept, `response_type` included. */
   readonly authorizationUrl: TextInput
-  readonly clientId?: TextInput | undefined
-  /** A string, or a list joined with spaces. */
-  readonly scope?: string | ReadonlyArray<string> | undefined
   /** Further parameters of the authorization URL (httpx-auth's `**kwargs`): `audience`, `prompt`, `login_hint`... */
-  readonly extraParams?: Readonly<Record<string, string>> | undefined
+  readonly authorizationParams?: Readonly<Record<string, string>> | undefined
 }
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface AuthorizationCodeOptions extends BrowserGrantOptions {
-  /** The token endpoint. */
-  readonly tokenUrl: TextInput
-  readonly clientSecret?: SecretInput | undefined
-  /** Default `"client_secret_basic"` with a secret, else `"none"` (`client_id` in the form). */
-  readonly clientAuth?: ClientAuth.Method | undefined
-  /** Default `"code"`. */
+export interface AuthorizationCodeOptions extends BrowserGrantOptions, ClientOptions, TokenEndpointOptions {
+  /** Default `"code"`, unless the authorization URL has a `response_type`. */
   readonly responseType?: string | undefined
   /** The redirect parameter that holds the code. Default `"code"`. */
   readonly codeField?: string | undefined
-  /** Further form fields of the token request. */
-  readonly tokenParams?: Readonly<Record<string, string>> | undefined
-  /** Time allowed to each token request. Default 60 seconds. */
-  readonly tokenTimeout?: Duration.DurationInput | undefined
-  /** Retries of transient token endpoint failures. Default `TokenEndpoint.defaultRetry`. */
-  readonly retry?: TokenOptions["retry"]
 }
 
 /**
@@ -387,8 +347,15 @@ export interface AuthorizationCodePkceOptions extends AuthorizationCodeOptions {
  * @since 0.1.0
  * @category models
  */
-export interface ImplicitOptions extends BrowserGrantOptions {
-  /** Default `"token"`; `"id_token"` or `"id_token token"` for OpenID Connect. */
+export interface ImplicitOptions
+  extends BrowserGrantOptions,
+    Pick<ClientOptions, "clientId" | "scope">,
+    Pick<TokenEndpointOptions, "tokenField" | "defaultLifetime"> {
+  /**
+   * Default `"token"`, unless the authorization URL has a `response_type`;
+   * `"id_token"` or `"id_token token"` for OpenID Connect (the token is then
+   * read from `id_token` unless `tokenField` says otherwise).
+   */
   readonly responseType?: string | undefined
   /** The `nonce` sent for an id_token. Default a fresh one per authorization. */
   readonly nonce?: string | undefined
@@ -426,7 +393,7 @@ export interface ImplicitOptions extends BrowserGrantOptions {
  */
 export const authorizationCode = (
   options: AuthorizationCodeOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   browserGrants.authorizationCodeGrant("OAuth2.authorizationCode", options, undefined)
 
 /**
@@ -453,7 +420,7 @@ export const authorizationCode = (
  */
 export const authorizationCodePkce = (
   options: AuthorizationCodePkceOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   browserGrants.authorizationCodeGrant("OAuth2.authorizationCodePkce", options, options.codeVerifierLength ?? 43)
 
 /**
@@ -480,5 +447,5 @@ export const authorizationCodePkce = (
  * @since 0.1.0
  * @category browser grants
  */
-export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   browserGrants.implicitGrant("OAuth2.implicit", options)

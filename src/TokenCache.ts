@@ -13,6 +13,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type * as Option from "effect/Option"
 import * as Backend from "./internal/tokenCacheBackend.js"
 import * as internal from "./internal/tokenCache.js"
@@ -52,7 +53,11 @@ export interface Service {
  * @category models
  */
 export interface GetOrFetchOptions {
-  /** How long before its expiry a token is renewed. Default 30 seconds; 0 means 0. */
+  /**
+   * How long before its expiry a token is renewed. Default 30 seconds; 0
+   * means 0. At most half the token's lifetime: a token that lives shorter
+   * is used, not fetched again on every call.
+   */
   readonly earlyExpiry?: Duration.DurationInput | undefined
 }
 
@@ -85,7 +90,9 @@ export class TokenCache extends Context.Tag("effect-http-auth/TokenCache")<Token
 export type Store = Backend.Store
 
 /**
- * A cache over a `Store` (in memory when none is given).
+ * A cache over a `Store` (in memory when none is given). Its token requests
+ * run in the scope it is made in: closing the scope interrupts a pending one
+ * (a browser wait, a retry), and nothing reaches the token endpoint after.
  *
  * @example
  * ```ts
@@ -93,16 +100,18 @@ export type Store = Backend.Store
  * import { Effect } from "effect"
  *
  * // a cache of its own for one auth
- * const program = Effect.gen(function* () {
- *   const cache = yield* TokenCache.make()
- *   yield* cache.clear
- * })
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const cache = yield* TokenCache.make()
+ *     yield* cache.clear
+ *   })
+ * )
  * ```
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (store?: Store): Effect.Effect<Service> => internal.make(store ?? Backend.none)
+export const make = (store?: Store): Effect.Effect<Service, never, Scope.Scope> => internal.make(store ?? Backend.none)
 
 /**
  * Tokens in memory, for the life of the layer. The default.
@@ -117,7 +126,7 @@ export const make = (store?: Store): Effect.Effect<Service> => internal.make(sto
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory: Layer.Layer<TokenCache> = Layer.effect(TokenCache, make())
+export const layerMemory: Layer.Layer<TokenCache> = Layer.scoped(TokenCache, make())
 
 /**
  * @since 0.1.0
@@ -149,7 +158,7 @@ export interface FileOptions {
  * @category layers
  */
 export const layerFile = (options: FileOptions): Layer.Layer<TokenCache, never, FileSystem.FileSystem> =>
-  Layer.effect(TokenCache, Effect.flatMap(Backend.file(options.path), make))
+  Layer.scoped(TokenCache, Effect.flatMap(Backend.file(options.path), make))
 
 /**
  * @since 0.1.0
@@ -180,4 +189,4 @@ export interface KeyValueStoreOptions {
 export const layerKeyValueStore = (
   options?: KeyValueStoreOptions
 ): Layer.Layer<TokenCache, never, KeyValueStore.KeyValueStore> =>
-  Layer.effect(TokenCache, Effect.flatMap(Backend.keyValueStore(options?.prefix ?? "effect-http-auth/token/"), make))
+  Layer.scoped(TokenCache, Effect.flatMap(Backend.keyValueStore(options?.prefix ?? "effect-http-auth/token/"), make))

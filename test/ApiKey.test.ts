@@ -17,7 +17,9 @@ describe("ApiKey.header", () => {
     Effect.gen(function* () {
       const server = yield* serve(echo)
       const byDefault = yield* HttpAuth.client(ApiKey.header(Redacted.make("k1")))
-      const named = yield* HttpAuth.client(ApiKey.header("k2", { name: "X-Custom-Key", template: "Key {token}" }))
+      const named = yield* HttpAuth.client(
+        ApiKey.header("k2", { headerName: "X-Custom-Key", headerValue: "Key {token}" })
+      )
       expect((yield* Effect.flatMap(byDefault.get(`${server.origin}/`), seenOf)).headers["x-api-key"]).toBe("k1")
       const seen = yield* Effect.flatMap(named.get(`${server.origin}/`), seenOf)
       expect(seen.headers["x-custom-key"]).toBe("Key k2")
@@ -29,16 +31,19 @@ describe("ApiKey.header", () => {
     Effect.gen(function* () {
       const cases = [
         [ApiKey.header(""), 'ApiKey.header: option "key" must not be empty'],
-        [ApiKey.header("k", { name: "" }), 'ApiKey.header: option "name" must not be empty'],
+        [ApiKey.header("k", { headerName: "" }), 'ApiKey.header: option "headerName" must not be empty'],
         [
-          ApiKey.header("k", { name: "X API Key" }),
-          'ApiKey.header: option "name" is not a valid header name ("X API Key")'
+          ApiKey.header("k", { headerName: "X API Key" }),
+          'ApiKey.header: option "headerName" is not a valid header name ("X API Key")'
         ],
         [
-          ApiKey.header("k", { name: "X-Key\r\n" }),
-          'ApiKey.header: option "name" is not a valid header name ("X-Key\\r\\n")'
+          ApiKey.header("k", { headerName: "X-Key\r\n" }),
+          'ApiKey.header: option "headerName" is not a valid header name ("X-Key\\r\\n")'
         ],
-        [ApiKey.header("k", { name: "X-Key:" }), 'ApiKey.header: option "name" is not a valid header name ("X-Key:")']
+        [
+          ApiKey.header("k", { headerName: "X-Key:" }),
+          'ApiKey.header: option "headerName" is not a valid header name ("X-Key:")'
+        ]
       ] as const
       for (const [auth, message] of cases) {
         const error = yield* Effect.flip(auth)
@@ -72,7 +77,7 @@ describe("ApiKey.query", () => {
   it.scoped("joins the request's urlParams when it has them, after them", () =>
     Effect.gen(function* () {
       const server = yield* serve(echo)
-      const client = yield* HttpAuth.client(ApiKey.query("k", { name: "token" }))
+      const client = yield* HttpAuth.client(ApiKey.query("k", { parameterName: "token" }))
       const request = HttpClientRequest.get(`${server.origin}/s`).pipe(
         HttpClientRequest.setUrlParams({ z: "1", a: "two words" })
       )
@@ -107,8 +112,8 @@ describe("ApiKey.query", () => {
   it.effect("refuses an empty key or parameter name", () =>
     Effect.gen(function* () {
       expect((yield* Effect.flip(ApiKey.query(""))).message).toBe('ApiKey.query: option "key" must not be empty')
-      expect((yield* Effect.flip(ApiKey.query("k", { name: "" }))).message).toBe(
-        'ApiKey.query: option "name" must not be empty'
+      expect((yield* Effect.flip(ApiKey.query("k", { parameterName: "" }))).message).toBe(
+        'ApiKey.query: option "parameterName" must not be empty'
       )
     })
   )
@@ -119,7 +124,7 @@ describe("HttpAuth.header", () => {
     Effect.gen(function* () {
       const server = yield* serve(echo)
       const gitlab = yield* HttpAuth.client(HttpAuth.header("PRIVATE-TOKEN", "glpat-1"))
-      const github = yield* HttpAuth.client(HttpAuth.header("Authorization", "ghp-2", { template: "token {token}" }))
+      const github = yield* HttpAuth.client(HttpAuth.header("Authorization", "ghp-2", { headerValue: "token {token}" }))
       expect((yield* Effect.flatMap(gitlab.get(`${server.origin}/`), seenOf)).headers["private-token"]).toBe("glpat-1")
       expect((yield* Effect.flatMap(github.get(`${server.origin}/`), seenOf)).headers.authorization).toBe("token ghp-2")
     }).pipe(Effect.provide(Base))
@@ -127,8 +132,8 @@ describe("HttpAuth.header", () => {
 
   it.effect("refuses a template without {token}", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(HttpAuth.header("X-Token", "t", { template: "token" }))
-      expect(error.message).toBe('HttpAuth.header: option "template" must contain "{token}", where the token goes')
+      const error = yield* Effect.flip(HttpAuth.header("X-Token", "t", { headerValue: "token" }))
+      expect(error.message).toBe('HttpAuth.header: option "headerValue" must contain "{token}", where the token goes')
     })
   )
 })

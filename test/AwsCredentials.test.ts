@@ -133,7 +133,7 @@ describe("AwsCredentials.refreshable", () => {
       } satisfies AwsCredentials.Credentials
     })
 
-  it.effect("keeps credentials until expiration minus margin, then fetches again", () =>
+  it.scoped("keeps credentials until expiration minus margin, then fetches again", () =>
     Effect.gen(function* () {
       const fetches = yield* Ref.make(0)
       const service = yield* AwsCredentials.refreshable(issue(fetches, 3_600_000), { margin: "5 minutes" })
@@ -150,7 +150,7 @@ describe("AwsCredentials.refreshable", () => {
     })
   )
 
-  it.effect("ten concurrent requests on a cold provider make one fetch", () =>
+  it.scoped("ten concurrent requests on a cold provider make one fetch", () =>
     Effect.gen(function* () {
       const fetches = yield* Ref.make(0)
       const service = yield* AwsCredentials.refreshable(issue(fetches, 3_600_000))
@@ -167,7 +167,7 @@ describe("AwsCredentials.refreshable", () => {
     })
   )
 
-  it.effect("a failed fetch is a SigningError and is not kept", () =>
+  it.scoped("a failed fetch is a SigningError and is not kept", () =>
     Effect.gen(function* () {
       const attempts = yield* Ref.make(0)
       const flaky = Effect.flatMap(
@@ -189,7 +189,7 @@ describe("AwsCredentials.refreshable", () => {
     })
   )
 
-  it.effect("refuses a margin that is not a finite duration", () =>
+  it.scoped("refuses a margin that is not a finite duration", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(
         AwsCredentials.refreshable(Effect.die("unused"), { margin: Number.POSITIVE_INFINITY })

@@ -77,7 +77,7 @@ describe("Bearer", () => {
   it.scoped("takes another header and template", () =>
     Effect.gen(function* () {
       const server = yield* serve(echo)
-      const client = yield* HttpAuth.client(Bearer.make("t", { headerName: "X-Auth", template: "JWT {token}" }))
+      const client = yield* HttpAuth.client(Bearer.make("t", { headerName: "X-Auth", headerValue: "JWT {token}" }))
       const seen = yield* Effect.flatMap(client.get(`${server.origin}/`), seenOf)
       expect(seen.headers["x-auth"]).toBe("JWT t")
       expect(seen.headers.authorization).toBeUndefined()
@@ -102,12 +102,12 @@ describe("Bearer", () => {
         [Bearer.make(Redacted.make("")), 'Bearer.make: option "token" must not be empty'],
         [Bearer.make("secret\nx"), 'Bearer.make: option "token" must not contain CR, LF or NUL characters'],
         [
-          Bearer.make("t", { template: "Bearer" }),
-          'Bearer.make: option "template" must contain "{token}", where the token goes'
+          Bearer.make("t", { headerValue: "Bearer" }),
+          'Bearer.make: option "headerValue" must contain "{token}", where the token goes'
         ],
         [
-          Bearer.make("t", { template: "Bearer {token}\r\n" }),
-          'Bearer.make: option "template" must not contain CR, LF or NUL characters'
+          Bearer.make("t", { headerValue: "Bearer {token}\r\n" }),
+          'Bearer.make: option "headerValue" must not contain CR, LF or NUL characters'
         ],
         [Bearer.make("t", { headerName: "" }), 'Bearer.make: option "headerName" must not be empty'],
         [

@@ -69,7 +69,7 @@ describe("browser grants against oidc-provider, with headless Chromium", () => {
             tokenUrl: oidc.tokenUrl,
             clientId: "cli",
             scope: ["openid", "offline_access"],
-            extraParams: { prompt: "consent" },
+            authorizationParams: { prompt: "consent" },
             redirectUriDomain: "127.0.0.1",
             redirectUriPort: port,
             redirectUriEndpoint: "callback",

@@ -32,7 +32,7 @@ const freePort = Effect.async<number>((resume) => {
 })
 
 describe("OAuth2.authorizationCode", () => {
-  it.effect("opens the authorization URL, exchanges the code with the same redirect_uri, and sends the token", () =>
+  it.scoped("opens the authorization URL, exchanges the code with the same redirect_uri, and sends the token", () =>
     Effect.gen(function* () {
       const client = yield* HttpAuth.client(
         OAuth2.authorizationCode({
@@ -43,7 +43,7 @@ describe("OAuth2.authorizationCode", () => {
           scope: ["openid", "profile"],
           redirectUriPort: 0,
           redirectUriEndpoint: "callback",
-          extraParams: { audience: "api", prompt: "consent" },
+          authorizationParams: { audience: "api", prompt: "consent" },
           tokenParams: { resource: "https://api.test" }
         })
       )
@@ -85,7 +85,7 @@ describe("OAuth2.authorizationCode", () => {
     }).pipe(Effect.provide(Test()))
   )
 
-  it.effect("refreshes an expired token without another login, and logs in again when refresh fails", () =>
+  it.scoped("refreshes an expired token without another login, and logs in again when refresh fails", () =>
     Effect.gen(function* () {
       const client = yield* HttpAuth.client(
         OAuth2.authorizationCode({ authorizationUrl, tokenUrl, clientId: "app", redirectUriPort: 0 })
@@ -113,7 +113,7 @@ describe("OAuth2.authorizationCode", () => {
     }).pipe(Effect.provide(Test()))
   )
 
-  it.effect("caches the token under a key that does not depend on the listener's port", () =>
+  it.scoped("caches the token under a key that does not depend on the listener's port", () =>
     Effect.gen(function* () {
       const port = yield* freePort
       const options = { authorizationUrl, tokenUrl, clientId: "app", scope: "read" }
@@ -126,7 +126,7 @@ describe("OAuth2.authorizationCode", () => {
     }).pipe(Effect.provide(Layer.merge(Test(), TokenCache.layerMemory)))
   )
 
-  it.effect("fails the request with the redirect's error, and with StateMismatch on a forged state", () =>
+  it.scoped("fails the request with the redirect's error, and with StateMismatch on a forged state", () =>
     Effect.gen(function* () {
       const auth = OAuth2.authorizationCode({ authorizationUrl, tokenUrl, clientId: "app", redirectUriPort: 0 })
       const denied = yield* Effect.flip(get(auth))
@@ -143,7 +143,7 @@ describe("OAuth2.authorizationCode", () => {
     }).pipe(Effect.provide(Test(BrowserTest.error("invalid_scope"), BrowserTest.wrongState())))
   )
 
-  it.effect("takes the code from a form_post and from a custom codeField", () =>
+  it.scoped("takes the code from a form_post and from a custom codeField", () =>
     Effect.gen(function* () {
       yield* get(
         OAuth2.authorizationCode({
@@ -153,7 +153,7 @@ describe("OAuth2.authorizationCode", () => {
           redirectUriPort: 0,
           responseType: "code",
           codeField: "authorization_code",
-          extraParams: { response_mode: "form_post" }
+          authorizationParams: { response_mode: "form_post" }
         })
       )
       const [visit] = yield* BrowserTest.visits
@@ -168,7 +168,7 @@ describe("OAuth2.authorizationCode", () => {
 })
 
 describe("OAuth2.authorizationCodePkce", () => {
-  it.effect("sends the S256 challenge of a fresh verifier, and the verifier with the code", () =>
+  it.scoped("sends the S256 challenge of a fresh verifier, and the verifier with the code", () =>
     Effect.gen(function* () {
       const options = { authorizationUrl, tokenUrl, clientId: "cli", redirectUriPort: 0 }
       yield* get(OAuth2.authorizationCodePkce(options))
@@ -286,7 +286,7 @@ describe("OAuth2.implicit", () => {
 })
 
 describe("browser grant options", () => {
-  it.effect("refuse bad options with InvalidOptions naming the option", () =>
+  it.scoped("refuse bad options with InvalidOptions naming the option", () =>
     Effect.gen(function* () {
       const base = { authorizationUrl, tokenUrl, clientId: "app" }
       const cases = [
@@ -299,8 +299,8 @@ describe("browser grant options", () => {
           'OAuth2.authorizationCode: option "tokenUrl" must be an http or https URL'
         ],
         [
-          OAuth2.authorizationCode({ ...base, extraParams: { state: "x" } }),
-          'OAuth2.authorizationCode: option "extraParams" must not set state: the grant sets it'
+          OAuth2.authorizationCode({ ...base, authorizationParams: { state: "x" } }),
+          'OAuth2.authorizationCode: option "authorizationParams" must not set state: the grant sets it'
         ],
         [
           OAuth2.authorizationCode({ ...base, tokenParams: { code: "x" } }),
@@ -337,8 +337,8 @@ describe("browser grant options", () => {
         ],
         [OAuth2.implicit({ authorizationUrl, nonce: "" }), 'OAuth2.implicit: option "nonce" must not be empty'],
         [
-          OAuth2.implicit({ authorizationUrl, extraParams: { client_id: "x" } }),
-          'OAuth2.implicit: option "extraParams" must not set client_id: the grant sets it'
+          OAuth2.implicit({ authorizationUrl, authorizationParams: { client_id: "x" } }),
+          'OAuth2.implicit: option "authorizationParams" must not set client_id: the grant sets it'
         ],
         [
           OAuth2.implicit({ authorizationUrl, timeout: "forever" as never }),
@@ -346,7 +346,9 @@ describe("browser grant options", () => {
         ]
       ] as const
       for (const [auth, message] of cases) {
-        const error = yield* Effect.flip(auth as Effect.Effect<unknown, { _tag: string; message: string }>)
+        const error = yield* Effect.flip(
+          auth as unknown as Effect.Effect<unknown, { _tag: string; message: string }, never>
+        )
         expect(error._tag, message).toBe("InvalidOptions")
         expect(error.message).toContain(message)
       }

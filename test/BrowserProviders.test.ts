@@ -19,7 +19,7 @@ const get = <E, R>(auth: HttpAuth.Input<E, R>, url = "https://api.test/me") =>
 const endpointOf = (url: string) => url.split("?")[0]
 
 describe("Okta browser presets", () => {
-  it.effect("authorizationCodePkce: Okta's endpoints, scope openid, an S256 challenge", () =>
+  it.scoped("authorizationCodePkce: Okta's endpoints, scope openid, an S256 challenge", () =>
     Effect.gen(function* () {
       const response = yield* get(
         Okta.authorizationCodePkce({ instance: "dev-1.okta.com", clientId: "0oa1", redirectUriPort: 0 })
@@ -34,7 +34,7 @@ describe("Okta browser presets", () => {
     }).pipe(Effect.provide(Test("https://dev-1.okta.com/oauth2/default/v1/token")))
   )
 
-  it.effect("authorizationCode: another authorization server, a client secret in Basic, never in the URL", () =>
+  it.scoped("authorizationCode: another authorization server, a client secret in Basic, never in the URL", () =>
     Effect.gen(function* () {
       yield* get(
         Okta.authorizationCode({
@@ -72,7 +72,7 @@ describe("Okta browser presets", () => {
     }).pipe(Effect.provide(Layer.merge(BrowserTest.layer(), NodeHttpClient.layerUndici)))
   )
 
-  it.effect("refuses a bad instance", () =>
+  it.scoped("refuses a bad instance", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(Okta.implicit({ instance: "dev-1.okta.com/x", clientId: "0oa1" }))
       expect(error.message).toBe(
@@ -98,7 +98,7 @@ describe("Microsoft Entra ID (Azure AD) presets", () => {
     }).pipe(Effect.provide(Layer.merge(BrowserTest.layer(), NodeHttpClient.layerUndici)))
   )
 
-  it.effect("authorizationCodePkce on the v2.0 endpoints, with Microsoft's default scopes", () =>
+  it.scoped("authorizationCodePkce on the v2.0 endpoints, with Microsoft's default scopes", () =>
     Effect.gen(function* () {
       expect(
         (yield* get(AzureAD.authorizationCodePkce({ tenantId: "common", clientId: "app-guid", redirectUriPort: 0 })))
@@ -118,7 +118,7 @@ describe("Microsoft Entra ID (Azure AD) presets", () => {
 })
 
 describe("WakaTime preset", () => {
-  it.effect("scopes joined with commas, the secret in the token form only, a form-encoded token response", () =>
+  it.scoped("scopes joined with commas, the secret in the token form only, a form-encoded token response", () =>
     Effect.gen(function* () {
       const response = yield* get(
         WakaTime.authorizationCode({
@@ -158,7 +158,7 @@ describe("WakaTime preset", () => {
     )
   )
 
-  it.effect("refuses a missing or malformed scope", () =>
+  it.scoped("refuses a missing or malformed scope", () =>
     Effect.gen(function* () {
       const empty = yield* Effect.flip(WakaTime.authorizationCode({ clientId: "a", clientSecret: "s", scope: [] }))
       expect(empty.message).toBe(

@@ -231,7 +231,7 @@ describe("Digest", () => {
     }).pipe(Effect.provide(Base))
   )
 
-  it.effect("refuses bad options with InvalidOptions naming the option", () =>
+  it.scoped("refuses bad options with InvalidOptions naming the option", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(Digest.make("a\nb", "p"))
       expect(error.message).toBe('Digest.make: option "username" must not contain CR, LF or NUL characters')
@@ -393,7 +393,7 @@ describe("Digest", () => {
   )
 
   for (const end of ["fails", "is interrupted"] as const) {
-    it.effect(`requests waiting on a first request that ${end} go on by themselves`, () =>
+    it.scoped(`requests waiting on a first request that ${end} go on by themselves`, () =>
       Effect.gen(function* () {
         const release = yield* Deferred.make<void>()
         let calls = 0

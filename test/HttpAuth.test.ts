@@ -1,27 +1,32 @@
-import { FetchHttpClient, HttpClient, HttpClientRequest, HttpServerResponse } from "@effect/platform"
+import {
+  FetchHttpClient,
+  HttpClient,
+  HttpClientRequest,
+  HttpClientResponse,
+  HttpServerResponse
+} from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Option, Ref } from "effect"
+import { Context, Effect, Either, Layer, Option, Ref } from "effect"
 import { ApiKey, AuthError, Basic, Bearer, HttpAuth } from "../src/index.js"
-import { withSend } from "../src/internal/client.js"
 import { echo, type Seen, seenOf, serve } from "./fixtures/server.js"
 
 const Base = NodeHttpClient.layerUndici
+
+class Token extends Context.Tag("test/Token")<Token, string>() {}
 
 /**
  * A challenge-response scheme for tests: a 401 with `WWW-Authenticate: Test
  * nonce="..."` is answered with `Authorization: Test <nonce>`, sent again
  * through `send` (postprocess only).
  */
-const challengeScheme = HttpAuth.make(
-  (client) =>
-    withSend(client, (request, send) =>
-      Effect.flatMap(send(request), (response) => {
-        const match = /^Test nonce="([^"]+)"$/.exec(response.headers["www-authenticate"] ?? "")
-        if (response.status !== 401 || match === null) return Effect.succeed(response)
-        return send(HttpClientRequest.setHeader(request, "authorization", `Test ${match[1]}`))
-      })
-    ),
+const challengeScheme = HttpAuth.fromExchange(
+  (request, send) =>
+    Effect.flatMap(send(request), (response) => {
+      const match = /^Test nonce="([^"]+)"$/.exec(response.headers["www-authenticate"] ?? "")
+      if (response.status !== 401 || match === null) return Effect.succeed(response)
+      return send(HttpClientRequest.setHeader(request, "authorization", `Test ${match[1]}`))
+    }),
   { headers: ["authorization"], params: [] }
 )
 
@@ -97,11 +102,11 @@ describe("HttpAuth.layer", () => {
   it.scoped("fails building with InvalidOptions, before any request", () =>
     Effect.gen(function* () {
       const exit = yield* Layer.build(
-        HttpAuth.layer(ApiKey.header("key", { name: "x bad" })).pipe(Layer.provide(Base))
+        HttpAuth.layer(ApiKey.header("key", { headerName: "x bad" })).pipe(Layer.provide(Base))
       ).pipe(Effect.either)
       const error = Either.getLeft(exit).pipe(Option.getOrThrow)
       expect(error._tag).toBe("InvalidOptions")
-      expect(error.message).toMatch(/^ApiKey\.header: option "name" is not a valid header name \("x bad"\)/)
+      expect(error.message).toMatch(/^ApiKey\.header: option "headerName" is not a valid header name \("x bad"\)/)
     })
   )
 })
@@ -151,7 +156,7 @@ describe("HttpAuth.all", () => {
     Effect.gen(function* () {
       const auth = yield* HttpAuth.all(
         HttpAuth.all(Bearer.make("a"), ApiKey.query("q")),
-        ApiKey.header("h", { name: "X-Key" })
+        ApiKey.header("h", { headerName: "X-Key" })
       )
       expect(auth.parts.length).toBe(3)
       expect(auth.credentials).toEqual({ headers: ["authorization", "x-key"], params: ["api_key"] })
@@ -177,6 +182,20 @@ describe("HttpAuth.all", () => {
       }
     }).pipe(Effect.provide(Base))
   )
+
+  it("the shapes internal/client.ts relies on: a client's preprocess and postprocess, a context's unsafeMap", () => {
+    // if @effect/platform or effect changes these, withSend and withBuildContext must change too
+    const client = HttpClient.makeWith(
+      (request) => Effect.flatMap(request, (r) => Effect.succeed(HttpClientResponse.fromWeb(r, new Response("ok")))),
+      Effect.succeed
+    ).pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl("http://x.test")))
+    const stages = client as unknown as Record<string, unknown>
+    expect(typeof stages.preprocess).toBe("function")
+    expect(typeof stages.postprocess).toBe("function")
+    const context = Context.make(Token, "t")
+    expect(context.unsafeMap).toBeInstanceOf(Map)
+    expect(context.unsafeMap.get(Token.key)).toBe("t")
+  })
 
   it.scoped("a resend runs the client's preprocess once (a prependUrl below the auth is not applied twice)", () =>
     Effect.gen(function* () {
@@ -224,7 +243,7 @@ const redirector = (to: (seen: Seen) => string | undefined, status = 302) =>
 describe("HttpAuth.followRedirects", () => {
   const everything = HttpAuth.all(
     Bearer.make("bearer-secret"),
-    ApiKey.header("header-secret", { name: "X-Custom-Key" }),
+    ApiKey.header("header-secret", { headerName: "X-Custom-Key" }),
     ApiKey.query("query-secret"),
     Basic.make("proxy", "proxy-secret", { headerName: "Proxy-Authorization" })
   )
@@ -330,7 +349,7 @@ describe("HttpAuth.followRedirects", () => {
     Effect.gen(function* () {
       const other = yield* serve(echo)
       const start = yield* redirector(() => `${other.origin}/landing`)
-      const key = ApiKey.header("fetch-secret", { name: "X-Custom-Key" })
+      const key = ApiKey.header("fetch-secret", { headerName: "X-Custom-Key" })
       // Without the follower, Fetch's own following sends the key to the other origin:
       const leaky = yield* HttpAuth.client(key)
       const leaked = yield* Effect.flatMap(leaky.get(`${start.origin}/`), seenOf)

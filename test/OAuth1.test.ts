@@ -319,7 +319,7 @@ describe("OAuth1.make", () => {
     })
   )
 
-  it.effect("authorize and the token steps refuse bad URLs when built", () =>
+  it.scoped("authorize and the token steps refuse bad URLs when built", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(
         OAuth1.authorize({

@@ -10,7 +10,7 @@ const tokenUrl = "https://auth.test/token"
 const base = { tokenUrl, clientId: "app", clientSecret: "s3cret-value" }
 
 describe("OAuth2 options", () => {
-  it.effect("refuses each bad option with InvalidOptions naming it, and never shows a secret", () =>
+  it.scoped("refuses each bad option with InvalidOptions naming it, and never shows a secret", () =>
     Effect.gen(function* () {
       const cases = [
         [OAuth2.clientCredentials({ ...base, tokenUrl: "not a url" }), '"tokenUrl" is not a URL ("not a url")'],
@@ -26,10 +26,10 @@ describe("OAuth2 options", () => {
         [OAuth2.clientCredentials({ ...base, headerValue: "Bearer" }), '"headerValue" must contain "{token}"'],
         [OAuth2.clientCredentials({ ...base, tokenField: "" }), '"tokenField" must not be empty'],
         [OAuth2.clientCredentials({ ...base, earlyExpiry: -1 }), '"earlyExpiry" must not be negative'],
-        [OAuth2.clientCredentials({ ...base, timeout: 0 }), '"timeout" must be more than 0'],
+        [OAuth2.clientCredentials({ ...base, tokenTimeout: 0 }), '"tokenTimeout" must be more than 0'],
         [
-          OAuth2.clientCredentials({ ...base, extraParams: { grant_type: "x" } }),
-          '"extraParams" must not set grant_type'
+          OAuth2.clientCredentials({ ...base, tokenParams: { grant_type: "x" } }),
+          '"tokenParams" must not set grant_type'
         ],
         [OAuth2.clientCredentials({ ...base, clientAuth: "private_key_jwt" as never }), '"clientAuth" must be one of'],
         [OAuth2.password({ tokenUrl, username: "", password: "p" }), '"username" must not be empty'],
@@ -53,7 +53,7 @@ describe("OAuth2 options", () => {
     }).pipe(Effect.provide(TestAuthorizationServer.layer()))
   )
 
-  it.effect("custom header, template, token field and extra parameters", () =>
+  it.scoped("custom header, template, token field and extra parameters", () =>
     Effect.gen(function* () {
       const server = yield* TestAuthorizationServer.TestAuthorizationServer
       const client = yield* HttpAuth.client(
@@ -63,7 +63,7 @@ describe("OAuth2 options", () => {
           clientAuth: "client_secret_post",
           headerName: "X-Token",
           headerValue: "Token {token}",
-          extraParams: { audience: "api" }
+          tokenParams: { audience: "api" }
         }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["SECRET", "from-env"]]))))
       )
       yield* client.get("https://api.test/x")

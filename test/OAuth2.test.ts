@@ -14,7 +14,7 @@ const inspect = Effect.flatMap(TestAuthorizationServer.TestAuthorizationServer, 
 )
 
 describe("OAuth2 engine (in-memory servers)", () => {
-  it.effect("client credentials: one token request, then the cached token on every request", () =>
+  it.scoped("client credentials: one token request, then the cached token on every request", () =>
     Effect.gen(function* () {
       const client = yield* HttpAuth.client(OAuth2.clientCredentials(options))
       for (let i = 0; i < 3; i++) expect((yield* client.get("https://api.test/me")).status).toBe(200)
@@ -29,7 +29,7 @@ describe("OAuth2 engine (in-memory servers)", () => {
     }).pipe(Effect.provide(Server()))
   )
 
-  it.effect(
+  it.scoped(
     "a storm of 1,000 concurrent requests on a cold cache makes 1 token request, and 1 again after expiry",
     () =>
       Effect.gen(function* () {
@@ -50,7 +50,7 @@ describe("OAuth2 engine (in-memory servers)", () => {
       }).pipe(Effect.provide(Server([TestAuthorizationServer.token({ refreshToken: "refresh-1" })])))
   )
 
-  it.effect("refreshes an expired token with its refresh token, keeping the old one when none comes back", () =>
+  it.scoped("refreshes an expired token with its refresh token, keeping the old one when none comes back", () =>
     Effect.gen(function* () {
       const seen: Array<string> = []
       const client = yield* HttpAuth.client(
@@ -84,7 +84,7 @@ describe("OAuth2 engine (in-memory servers)", () => {
     )
   )
 
-  it.effect("falls back to the full grant once when the refresh token is refused with invalid_grant", () =>
+  it.scoped("falls back to the full grant once when the refresh token is refused with invalid_grant", () =>
     Effect.gen(function* () {
       const client = yield* HttpAuth.client(OAuth2.password({ tokenUrl, username: "alice", password: "pw" }))
       yield* client.get("https://api.test/a")
@@ -95,7 +95,7 @@ describe("OAuth2 engine (in-memory servers)", () => {
     }).pipe(Effect.provide(Server([TestAuthorizationServer.token(), TestAuthorizationServer.error("invalid_grant")])))
   )
 
-  it.effect("on a 401 drops the token and sends again once with a fresh one", () =>
+  it.scoped("on a 401 drops the token and sends again once with a fresh one", () =>
     Effect.gen(function* () {
       const server = yield* TestAuthorizationServer.TestAuthorizationServer
       const client = yield* HttpAuth.client(OAuth2.clientCredentials(options))
@@ -115,7 +115,7 @@ describe("OAuth2 engine (in-memory servers)", () => {
   // tokens of 0 s: the resource server refuses each one as soon as it is issued
   const refusedEveryTime = Server(Array.from({ length: 5 }, () => TestAuthorizationServer.token({ expiresIn: 0 })))
 
-  it.effect("a second 401 in a row is returned to the caller, without a loop", () =>
+  it.scoped("a second 401 in a row is returned to the caller, without a loop", () =>
     Effect.gen(function* () {
       const client = yield* HttpAuth.client(OAuth2.clientCredentials({ ...options, earlyExpiry: 0 }))
       expect((yield* client.get("https://api.test/a")).status).toBe(401)
@@ -128,7 +128,7 @@ describe("OAuth2 engine (in-memory servers)", () => {
     }).pipe(Effect.provide(refusedEveryTime))
   )
 
-  it.effect("retryUnauthorized takes a Schedule: recurs(2) sends three times, Schedule.stop once", () =>
+  it.scoped("retryUnauthorized takes a Schedule: recurs(2) sends three times, Schedule.stop once", () =>
     Effect.gen(function* () {
       const three = yield* HttpAuth.client(
         OAuth2.clientCredentials({ ...options, earlyExpiry: 0, retryUnauthorized: Schedule.recurs(2) })
@@ -143,7 +143,7 @@ describe("OAuth2 engine (in-memory servers)", () => {
     }).pipe(Effect.provide(refusedEveryTime))
   )
 
-  it.effect("a cache given in the options is used, and auths that differ only in secret do not share a token", () =>
+  it.scoped("a cache given in the options is used, and auths that differ only in secret do not share a token", () =>
     Effect.gen(function* () {
       const cache = yield* TokenCache.make()
       const a = yield* HttpAuth.client(OAuth2.clientCredentials({ ...options, cache }))

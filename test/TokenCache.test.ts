@@ -1,7 +1,7 @@
 import { FileSystem, KeyValueStore } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Logger, Option, Redacted, Ref, TestClock } from "effect"
+import { Context, Effect, Exit, Layer, Logger, Option, Redacted, Ref, TestClock } from "effect"
 import { HttpAuth, OAuth2, Token, TokenCache } from "../src/index.js"
 import { TestAuthorizationServer } from "../src/testing/index.js"
 
@@ -32,6 +32,10 @@ const tempFile = Effect.map(
   (dir) => `${dir}/tokens.json`
 )
 
+/** The cache a layer builds, alive for the rest of the test's scope. */
+const cacheOf = <E, R>(layer: Layer.Layer<TokenCache.TokenCache, E, R>) =>
+  Effect.map(Layer.build(layer), Context.get(TokenCache.TokenCache))
+
 const layers = {
   layerMemory: (_path: string) => TokenCache.layerMemory,
   layerFile: (path: string) => TokenCache.layerFile({ path }),
@@ -43,7 +47,7 @@ describe("TokenCache", () => {
     it.scoped(`${name}: 1,000 concurrent gets on a cold key make 1 fetch, and 1 again after expiry`, () =>
       Effect.gen(function* () {
         const path = yield* tempFile
-        const cache = yield* Effect.provide(TokenCache.TokenCache, layer(path))
+        const cache = yield* cacheOf(layer(path))
         const { calls, fetch } = yield* counter
         const first = yield* storm(cache, fetch)
         expect(new Set(first.map((t) => Redacted.value(t.accessToken)))).toEqual(new Set(["t-1"]))
@@ -56,7 +60,7 @@ describe("TokenCache", () => {
     )
   }
 
-  it.effect("a failed fetch is not cached: every waiter gets the failure, the next call fetches again", () =>
+  it.scoped("a failed fetch is not cached: every waiter gets the failure, the next call fetches again", () =>
     Effect.gen(function* () {
       const cache = yield* TokenCache.make()
       const attempts = yield* Ref.make(0)
@@ -76,7 +80,7 @@ describe("TokenCache", () => {
     })
   )
 
-  it.effect("getOrFetch hands the expired token to fetch, for a refresh; earlyExpiry 0 means 0", () =>
+  it.scoped("getOrFetch hands the expired token to fetch, for a refresh; earlyExpiry 0 means 0", () =>
     Effect.gen(function* () {
       const cache = yield* TokenCache.make()
       yield* cache.set("k", token("old", 60_000, "r-1"))
@@ -94,7 +98,7 @@ describe("TokenCache", () => {
     })
   )
 
-  it.effect("invalidate with a token drops it only while it is the cached one", () =>
+  it.scoped("invalidate with a token drops it only while it is the cached one", () =>
     Effect.gen(function* () {
       const cache = yield* TokenCache.make()
       yield* cache.set("k", token("new"))
@@ -112,10 +116,10 @@ describe("TokenCache", () => {
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const path = yield* tempFile
-      const first = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerFile({ path }))
+      const first = yield* cacheOf(TokenCache.layerFile({ path }))
       yield* first.set("k", token("persisted", 3_600_000, "r"))
       expect((yield* fs.stat(path)).mode & 0o777).toBe(0o600)
-      const restarted = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerFile({ path }))
+      const restarted = yield* cacheOf(TokenCache.layerFile({ path }))
       const read = yield* restarted.getOrFetch("k", () => Effect.die("must not fetch"))
       expect(Redacted.value(read.accessToken)).toBe("persisted")
       expect(Redacted.value(read.refreshToken!)).toBe("r")
@@ -128,8 +132,8 @@ describe("TokenCache", () => {
   it.scoped("layerFile: re-reads the file when another process changed it, and merges on write", () =>
     Effect.gen(function* () {
       const path = yield* tempFile
-      const a = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerFile({ path }))
-      const b = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerFile({ path }))
+      const a = yield* cacheOf(TokenCache.layerFile({ path }))
+      const b = yield* cacheOf(TokenCache.layerFile({ path }))
       yield* a.set("from-a", token("A"))
       yield* b.set("from-b", token("B"))
       const fromA = yield* b.getOrFetch("from-a", () => Effect.die("must not fetch"))
@@ -149,7 +153,7 @@ describe("TokenCache", () => {
         const fs = yield* FileSystem.FileSystem
         const path = yield* tempFile
         yield* fs.writeFileString(path, content)
-        const cache = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerFile({ path }))
+        const cache = yield* cacheOf(TokenCache.layerFile({ path }))
         const fetched = yield* cache.getOrFetch("k", () => Effect.succeed(token("fresh")))
         expect(Redacted.value(fetched.accessToken)).toBe("fresh")
         const written = JSON.parse(yield* fs.readFileString(path))
@@ -159,7 +163,7 @@ describe("TokenCache", () => {
     )
   }
 
-  it.effect("a Store that answers one token for every key seeds a cache (the test kit's seeded cache)", () =>
+  it.scoped("a Store that answers one token for every key seeds a cache (the test kit's seeded cache)", () =>
     Effect.gen(function* () {
       const seeded = token("seeded")
       const cache = yield* TokenCache.make({
@@ -184,7 +188,7 @@ describe("TokenCache", () => {
       const logger = Logger.make(({ logLevel, message }) => {
         logs.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : String(message)}`)
       })
-      const cache = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerFile({ path }))
+      const cache = yield* cacheOf(TokenCache.layerFile({ path }))
       yield* cache.get("k").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
       expect(logs).toEqual([
         `WARN TokenCache.layerFile: could not use the corrupt file ${path} (it is not JSON); going on without it`
@@ -194,21 +198,18 @@ describe("TokenCache", () => {
 
   it.scoped("layerFile: an unwritable place logs and goes on from memory, never a crash", () =>
     Effect.gen(function* () {
-      const cache = yield* Effect.provide(
-        TokenCache.TokenCache,
-        TokenCache.layerFile({ path: "/proc/no-such-dir/tokens.json" })
-      )
+      const cache = yield* cacheOf(TokenCache.layerFile({ path: "/proc/no-such-dir/tokens.json" }))
       const first = yield* cache.getOrFetch("k", () => Effect.succeed(token("kept")))
       const again = yield* cache.getOrFetch("k", () => Effect.die("must not fetch"))
       expect([first, again].map((t) => Redacted.value(t.accessToken))).toEqual(["kept", "kept"])
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
-  it.effect("layerKeyValueStore: another instance on the same store reads the token; a corrupt value is a miss", () =>
+  it.scoped("layerKeyValueStore: another instance on the same store reads the token; a corrupt value is a miss", () =>
     Effect.gen(function* () {
       const store = yield* KeyValueStore.KeyValueStore
-      const a = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerKeyValueStore({ prefix: "t/" }))
-      const b = yield* Effect.provide(TokenCache.TokenCache, TokenCache.layerKeyValueStore({ prefix: "t/" }))
+      const a = yield* cacheOf(TokenCache.layerKeyValueStore({ prefix: "t/" }))
+      const b = yield* cacheOf(TokenCache.layerKeyValueStore({ prefix: "t/" }))
       yield* a.set("k", token("shared"))
       expect(Redacted.value((yield* b.getOrFetch("k", () => Effect.die("no"))).accessToken)).toBe("shared")
       yield* store.set("t/bad", "{not json")
@@ -222,7 +223,7 @@ describe("TokenCache", () => {
     }).pipe(Effect.provide(KeyValueStore.layerMemory))
   )
 
-  it.effect("through an auth: a storm on layerKeyValueStore makes 1 token request", () =>
+  it.scoped("through an auth: a storm on layerKeyValueStore makes 1 token request", () =>
     Effect.gen(function* () {
       const server = yield* TestAuthorizationServer.TestAuthorizationServer
       const client = yield* HttpAuth.client(

@@ -14,7 +14,7 @@ import { guides, root } from "./fixtures/docs.js"
 interface ModuleApi {
   /** Exported `...Options` interfaces with their property names. */
   readonly options: Array<{ readonly name: string; readonly properties: ReadonlyArray<string> }>
-  /** Every name a table row may document: options, parameters, and the properties of object parameters. */
+  /** Every name a table row may document: the fields of its interfaces, its parameters and theirs. */
   readonly known: Set<string>
 }
 
@@ -38,9 +38,10 @@ const modules = (): Map<string, ModuleApi> => {
     for (const exported of symbol ? checker.getExportsOfModule(symbol) : []) {
       const declaration = exported.declarations?.[0]
       if (declaration === undefined) continue
-      if (ts.isInterfaceDeclaration(declaration) && /Options$/.test(declaration.name.text)) {
+      if (ts.isInterfaceDeclaration(declaration)) {
+        // every interface's fields may have rows (a `ClientAuth` value's `method`); options interfaces must
         const properties = checker.getPropertiesOfType(checker.getTypeAtLocation(declaration)).map((p) => p.name)
-        api.options.push({ name: declaration.name.text, properties })
+        if (/Options$/.test(declaration.name.text)) api.options.push({ name: declaration.name.text, properties })
         for (const property of properties) api.known.add(property)
       }
       const type = checker.getTypeOfSymbolAtLocation(exported, declaration)
@@ -100,9 +101,14 @@ describe("the option tables of the README and docs/", () => {
   it("documents no option that does not exist", () => {
     const unknown = all.flatMap((section) => {
       const covered = [...api].filter(([module]) => covers(section.text, module)).map(([, m]) => m.known)
+      // the first cell names one option or several (`tokenField`, `retry`); `display.successHtml` is `display`
       return section.rows
-        .map((row) => /^\|\s*`([^`]+)`/.exec(row)?.[1]?.split(/[.[ (]/)[0])
-        .filter((option): option is string => option !== undefined)
+        .flatMap((row) =>
+          // what stands in parentheses says where the option belongs: `path` (`layerFile`)
+          [...(row.split("|")[1] ?? "").replace(/\(.*?\)/g, "").matchAll(/`([^`]+)`/g)].map(
+            (m) => m[1]!.split(/[.[ (]/)[0]!
+          )
+        )
         .filter((option) => !covered.some((known) => known.has(option)))
         .map((option) => `${section.where}: \`${option}\``)
     })

@@ -27,6 +27,10 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "api /me: x-api-key=k-123 authorization=Bearer t-456",
     "redirected to /report.csv on another origin: x-api-key=(none) authorization=(none)"
   ],
+  "challenge-response": [
+    'GET /report -> 200 {"rows":3} after 2 exchanges (challenge, answer)',
+    "wrong key -> 401 after 2 exchanges, no loop"
+  ],
   digest: ["10 requests -> 11 exchanges: the challenge was reused", "wrong password -> 401 after 2 exchanges, no loop"],
   netrc: ["127.0.0.1: GET /private -> 200 hello alice", "localhost: GET /private -> 401 authorization=(none)"],
   testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"],

@@ -33,7 +33,7 @@ describe("secrets in logs and errors", () => {
       const auth = HttpAuth.all(
         Basic.make("user", Redacted.make("basic-secret"), { headerName: "Proxy-Authorization" }),
         Bearer.make("bearer-secret"),
-        ApiKey.header("custom-key-secret", { name: "X-Secret-Key" }),
+        ApiKey.header("custom-key-secret", { headerName: "X-Secret-Key" }),
         HttpAuth.header("PRIVATE-TOKEN", "private-token-secret")
       )
       const program = Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${server.origin}/`))
@@ -62,7 +62,7 @@ describe("secrets in logs and errors", () => {
         JSON.stringify(auth.credentials),
         (yield* Effect.flip(Bearer.make("bearer-secret\n"))).message,
         (yield* Effect.flip(Basic.make("user:", "basic-secret"))).message,
-        (yield* Effect.flip(ApiKey.header("custom-key-secret", { name: "bad name" }))).message
+        (yield* Effect.flip(ApiKey.header("custom-key-secret", { headerName: "bad name" }))).message
       ]
       for (const text of texts) for (const secret of secrets) expect(text).not.toContain(secret)
     })

@@ -29,7 +29,7 @@ export default Effect.gen(function* () {
   const server = yield* serve(echo)
   for (const [name, auth, headers] of [
     ["Bearer", Bearer.make("demo-token"), ["authorization"]],
-    ["ApiKey.header", ApiKey.header("demo-key", { name: "X-Demo-Key" }), ["x-demo-key"]],
+    ["ApiKey.header", ApiKey.header("demo-key", { headerName: "X-Demo-Key" }), ["x-demo-key"]],
     ["ApiKey.query", ApiKey.query("demo-key"), []],
     ["HttpAuth.all", HttpAuth.all(Bearer.make("demo-token"), ApiKey.header("demo-key")), ["authorization", "x-api-key"]]
   ] as const) {

@@ -13,6 +13,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import { AuthenticationFailed, type AuthError, type InvalidOptions, OAuth1Error } from "../AuthError.js"
 import * as Browser from "../Browser.js"
 import * as HttpAuth from "../HttpAuth.js"
@@ -283,7 +284,7 @@ const withQuery = (uri: string, name: string, value: string) => {
 
 export const authorize = (
   options: AuthorizeOptions
-): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = options.scheme ?? "OAuth1.authorize"
     const signer = yield* makeSigner(options, scheme)

@@ -3,99 +3,101 @@
  * section 4.1), with PKCE (RFC 7636), and implicit (section 4.2, and
  * OpenID Connect's `id_token`). Re-exported by `OAuth2`.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import { type AuthError, InvalidToken } from "../AuthError.js"
 import * as Browser from "../Browser.js"
-import * as ClientAuth from "../ClientAuth.js"
 import type * as HttpAuth from "../HttpAuth.js"
 import type { AuthorizationCodeOptions, BrowserGrantOptions, ImplicitOptions } from "../OAuth2.js"
 import * as RedirectListener from "../RedirectListener.js"
 import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
-import * as TokenEndpoint from "../TokenEndpoint.js"
 import * as engine from "./oauth2Engine.js"
-import { engineOptions as sharedEngineOptions, validateMethod } from "./oauth2Grant.js"
-import { cacheKey, validateDuration, validateNonEmpty, validateScope, validateUrl } from "./oauth2Options.js"
-import { invalid, resolveSecret, resolveText } from "./options.js"
+import * as grants from "./oauth2Grant.js"
+import { checkParams } from "./oauth2Grant.js"
+import { cacheKey, validateDuration, validateNonEmpty, validateUrl } from "./oauth2Options.js"
+import { invalid, resolveText } from "./options.js"
 import * as pkce from "./pkce.js"
 
-const reservedAuthorization = new Set([
-  "response_type",
-  "client_id",
-  "redirect_uri",
-  "state",
-  "scope",
-  "code_challenge",
-  "code_challenge_method",
-  "nonce"
-])
-const reservedToken = new Set(["grant_type", "code", "redirect_uri", "code_verifier", "client_id", "client_secret"])
+/** Parameters the grant sets on each authorization request, whatever the URL holds. */
+const perAuthorization = new Set(["redirect_uri", "state", "code_challenge", "code_challenge_method"])
+const reservedAuthorization = new Set([...perAuthorization, "response_type", "client_id", "scope", "nonce"])
+/** What changes on every run: left out of a cache key, or a file cache would log in again on every start. */
+const perRun = new Set(["state", "nonce"])
 
-const checkParams = (
-  params: Readonly<Record<string, string>> | undefined,
-  reserved: ReadonlySet<string>,
-  scheme: string,
-  option: string
-) => {
-  for (const name of Object.keys(params ?? {})) {
-    if (reserved.has(name)) {
-      return Effect.fail(invalid(scheme, option, `must not set ${name}: the grant sets it`))
+/**
+ * The authorization request (RFC 6749 4.1.1, 4.2.1): the parameters already
+ * in the authorization URL are kept (`response_type` included, as httpx-auth
+ * does), except those the grant sets on each authorization.
+ */
+const authorizationRequest = (base: URL, params: Readonly<Record<string, string | undefined>>) => {
+  const url = new URL(base)
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && (perAuthorization.has(name) || !url.searchParams.has(name))) {
+      url.searchParams.set(name, value)
     }
   }
-  return Effect.succeed(params ?? {})
-}
-
-/** The authorization URL with the request's parameters added to any it has. */
-const authorizationRequest = (base: string, params: Readonly<Record<string, string | undefined>>) => {
-  const url = new URL(base)
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value)
   return url.toString()
 }
 
-/** What every browser grant checks and captures when it is built. */
-const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
+/**
+ * What every browser grant (and another family's, such as OAuth 1.0a's)
+ * checks and captures when it is built: the authorization endpoint and its
+ * parameters, the redirect listener, and the browser and randomness of the
+ * program that builds the auth, whatever fiber later finds the token missing.
+ */
+export const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
   Effect.gen(function* () {
-    const authorizationUrl = yield* Effect.flatMap(
-      resolveText(options.authorizationUrl, scheme, "authorizationUrl"),
-      (url) => validateUrl(url, scheme, "authorizationUrl")
+    const authorizationUrl = new URL(
+      yield* Effect.flatMap(resolveText(options.authorizationUrl, scheme, "authorizationUrl"), (url) =>
+        validateUrl(url, scheme, "authorizationUrl")
+      )
     )
-    const extraParams = yield* checkParams(options.extraParams, reservedAuthorization, scheme, "extraParams")
-    const clientId =
-      options.clientId === undefined
-        ? undefined
-        : yield* Effect.flatMap(resolveText(options.clientId, scheme, "clientId"), (id) =>
-            validateNonEmpty(id, scheme, "clientId")
-          )
-    const scope = yield* validateScope(options.scope, scheme)
+    const authorizationParams = yield* checkParams(
+      options.authorizationParams,
+      reservedAuthorization,
+      scheme,
+      "authorizationParams"
+    )
     const listener = yield* RedirectListener.make(options, scheme)
-    // The browser and the randomness of the program that builds the auth,
-    // whatever fiber later finds the token missing.
     const browser = yield* Browser.Browser
     const random = yield* SecureRandom.SecureRandom
-    const authorize = (authorization: RedirectListener.Authorization) =>
-      listener
-        .authorize(authorization)
-        .pipe(Effect.provideService(Browser.Browser, browser), Effect.provideService(SecureRandom.SecureRandom, random))
-    const engineOptions = { ...sharedEngineOptions(options), scheme }
-    /** The authorization request (RFC 6749 4.1.1, 4.2.1): extra, common, then the grant's own parameters. */
-    const authorizationRequestUrl = (
-      responseType: string,
+    const provide = <A, E>(effect: Effect.Effect<A, E, Browser.Browser | SecureRandom.SecureRandom>) =>
+      effect.pipe(
+        Effect.provideService(Browser.Browser, browser),
+        Effect.provideService(SecureRandom.SecureRandom, random)
+      )
+    /** Opens the browser on the URL and waits for the redirect. */
+    const authorize = (authorization: RedirectListener.Authorization) => provide(listener.authorize(authorization))
+    /** A parameter as the authorization URL gives it, if it does. */
+    const fromUrl = (name: string) => authorizationUrl.searchParams.get(name) ?? undefined
+    /** The URL's `response_type` when it has one (as httpx-auth), else the option, else the grant's. */
+    const responseType = (option: string | undefined, fallback: string) =>
+      validateNonEmpty(fromUrl("response_type") ?? option ?? fallback, scheme, "responseType")
+    /** The URL with the grant's parameters: the URL's own, then `authorizationParams`, then the grant's. */
+    const requestUrl = (
       redirect: { readonly redirectUri: string; readonly state: string },
       own: Readonly<Record<string, string | undefined>>
     ) =>
       authorizationRequest(authorizationUrl, {
-        ...extraParams,
-        response_type: responseType,
-        client_id: clientId,
+        ...authorizationParams,
         redirect_uri: redirect.redirectUri,
-        scope,
         state: redirect.state,
         ...own
       })
-    return { authorizationUrl, extraParams, clientId, scope, authorizationRequestUrl, authorize, random, engineOptions }
+    /** The URL and its parameters for a cache key, without what changes on every run. */
+    const keyParams = (): Record<string, string> => {
+      const url = new URL(authorizationUrl)
+      for (const name of perRun) url.searchParams.delete(name)
+      return {
+        authorizationUrl: url.toString(),
+        ...Object.fromEntries(Object.entries(authorizationParams).map(([k, v]) => [`authorization:${k}`, v]))
+      }
+    }
+    return { fromUrl, responseType, requestUrl, authorize, provide, keyParams }
   })
 
 /** The authorization code grant, with PKCE when `verifierLength` is given. */
@@ -103,33 +105,12 @@ export const authorizationCodeGrant = (
   scheme: string,
   options: AuthorizationCodeOptions,
   verifierLength: number | undefined
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
-    const common = yield* browserCommon(scheme, options)
-    const tokenUrl = yield* Effect.flatMap(resolveText(options.tokenUrl, scheme, "tokenUrl"), (url) =>
-      validateUrl(url, scheme, "tokenUrl")
-    )
-    const clientSecret =
-      options.clientSecret === undefined
-        ? undefined
-        : yield* resolveSecret(options.clientSecret, scheme, "clientSecret")
-    if (clientSecret !== undefined && common.clientId === undefined) {
-      return yield* Effect.fail(invalid(scheme, "clientId", "is needed with a clientSecret"))
-    }
-    const method = yield* validateMethod(
-      options.clientAuth ?? (clientSecret === undefined ? "none" : "client_secret_basic"),
-      scheme
-    )
-    const clientAuth =
-      common.clientId === undefined ? undefined : ClientAuth.fromMethod(method, common.clientId, clientSecret)
-    const responseType = yield* validateNonEmpty(options.responseType ?? "code", scheme, "responseType")
+    const browser = yield* browserCommon(scheme, options)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
+    const responseType = yield* browser.responseType(options.responseType, "code")
     const codeField = yield* validateNonEmpty(options.codeField ?? "code", scheme, "codeField")
-    const tokenField = yield* validateNonEmpty(options.tokenField ?? "access_token", scheme, "tokenField")
-    const tokenParams = yield* checkParams(options.tokenParams, reservedToken, scheme, "tokenParams")
-    const tokenTimeout = yield* validateDuration(options.tokenTimeout, "60 seconds", scheme, "tokenTimeout", {
-      positive: true
-    })
-    const defaultLifetime = yield* validateDuration(options.defaultLifetime, "1 hour", scheme, "defaultLifetime")
     if (
       verifierLength !== undefined &&
       (!Number.isInteger(verifierLength) ||
@@ -144,34 +125,22 @@ export const authorizationCodeGrant = (
         )
       )
     }
-    const client = yield* HttpClient.HttpClient
-    const request = (params: Readonly<Record<string, string>>) =>
-      TokenEndpoint.request(client, {
-        tokenUrl,
-        params,
-        clientAuth,
-        tokenField,
-        timeout: tokenTimeout,
-        defaultLifetime,
-        retry: options.retry
-      })
 
     const grant = Effect.gen(function* () {
-      const proof =
-        verifierLength === undefined
-          ? undefined
-          : yield* pkce.pair(verifierLength).pipe(Effect.provideService(SecureRandom.SecureRandom, common.random))
-      const received = yield* common.authorize({
+      const proof = verifierLength === undefined ? undefined : yield* browser.provide(pkce.pair(verifierLength))
+      const received = yield* browser.authorize({
         grantField: codeField,
         url: (redirect) =>
-          common.authorizationRequestUrl(responseType, redirect, {
+          browser.requestUrl(redirect, {
+            response_type: responseType,
+            client_id: endpoint.clientId,
+            scope: endpoint.scope,
             code_challenge: proof?.challenge,
             code_challenge_method: proof?.method
           })
       })
       // RFC 6749 section 4.1.3: the same redirect_uri as in the authorization request
-      return yield* request({
-        ...tokenParams,
+      return yield* endpoint.request({
         grant_type: "authorization_code",
         code: Redacted.value(received.grant),
         redirect_uri: received.redirectUri,
@@ -179,34 +148,17 @@ export const authorizationCodeGrant = (
       })
     })
 
-    const grantName = verifierLength === undefined ? "authorization_code" : "authorization_code_pkce"
-    return yield* engine.make({
-      ...common.engineOptions,
+    return yield* engine.make(scheme, {
+      ...grants.engineOptions(options),
       // Not the redirect URI: a token does not depend on the port it came through.
-      cacheKey: cacheKey({
-        grant: grantName,
-        tokenUrl,
-        clientId: common.clientId,
-        clientSecret,
-        scope: common.scope,
-        params: {
-          authorizationUrl: common.authorizationUrl,
-          responseType,
-          tokenField,
-          ...Object.fromEntries(Object.entries(common.extraParams).map(([k, v]) => [`authorization:${k}`, v])),
-          ...Object.fromEntries(Object.entries(tokenParams).map(([k, v]) => [`token:${k}`, v]))
-        }
+      cacheKey: endpoint.cacheKey(verifierLength === undefined ? "authorization_code" : "authorization_code_pkce", {
+        ...browser.keyParams(),
+        responseType,
+        tokenField: endpoint.tokenField
       }),
       grant,
       // RFC 6749 section 6: a refresh token spares the person another login
-      refresh: (expired) =>
-        expired.refreshToken === undefined
-          ? grant
-          : request({
-              ...tokenParams,
-              grant_type: "refresh_token",
-              refresh_token: Redacted.value(expired.refreshToken)
-            })
+      refresh: endpoint.refresh
     })
   })
 
@@ -240,10 +192,15 @@ const checkNonce = (idToken: string, nonce: string) => {
 }
 
 /** The implicit grant. */
-export const implicitGrant = (scheme: string, options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+export const implicitGrant = (
+  scheme: string,
+  options: ImplicitOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   Effect.gen(function* () {
-    const common = yield* browserCommon(scheme, options)
-    const responseType = yield* validateNonEmpty(options.responseType ?? "token", scheme, "responseType")
+    const browser = yield* browserCommon(scheme, options)
+    const client = yield* grants.client(scheme, options, { clientId: false, clientSecret: false })
+    // the URL's response_type, when it has one, decides the token field and the nonce
+    const responseType = yield* browser.responseType(options.responseType, "token")
     const types = responseType.split(" ")
     const tokenField = yield* validateNonEmpty(
       options.tokenField ?? (types.includes("token") ? "access_token" : "id_token"),
@@ -252,16 +209,20 @@ export const implicitGrant = (scheme: string, options: ImplicitOptions): Effect.
     )
     const defaultLifetime = yield* validateDuration(options.defaultLifetime, "1 hour", scheme, "defaultLifetime")
     const wantsIdToken = types.includes("id_token")
-    if (options.nonce !== undefined) yield* validateNonEmpty(options.nonce, scheme, "nonce")
+    const givenNonce = browser.fromUrl("nonce") ?? options.nonce
+    if (givenNonce !== undefined) yield* validateNonEmpty(givenNonce, scheme, "nonce")
 
     const grant = Effect.gen(function* () {
-      const nonce = wantsIdToken
-        ? (options.nonce ??
-          (yield* SecureRandom.token(32).pipe(Effect.provideService(SecureRandom.SecureRandom, common.random))))
-        : options.nonce
-      const received = yield* common.authorize({
+      const nonce = wantsIdToken ? (givenNonce ?? (yield* browser.provide(SecureRandom.token(32)))) : givenNonce
+      const received = yield* browser.authorize({
         grantField: tokenField,
-        url: (redirect) => common.authorizationRequestUrl(responseType, redirect, { nonce })
+        url: (redirect) =>
+          browser.requestUrl(redirect, {
+            response_type: responseType,
+            client_id: client.clientId,
+            scope: client.scope,
+            nonce
+          })
       })
       const fields: Record<string, string> = { ...received.fields, [tokenField]: Redacted.value(received.grant) }
       const idToken = fields.id_token
@@ -271,19 +232,15 @@ export const implicitGrant = (scheme: string, options: ImplicitOptions): Effect.
       return Token.fromResponse(fields, now, { tokenField, defaultLifetime })
     })
 
-    return yield* engine.make({
-      ...common.engineOptions,
+    return yield* engine.make(scheme, {
+      ...grants.engineOptions(options),
+      // Not the nonce nor the state: they change on every run.
       cacheKey: cacheKey({
         grant: "implicit",
-        tokenUrl: common.authorizationUrl,
-        clientId: common.clientId,
-        scope: common.scope,
-        params: {
-          responseType,
-          tokenField,
-          ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
-          ...common.extraParams
-        }
+        tokenUrl: browser.keyParams().authorizationUrl!,
+        clientId: client.clientId,
+        scope: client.scope,
+        params: { ...browser.keyParams(), responseType, tokenField }
       }),
       grant
     })

@@ -1,52 +1,214 @@
 /**
- * What the grants share, for every grant built on the engine (here and in
- * the browser grants): the common options checked, the token request, the
- * engine options, the refresh grant, the client authentication method.
+ * The one options core of every OAuth 2 grant, machine and browser alike:
+ * the client (`clientId`, `clientSecret`, `clientAuth`, `scope`), the token
+ * endpoint (`tokenUrl`, `tokenField`, `tokenTimeout`, `defaultLifetime`,
+ * `retry`, `tokenParams`) and the engine (`headerName`, `headerValue`,
+ * `earlyExpiry`, `retryUnauthorized`, `onToken`, `cache`). An option goes
+ * from the grant (OAuth2.ts, a provider) through here to TokenEndpoint, and
+ * the wire.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import type { AuthError, InvalidOptions } from "../AuthError.js"
 import type * as ClientAuth from "../ClientAuth.js"
-import type { TokenOptions } from "../OAuth2.js"
+import { fromMethod } from "../ClientAuth.js"
+import type { ClientOptions, EngineOptions, TokenEndpointOptions } from "../OAuth2.js"
 import type * as Token from "../Token.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
-import { validateDuration, validateNonEmpty, validateUrl } from "./oauth2Options.js"
-import { invalid, resolveText, type TextInput } from "./options.js"
+import { cacheKey, validateDuration, validateNonEmpty, validateScope, validateUrl } from "./oauth2Options.js"
+import { invalid, resolveSecret, resolveText } from "./options.js"
 
-/** Form fields that have options of their own. */
-const reserved = new Set(["grant_type", "client_id", "client_secret", "username", "password", "refresh_token"])
+export const checkParams = (
+  params: Readonly<Record<string, string>> | undefined,
+  reserved: ReadonlySet<string>,
+  scheme: string,
+  option: string
+): Effect.Effect<Readonly<Record<string, string>>, InvalidOptions> => {
+  for (const name of Object.keys(params ?? {})) {
+    if (reserved.has(name)) return Effect.fail(invalid(scheme, option, `must not set ${name}: the grant sets it`))
+  }
+  return Effect.succeed(params ?? {})
+}
 
-/** The options common to the grants, checked. */
-export const common = (scheme: string, options: TokenOptions & { readonly tokenUrl: TextInput }) =>
+/** Token request fields that the grants or the client authentication set. */
+const reservedToken = new Set([
+  "grant_type",
+  "client_id",
+  "client_secret",
+  "client_assertion",
+  "client_assertion_type",
+  "username",
+  "password",
+  "refresh_token",
+  "code",
+  "redirect_uri",
+  "code_verifier",
+  "scope"
+])
+
+const methods: ReadonlyArray<ClientAuth.Method> = ["client_secret_basic", "client_secret_post", "none"]
+
+const isClientAuth = (u: unknown): u is ClientAuth.ClientAuth =>
+  Predicate.isRecord(u) &&
+  typeof u.method === "string" &&
+  typeof u.clientId === "string" &&
+  u.clientId !== "" &&
+  typeof u.apply === "function"
+
+/** The client: its id, its secret (for the cache key only) and how it authenticates. */
+export interface Client {
+  readonly clientId: string | undefined
+  readonly clientSecret: Redacted.Redacted<string> | undefined
+  readonly clientAuth: ClientAuth.ClientAuth | undefined
+  readonly scope: string | undefined
+}
+
+/**
+ * The client options checked. `clientAuth` is a method name or a
+ * `ClientAuth` value; a value carries the client id (a `clientId` given too
+ * must be the same) and needs no `clientSecret`. Without a value the default
+ * method is `client_secret_basic` with a secret, else `none` with a client id.
+ */
+export const client = (
+  scheme: string,
+  options: ClientOptions,
+  require: { readonly clientId: boolean; readonly clientSecret: boolean }
+): Effect.Effect<Client, InvalidOptions> =>
+  Effect.gen(function* () {
+    const given = options.clientAuth
+    const clientId =
+      options.clientId === undefined
+        ? undefined
+        : yield* Effect.flatMap(resolveText(options.clientId, scheme, "clientId"), (id) =>
+            validateNonEmpty(id, scheme, "clientId")
+          )
+    const clientSecret =
+      options.clientSecret === undefined
+        ? undefined
+        : yield* resolveSecret(options.clientSecret, scheme, "clientSecret")
+    const scope = yield* validateScope(options.scope, scheme)
+    if (typeof given === "object") {
+      if (!isClientAuth(given)) {
+        return yield* Effect.fail(
+          invalid(scheme, "clientAuth", "must be a method name or a ClientAuth ({ method, clientId, apply })")
+        )
+      }
+      if (clientId !== undefined && clientId !== given.clientId) {
+        return yield* Effect.fail(
+          invalid(scheme, "clientId", `is ${JSON.stringify(clientId)}, while clientAuth is for ${given.clientId}`)
+        )
+      }
+      return { clientId: given.clientId, clientSecret, clientAuth: given, scope }
+    }
+    if (given !== undefined && !methods.includes(given)) {
+      return yield* Effect.fail(
+        invalid(
+          scheme,
+          "clientAuth",
+          `must be one of ${methods.join(", ")} or a ClientAuth, not ${JSON.stringify(given)}`
+        )
+      )
+    }
+    if (clientId === undefined && (require.clientId || clientSecret !== undefined)) {
+      return yield* Effect.fail(
+        invalid(scheme, "clientId", clientSecret === undefined ? "is mandatory" : "is needed with a clientSecret")
+      )
+    }
+    // client credentials always authenticate the client (RFC 6749 section 4.4.2): Basic unless told
+    const method = given ?? (clientSecret === undefined && !require.clientSecret ? "none" : "client_secret_basic")
+    if (method !== "none" && clientSecret === undefined && (require.clientSecret || given !== undefined)) {
+      return yield* Effect.fail(invalid(scheme, "clientSecret", `is needed with clientAuth ${method}`))
+    }
+    return {
+      clientId,
+      clientSecret,
+      clientAuth: clientId === undefined ? undefined : fromMethod(method, clientId, clientSecret),
+      scope
+    }
+  })
+
+/** A grant's token endpoint, with its client. */
+export interface Endpoint extends Client {
+  readonly tokenUrl: string
+  readonly tokenField: string
+  readonly tokenParams: Readonly<Record<string, string>>
+  /** A token request: the grant's own fields, then `tokenParams`, then client authentication. */
+  readonly request: (params: Readonly<Record<string, string>>) => Effect.Effect<Token.Token, AuthError>
+  /**
+   * RFC 6749 section 6: the refresh request, with the grant's `scope` when
+   * it had one (as httpx-auth and Okta send it).
+   */
+  readonly refresh: (expired: Token.Token) => Effect.Effect<Token.Token, AuthError>
+  /** The cache key: the grant, the endpoint and the client, then what the grant adds. */
+  readonly cacheKey: (
+    grant: string,
+    params?: Readonly<Record<string, string>>,
+    secrets?: Readonly<Record<string, Redacted.Redacted<string>>>
+  ) => string
+}
+
+/** The token endpoint options and the client options checked. */
+export const endpoint = (
+  scheme: string,
+  options: TokenEndpointOptions & ClientOptions,
+  require: { readonly clientId: boolean; readonly clientSecret: boolean }
+): Effect.Effect<Endpoint, InvalidOptions, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const tokenUrl = yield* Effect.flatMap(resolveText(options.tokenUrl, scheme, "tokenUrl"), (url) =>
       validateUrl(url, scheme, "tokenUrl")
     )
+    const owner = yield* client(scheme, options, require)
     const tokenField = yield* validateNonEmpty(options.tokenField ?? "access_token", scheme, "tokenField")
-    const timeout = yield* validateDuration(options.timeout, "60 seconds", scheme, "timeout", { positive: true })
+    const timeout = yield* validateDuration(options.tokenTimeout, "60 seconds", scheme, "tokenTimeout", {
+      positive: true
+    })
     const defaultLifetime = yield* validateDuration(options.defaultLifetime, "1 hour", scheme, "defaultLifetime")
-    const extraParams = options.extraParams ?? {}
-    for (const name of Object.keys(extraParams)) {
-      if (reserved.has(name)) {
-        return yield* Effect.fail(invalid(scheme, "extraParams", `must not set ${name}: it has an option of its own`))
-      }
-    }
-    const client = yield* HttpClient.HttpClient
-    const request = (params: Readonly<Record<string, string>>, clientAuth: ClientAuth.ClientAuth | undefined) =>
-      TokenEndpoint.request(client, {
+    const tokenParams = yield* checkParams(options.tokenParams, reservedToken, scheme, "tokenParams")
+    const http = yield* HttpClient.HttpClient
+    const request = (params: Readonly<Record<string, string>>) =>
+      TokenEndpoint.request(http, {
         tokenUrl,
-        params,
-        clientAuth,
+        params: { ...params, ...tokenParams },
+        clientAuth: owner.clientAuth,
         tokenField,
         timeout,
         defaultLifetime,
         retry: options.retry
       })
-    return { tokenUrl, extraParams, request }
+    const scope = owner.scope === undefined ? {} : { scope: owner.scope }
+    const refresh = (expired: Token.Token) =>
+      expired.refreshToken === undefined
+        ? Effect.die("refresh without a refresh token")
+        : request({ grant_type: "refresh_token", refresh_token: Redacted.value(expired.refreshToken), ...scope })
+    return {
+      ...owner,
+      tokenUrl,
+      tokenField,
+      tokenParams,
+      request,
+      refresh,
+      cacheKey: (grant, params, secrets) =>
+        cacheKey({
+          grant,
+          tokenUrl,
+          clientId: owner.clientId,
+          clientSecret: owner.clientSecret,
+          scope: owner.scope,
+          params: {
+            // a ClientAuth value of the user's own: its method name tells it apart
+            ...(typeof options.clientAuth === "object" ? { clientAuth: options.clientAuth.method } : {}),
+            ...params,
+            ...Object.fromEntries(Object.entries(tokenParams).map(([k, v]) => [`token:${k}`, v]))
+          },
+          secrets
+        })
+    }
   })
 
-export const engineOptions = (options: TokenOptions) => ({
+/** The engine options, as every grant passes them on. */
+export const engineOptions = (options: EngineOptions) => ({
   headerName: options.headerName,
   headerValue: options.headerValue,
   earlyExpiry: options.earlyExpiry,
@@ -54,26 +216,3 @@ export const engineOptions = (options: TokenOptions) => ({
   onToken: options.onToken,
   cache: options.cache
 })
-
-export const refreshWith =
-  (
-    request: (
-      params: Readonly<Record<string, string>>,
-      clientAuth: ClientAuth.ClientAuth | undefined
-    ) => Effect.Effect<Token.Token, AuthError>,
-    clientAuth: ClientAuth.ClientAuth | undefined
-  ) =>
-  (expired: Token.Token) =>
-    expired.refreshToken === undefined
-      ? Effect.die("refresh without a refresh token")
-      : request({ grant_type: "refresh_token", refresh_token: Redacted.value(expired.refreshToken) }, clientAuth)
-
-const methods: ReadonlyArray<ClientAuth.Method> = ["client_secret_basic", "client_secret_post", "none"]
-
-export const validateMethod = (
-  method: ClientAuth.Method,
-  scheme: string
-): Effect.Effect<ClientAuth.Method, InvalidOptions> =>
-  methods.includes(method)
-    ? Effect.succeed(method)
-    : Effect.fail(invalid(scheme, "clientAuth", `must be one of ${methods.join(", ")}, not ${JSON.stringify(method)}`))

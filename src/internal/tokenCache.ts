@@ -3,24 +3,52 @@
  * path, and one in-flight fetch per key on a miss or an expiry.
  */
 import * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as Token from "../Token.js"
 import type { GetOrFetchOptions, Service } from "../TokenCache.js"
+import * as SingleFlight from "./singleFlight.js"
 import type { Store } from "./tokenCacheBackend.js"
+
+const defaultEarlyMillis = Duration.toMillis(Token.defaultEarlyExpiry)
 
 const sameToken = (a: Token.Token, b: Token.Token) => Redacted.value(a.accessToken) === Redacted.value(b.accessToken)
 
-export const make = (store: Store): Effect.Effect<Service> =>
-  Effect.map(Ref.make(new Map<string, Token.Token>()), (memory) => {
-    // one fetch per key at a time; JS runs each synchronous step whole, so a plain Map is enough
-    const inflight = new Map<string, Deferred.Deferred<Token.Token, unknown>>()
+/** A token and when this cache got it. */
+interface Entry {
+  readonly token: Token.Token
+  readonly since: number
+}
 
-    const remember = (key: string, token: Token.Token) => Ref.update(memory, (map) => new Map(map).set(key, token))
+/**
+ * Whether to renew at `now`: `earlyExpiry` before the expiry, but at most
+ * half the token's lifetime (as this cache saw it), so that a token that
+ * lives shorter than `earlyExpiry` is used, not fetched again on every
+ * request (authlib#716).
+ */
+const due = (entry: Entry, now: number, earlyMillis: number) =>
+  now >= entry.token.expiresAt - Math.min(earlyMillis, (entry.token.expiresAt - entry.since) / 2)
+
+/**
+ * When a token from the store was issued: from its `expires_in` when the
+ * response had one, else now (its lifetime is then what is left of it).
+ */
+const issuedAt = (token: Token.Token, now: number) => {
+  const expiresIn = Number(token.fields.expires_in)
+  return Number.isFinite(expiresIn) && expiresIn > 0 ? Math.min(now, token.expiresAt - expiresIn * 1000) : now
+}
+
+export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const memory = yield* Ref.make(new Map<string, Entry>())
+    const flights = yield* SingleFlight.make<string>()
+
+    const remember = (key: string, token: Token.Token, since: number) =>
+      Ref.update(memory, (map) => new Map(map).set(key, { token, since }))
     const forget = (key: string) =>
       Ref.update(memory, (map) => {
         if (!map.has(key)) return map
@@ -34,53 +62,42 @@ export const make = (store: Store): Effect.Effect<Service> =>
       fetch: (expired: Option.Option<Token.Token>) => Effect.Effect<Token.Token, E>,
       earlyMillis: number
     ): Effect.Effect<Token.Token, E> =>
-      Effect.fiberIdWith((fiberId) =>
-        Effect.suspend(() => {
-          const running = inflight.get(key) as Deferred.Deferred<Token.Token, E> | undefined
-          if (running !== undefined) return Deferred.await(running)
-          const deferred = Deferred.unsafeMake<Token.Token, E>(fiberId)
-          inflight.set(key, deferred as Deferred.Deferred<Token.Token, unknown>)
-          const work = Effect.gen(function* () {
-            const now = yield* Clock.currentTimeMillis
-            const current = (yield* Ref.get(memory)).get(key)
-            if (current !== undefined && !Token.isExpired(current, now, earlyMillis)) return current
-            // another process (file) or instance (KeyValueStore) may hold a fresher one
-            const stored = yield* store.load(key)
-            if (Option.isSome(stored) && !Token.isExpired(stored.value, now, earlyMillis)) {
-              yield* remember(key, stored.value)
+      flights.run(
+        key,
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          const current = (yield* Ref.get(memory)).get(key)
+          if (current !== undefined && !due(current, now, earlyMillis)) return current.token
+          // another process (file) or instance (KeyValueStore) may hold a fresher one
+          const stored = yield* store.load(key)
+          if (Option.isSome(stored) && (current === undefined || !sameToken(stored.value, current.token))) {
+            const loaded = { token: stored.value, since: issuedAt(stored.value, now) }
+            if (!due(loaded, now, earlyMillis)) {
+              yield* remember(key, stored.value, loaded.since)
               return stored.value
             }
-            const token = yield* fetch(Option.orElse(Option.fromNullable(current), () => stored))
-            yield* remember(key, token)
-            yield* store.save(key, token)
-            return token
-          })
-          // the fetch runs on its own fiber: a caller that is interrupted does not cancel it for the others
-          return Effect.zipRight(
-            Effect.forkDaemon(
-              Effect.flatMap(Effect.exit(work), (exit) =>
-                Effect.zipRight(
-                  Effect.sync(() => inflight.delete(key)),
-                  Deferred.done(deferred, exit)
-                )
-              )
-            ),
-            Deferred.await(deferred)
-          )
+          }
+          const token = yield* fetch(Option.orElse(Option.fromNullable(current?.token), () => stored))
+          yield* remember(key, token, yield* Clock.currentTimeMillis)
+          yield* store.save(key, token)
+          return token
         })
       )
 
     const service: Service = {
       get: (key) =>
         Effect.flatMap(Ref.get(memory), (map) => {
-          const token = map.get(key)
-          return token !== undefined ? Effect.succeed(Option.some(token)) : store.load(key)
+          const held = map.get(key)
+          return held !== undefined ? Effect.succeed(Option.some(held.token)) : store.load(key)
         }),
-      set: (key, token) => Effect.zipRight(remember(key, token), store.save(key, token)),
+      set: (key, token) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.zipRight(remember(key, token, now), store.save(key, token))
+        ),
       invalidate: (key, token) =>
         Effect.flatMap(Ref.get(memory), (map) => {
           const current = map.get(key)
-          if (token !== undefined && (current === undefined || !sameToken(current, token))) return Effect.void
+          if (token !== undefined && (current === undefined || !sameToken(current.token, token))) return Effect.void
           return Effect.zipRight(forget(key), store.remove(key))
         }),
       clear: Effect.zipRight(Ref.set(memory, new Map()), store.clear),
@@ -91,15 +108,14 @@ export const make = (store: Store): Effect.Effect<Service> =>
       ) => {
         const earlyMillis =
           options?.earlyExpiry === undefined
-            ? Duration.toMillis(Token.defaultEarlyExpiry)
+            ? defaultEarlyMillis
             : Duration.toMillis(Duration.decode(options.earlyExpiry))
         // the hot path: one read of the Ref and the clock, no lock
         return Effect.flatMap(Ref.get(memory), (map) => {
           const cached = map.get(key)
           if (cached === undefined) return fetchOnce(key, fetch, earlyMillis)
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            // Token.isExpired, without decoding a Duration on every request
-            now >= cached.expiresAt - earlyMillis ? fetchOnce(key, fetch, earlyMillis) : Effect.succeed(cached)
+            due(cached, now, earlyMillis) ? fetchOnce(key, fetch, earlyMillis) : Effect.succeed(cached.token)
           )
         })
       }

@@ -8,6 +8,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { AuthError } from "../AuthError.js"
 import type * as HttpAuth from "../HttpAuth.js"
 import * as browserGrants from "../internal/oauth2Browser.js"
@@ -104,7 +105,7 @@ const implicitWith = (scheme: string, options: ImplicitOptions, responseType: st
  * @since 0.1.0
  * @category constructors
  */
-export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   implicitWith("AzureAD.implicit", options, "token")
 
 /**
@@ -114,7 +115,7 @@ export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpA
  * @since 0.1.0
  * @category constructors
  */
-export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   implicitWith("AzureAD.implicitIdToken", options, "id_token")
 
 /**
@@ -139,7 +140,7 @@ export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAut
  */
 export const authorizationCodePkce = (
   options: AuthorizationCodePkceOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "AzureAD.authorizationCodePkce"
     const tenant = yield* resolveTenant(scheme, options.tenantId)

@@ -7,49 +7,48 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { AuthError, InvalidOptions } from "../AuthError.js"
 import type * as HttpAuth from "../HttpAuth.js"
 import * as browserGrants from "../internal/oauth2Browser.js"
 import { validateScope } from "../internal/oauth2Options.js"
-import { invalid, resolveText, type SecretInput, type TextInput } from "../internal/options.js"
+import { invalid, resolveText, type TextInput } from "../internal/options.js"
 import * as OAuth2 from "../OAuth2.js"
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface ClientCredentialsOptions extends OAuth2.TokenOptions {
+export interface ClientCredentialsOptions extends Omit<OAuth2.ClientCredentialsOptions, "tokenUrl" | "scope"> {
   /** The Okta domain, such as `"dev-123.okta.com"`. */
   readonly instance: TextInput
-  readonly clientId: TextInput
-  readonly clientSecret: SecretInput
   /** Mandatory: Okta's client credentials need a custom scope. */
   readonly scope: string | ReadonlyArray<string>
   /** Default `"default"`. */
   readonly authorizationServer?: string | undefined
-  /** Default `"client_secret_basic"`. */
-  readonly clientAuth?: OAuth2.ClientCredentialsOptions["clientAuth"]
 }
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface PasswordOptions extends OAuth2.TokenOptions {
+export interface PasswordOptions extends Omit<OAuth2.PasswordOptions, "tokenUrl"> {
   readonly instance: TextInput
-  readonly username: TextInput
-  readonly password: SecretInput
-  readonly clientId: TextInput
-  readonly clientSecret: SecretInput
   /** Default `"openid"`. */
   readonly scope?: string | ReadonlyArray<string> | undefined
   /** Default `"default"`. */
   readonly authorizationServer?: string | undefined
-  /** Default `"client_secret_basic"`. */
-  readonly clientAuth?: OAuth2.PasswordOptions["clientAuth"]
 }
 
-const HOST = /^[A-Za-z0-9.-]+(:\d+)?$/
+/** A host (and port) as `OAuth2.*`'s URLs take it, `test_okta` included: the URL parser decides. */
+const isHost = (host: string) => {
+  try {
+    const url = new URL(`https://${host}`)
+    return url.host === host.toLowerCase() && url.pathname === "/" && url.username === "" && url.password === ""
+  } catch {
+    return false
+  }
+}
 const SERVER = /^[A-Za-z0-9_-]+$/
 
 /**
@@ -71,7 +70,7 @@ export const tokenUrl = (instance: string, authorizationServer = "default"): str
 const resolveTokenUrl = (scheme: string, instance: TextInput, authorizationServer: string | undefined) =>
   Effect.gen(function* () {
     const host = yield* resolveText(instance, scheme, "instance")
-    if (!HOST.test(host)) {
+    if (!isHost(host)) {
       return yield* Effect.fail(
         invalid(scheme, "instance", `must be a host name such as "dev-123.okta.com", not ${JSON.stringify(host)}`)
       )
@@ -104,7 +103,7 @@ const resolveTokenUrl = (scheme: string, instance: TextInput, authorizationServe
  */
 export const clientCredentials = (
   options: ClientCredentialsOptions
-): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "Okta.clientCredentials"
     const scope = yield* validateScope(options.scope, scheme)
@@ -141,7 +140,7 @@ export const clientCredentials = (
  */
 export const password = (
   options: PasswordOptions
-): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "Okta.password"
     const { instance: _, authorizationServer, ...rest } = options
@@ -234,7 +233,7 @@ const codeGrant = (scheme: string, options: AuthorizationCodeOptions, verifierLe
  */
 export const authorizationCode = (
   options: AuthorizationCodeOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   codeGrant("Okta.authorizationCode", options, undefined)
 
 /**
@@ -246,7 +245,7 @@ export const authorizationCode = (
  */
 export const authorizationCodePkce = (
   options: AuthorizationCodePkceOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   codeGrant("Okta.authorizationCodePkce", options, options.codeVerifierLength ?? 43)
 
 const implicitWith = (scheme: string, options: ImplicitOptions, responseType: string) =>
@@ -269,7 +268,7 @@ const implicitWith = (scheme: string, options: ImplicitOptions, responseType: st
  * @since 0.1.0
  * @category browser grants
  */
-export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   implicitWith("Okta.implicit", options, "token")
 
 /**
@@ -279,5 +278,5 @@ export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpA
  * @since 0.1.0
  * @category browser grants
  */
-export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError> =>
+export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   implicitWith("Okta.implicitIdToken", options, "id_token")

@@ -9,6 +9,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { AuthError } from "../AuthError.js"
 import type * as HttpAuth from "../HttpAuth.js"
 import * as browserGrants from "../internal/oauth2Browser.js"
@@ -64,7 +65,7 @@ const SCOPE = /^[a-z_.:]+$/
  */
 export const authorizationCode = (
   options: AuthorizationCodeOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "WakaTime.authorizationCode"
     if (!Array.isArray(options.scope) || options.scope.length === 0) {

@@ -73,7 +73,7 @@ export const layerSeeded = (options?: SeededOptions): Layer.Layer<TokenCache.Tok
     remove: () => Effect.void,
     clear: Effect.void
   }
-  return Layer.effect(TokenCache.TokenCache, TokenCache.make(store))
+  return Layer.scoped(TokenCache.TokenCache, TokenCache.make(store))
 }
 
 /**
@@ -119,7 +119,7 @@ export const layer: Layer.Layer<TokenCache.TokenCache | TokenCacheInspector> = L
       clear: Ref.set(held, new Map())
     }
     return Layer.merge(
-      Layer.effect(TokenCache.TokenCache, TokenCache.make(store)),
+      Layer.scoped(TokenCache.TokenCache, TokenCache.make(store)),
       Layer.succeed(TokenCacheInspector, { entries: Ref.get(held) })
     )
   })

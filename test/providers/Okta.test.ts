@@ -11,7 +11,7 @@ describe("Okta", () => {
     expect(Okta.tokenUrl("dev-123.okta.com", "aus9")).toBe(tokenUrl)
   })
 
-  it.effect("clientCredentials posts to the instance's authorization server with the scope", () =>
+  it.scoped("clientCredentials posts to the instance's authorization server with the scope", () =>
     Effect.gen(function* () {
       const server = yield* TestAuthorizationServer.TestAuthorizationServer
       const client = yield* HttpAuth.client(
@@ -33,7 +33,7 @@ describe("Okta", () => {
     }).pipe(Effect.provide(TestAuthorizationServer.layer({ tokenUrl })))
   )
 
-  it.effect("password asks for openid by default, on the default server", () =>
+  it.scoped("password asks for openid by default, on the default server", () =>
     Effect.gen(function* () {
       const server = yield* TestAuthorizationServer.TestAuthorizationServer
       const client = yield* HttpAuth.client(
@@ -58,7 +58,7 @@ describe("Okta", () => {
     )
   )
 
-  it.effect("refuses a missing scope for client credentials, and a bad instance, naming the option", () =>
+  it.scoped("refuses a missing scope for client credentials, and a bad instance, naming the option", () =>
     Effect.gen(function* () {
       const cases = [
         [
