@@ -12,15 +12,12 @@
  * @since 0.1.0
  */
 import { timingSafeEqual } from "node:crypto"
-import { createServer, type Server } from "node:http"
-import type { Socket } from "node:net"
-import type * as HttpServer from "@effect/platform/HttpServer"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
 import * as Browser from "./Browser.js"
@@ -257,10 +254,59 @@ const pageHeaders = {
   "referrer-policy": "no-referrer"
 }
 
-const html = (body: string, status: number, headers: Record<string, string> = pageHeaders) =>
-  HttpServerResponse.text(body, { status, headers, contentType: "text/html; charset=utf-8" })
+/** What the listener answers to one request. */
+interface Answer {
+  readonly status: number
+  readonly body: string
+  readonly headers: Readonly<Record<string, string>>
+}
+
+const html = (body: string, status: number, headers: Record<string, string> = pageHeaders): Answer => ({
+  status,
+  body,
+  headers: { ...headers, "content-type": "text/html; charset=utf-8" }
+})
 
 const page = (body: string, status: number) => html(body, status)
+
+const text = (body: string, status: number, headers: Record<string, string> = pageHeaders): Answer => ({
+  status,
+  body,
+  headers: { ...headers, "content-type": "text/plain; charset=utf-8" }
+})
+
+/** Writes an answer; a client that went away is no concern of the grant. */
+const respond = (response: ServerResponse, answer: Answer) =>
+  Effect.sync(() => {
+    if (response.headersSent || response.destroyed) return
+    const body = Buffer.from(answer.body, "utf8")
+    response.writeHead(answer.status, { ...answer.headers, "content-length": String(body.length) })
+    response.end(body)
+  })
+
+/** The request's body, as text. */
+const readBody = (request: IncomingMessage) =>
+  Effect.async<string, Error>((resume) => {
+    const chunks: Array<Buffer> = []
+    const onData = (chunk: Buffer) => chunks.push(chunk)
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      resume(Effect.fail(error))
+    }
+    const cleanup = () => {
+      request.off("data", onData)
+      request.off("end", onEnd)
+      request.off("error", onError)
+    }
+    request.on("data", onData)
+    request.once("end", onEnd)
+    request.once("error", onError)
+    return Effect.sync(cleanup)
+  })
 
 const sameState = (received: string, sent: string) => {
   const a = Buffer.from(received)
@@ -338,7 +384,7 @@ const trackConnections = (server: Server) => {
 }
 
 const listenFailure = (scheme: string, port: number, cause: unknown) => {
-  const code = (cause as { cause?: { code?: string } })?.cause?.code
+  const code = (cause as { code?: string } | undefined)?.code
   return new AuthError.AuthenticationFailed({
     scheme,
     reason:
@@ -349,16 +395,30 @@ const listenFailure = (scheme: string, port: number, cause: unknown) => {
   })
 }
 
+/** Listens on 127.0.0.1 (RFC 8252 section 8.3: loopback only) and gives the port; closing the scope closes the server. */
+const listen = (server: Server, scheme: string, port: number) =>
+  Effect.acquireRelease(
+    Effect.async<number, AuthError.AuthenticationFailed>((resume) => {
+      const onError = (error: Error) => resume(Effect.fail(listenFailure(scheme, port, error)))
+      server.once("error", onError)
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", onError)
+        resume(Effect.succeed((server.address() as AddressInfo).port))
+      })
+    }),
+    () =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
+  )
+
 const authorize = (settings: Settings, authorization: Authorization): Effect.Effect<Grant, AuthorizeError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const state = yield* SecureRandom.token(32)
-      const nodeServer = createServer()
-      const busy = trackConnections(nodeServer)
-      const server = yield* NodeHttpServer.make(() => nodeServer, {
-        port: settings.port,
-        host: "127.0.0.1"
-      }).pipe(Effect.mapError((error) => listenFailure(settings.scheme, settings.port, error)))
+      const server = createServer()
+      const busy = trackConnections(server)
+      const port = yield* listen(server, settings.scheme, settings.port)
       // Runs before the server closes (finalizers run in reverse): a browser
       // keeps spare connections open, which would hold the close; a
       // connection that is answering finishes first (it has `Connection: close`).
@@ -367,7 +427,6 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
           for (const [socket, answering] of busy) if (!answering) socket.destroy()
         })
       )
-      const port = (server.address as HttpServer.TcpAddress).port
       const redirectUri = settings.redirectUri(port)
       const result = yield* Deferred.make<Grant, AuthorizeError>()
       const { pages } = settings
@@ -395,16 +454,13 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
           return page(fillPage(pages.failureHtml, pages.failureTime, error?.message ?? "Unexpected failure."), 400)
         })
 
-      yield* server.serve(
+      const answer = (request: IncomingMessage): Effect.Effect<Answer> =>
         Effect.gen(function* () {
-          const request = yield* HttpServerRequest.HttpServerRequest
-          const url = new URL(request.url, "http://127.0.0.1")
+          const url = new URL(request.url ?? "/", "http://127.0.0.1")
           if (url.pathname === "/favicon.ico" && settings.path !== "/favicon.ico") {
-            return HttpServerResponse.empty({ status: 204, headers: pageHeaders })
+            return { status: 204, body: "", headers: pageHeaders }
           }
-          if (url.pathname !== settings.path) {
-            return HttpServerResponse.text("Not Found", { status: 404, headers: pageHeaders })
-          }
+          if (url.pathname !== settings.path) return text("Not Found", 404)
           if (request.method === "GET") {
             // The grant in the fragment never reaches a server: have the page send it.
             return url.searchParams.has(authorization.grantField) || url.searchParams.has("error")
@@ -415,17 +471,19 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
                 })
           }
           if (request.method === "POST") {
-            const body = yield* Effect.orElseSucceed(request.text, () => "")
+            const body = yield* Effect.orElseSucceed(readBody(request), () => "")
             const params = new URLSearchParams(url.search)
             for (const [name, value] of new URLSearchParams(body)) params.append(name, value)
             return yield* handle(params, params.has(fragmentMarker) ? "fragment" : "form_post")
           }
-          return HttpServerResponse.text("Method Not Allowed", {
-            status: 405,
-            headers: { ...pageHeaders, allow: "GET, POST" }
-          })
+          return text("Method Not Allowed", 405, { ...pageHeaders, allow: "GET, POST" })
         })
-      )
+
+      // Each request is a fiber of this scope: closing the listener interrupts what is still running.
+      const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+      server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+        runFork(Effect.flatMap(answer(request), (reply) => respond(response, reply)))
+      })
 
       const url = authorization.url({ redirectUri, state })
       return yield* Effect.zipRight(Browser.open(url), Deferred.await(result)).pipe(
