@@ -26,11 +26,14 @@ import { requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
   hasLineBreak,
+  headerValueReason,
+  isHeaderValue,
   invalid,
   resolveSecret,
   type Secret,
   type SecretInput,
   validateHeaderName,
+  validateHeaderValue,
   validateTemplate
 } from "./internal/options.js"
 
@@ -353,8 +356,11 @@ export type TokenSource =
 export const tokenSource = <E, R>(
   token: TokenInput<E, R>,
   scheme: string,
-  option: string
+  option: string,
+  /** A header carries a narrower set of characters than a (percent-encoded) URL parameter. */
+  carrier: "header" | "query" = "header"
 ): Effect.Effect<TokenSource, AuthError.InvalidOptions, R> => {
+  const checked = carrier === "header" ? isHeaderValue : () => true
   if (Effect.isEffect(token) && !Config.isConfig(token)) {
     const perRequest = token as Effect.Effect<Secret, E, R>
     return Effect.map(Effect.context<R>(), (context) => ({
@@ -371,11 +377,13 @@ export const tokenSource = <E, R>(
               new AuthError.AuthenticationFailed({ scheme, reason: `the ${option} Effect gave an empty token` })
             )
           }
-          if (hasLineBreak(value)) {
+          if (hasLineBreak(value) || !checked(value)) {
             return Effect.fail(
               new AuthError.AuthenticationFailed({
                 scheme,
-                reason: `the ${option} Effect gave a token with CR, LF or NUL characters`
+                reason: hasLineBreak(value)
+                  ? `the ${option} Effect gave a token with CR, LF or NUL characters`
+                  : `the ${option} Effect gave a token that no header can carry: it ${headerValueReason}`
               })
             )
           }
@@ -384,10 +392,14 @@ export const tokenSource = <E, R>(
       )
     }))
   }
-  return Effect.map(resolveSecret(token as SecretInput, scheme, option), (secret) => ({
-    _tag: "Static" as const,
-    value: secretValue(secret)
-  }))
+  return resolveSecret(token as SecretInput, scheme, option).pipe(
+    Effect.flatMap((secret) =>
+      carrier === "header"
+        ? validateHeaderValue(secretValue(secret), scheme, option)
+        : Effect.succeed(secretValue(secret))
+    ),
+    Effect.map((value) => ({ _tag: "Static" as const, value }))
+  )
 }
 
 /**

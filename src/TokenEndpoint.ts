@@ -14,7 +14,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
-import { AuthenticationFailed, GrantNotProvided, type OAuth2Error } from "./AuthError.js"
+import { AuthenticationFailed, GrantNotProvided, InvalidToken, type OAuth2Error } from "./AuthError.js"
+import { headerValueReason, isHeaderValue } from "./internal/options.js"
 import type * as ClientAuth from "./ClientAuth.js"
 import { errorOf, errorOfBody, parseBody } from "./internal/tokenResponse.js"
 import * as Token from "./Token.js"
@@ -135,7 +136,7 @@ const honourRetryAfter = (schedule: Schedule.Schedule<unknown, TransientFailure>
 export const request = (
   client: HttpClient.HttpClient,
   options: RequestOptions
-): Effect.Effect<Token.Token, OAuth2Error | GrantNotProvided | AuthenticationFailed> =>
+): Effect.Effect<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed> =>
   Effect.gen(function* () {
     const tokenField = options.tokenField ?? "access_token"
     const timeout = Duration.decode(options.timeout ?? "60 seconds")
@@ -181,7 +182,7 @@ export const request = (
       text: string,
       contentType: string,
       now: number
-    ): Either.Either<Token.Token, OAuth2Error | GrantNotProvided> => {
+    ): Either.Either<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken> => {
       const parsed = parseBody(text, contentType)
       if (Either.isLeft(parsed)) return Either.left(errorOfBody(status, text))
       const fields = parsed.right
@@ -189,6 +190,13 @@ export const request = (
       const value = fields[tokenField]
       if (typeof value !== "string" || value === "") {
         return Either.left(new GrantNotProvided({ field: tokenField, received: Object.keys(fields) }))
+      }
+      if (!isHeaderValue(value)) {
+        return Either.left(
+          new InvalidToken({
+            reason: `the token endpoint sent a token that no header can carry: it ${headerValueReason}`
+          })
+        )
       }
       return Either.right(Token.fromResponse(fields, now, { tokenField, defaultLifetime: options.defaultLifetime }))
     }
