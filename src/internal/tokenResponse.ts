@@ -6,6 +6,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { OAuth2Error } from "../AuthError.js"
 import { secretFields } from "../Token.js"
+import { bounded, errorLimits } from "./json.js"
 
 const decodeJson = Schema.decodeEither(Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
 
@@ -26,9 +27,13 @@ export const parseBody = (text: string, contentType: string): Either.Either<Reco
 /** The fields worth showing in an error: no token value, ever. */
 export const safeFields = (fields: Readonly<Record<string, unknown>>, tokenField: string) => {
   const others: Record<string, unknown> = {}
+  let kept = 0
   for (const [name, value] of Object.entries(fields)) {
     if (name === "error" || name === "error_description" || name === "error_uri") continue
-    others[name] = secretFields.has(name) || name === tokenField ? "<redacted>" : value
+    // an error keeps a short excerpt: it is printed, logged and serialized
+    if (kept++ >= errorLimits.members) break
+    others[truncate(name, errorLimits.string)] =
+      secretFields.has(name) || name === tokenField ? "<redacted>" : bounded(value, errorLimits, 1)
   }
   return others
 }
@@ -37,7 +42,7 @@ export const truncate = (text: string, length = 500) => (text.length > length ? 
 
 /** An RFC 6749 section 5.2 error from decoded fields. */
 export const errorOf = (fields: Readonly<Record<string, unknown>>, status: number, tokenField: string) => {
-  const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : undefined)
+  const text = (name: string) => (typeof fields[name] === "string" ? truncate(fields[name] as string) : undefined)
   const others = safeFields(fields, tokenField)
   return new OAuth2Error({
     error: text("error") ?? "invalid_response",
