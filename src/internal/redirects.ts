@@ -71,6 +71,11 @@ export const safeRedirects =
             (response.status === 303 && request.method !== "HEAD") ||
             ((response.status === 301 || response.status === 302) && request.method === "POST")
           if (!dropBody && request.body._tag === "Stream") return Effect.succeed(response)
+          // A server that keeps the query in its Location (A -> B?api_key=...) would hand the key on:
+          // the auth's parameters leave the target too (a trusted hop gets them again from the auth).
+          if ([...next.searchParams.keys()].some((name) => stripParams.has(name))) {
+            for (const name of stripParams) next.searchParams.delete(name)
+          }
           const firstOrigin = origin ?? base.origin
           const redirected = rebuild(request, {
             url: next.toString(),
