@@ -5,9 +5,12 @@
  *
  * It takes the grant from the query (authorization code), from the URL
  * fragment (implicit grant: a small page posts the fragment back) or from a
- * `form_post` body, and checks the `state` it generated: a missing state is
- * `StateNotProvided`, another one `StateMismatch`, and the grant is rejected
- * (httpx-auth accepts a grant with another state: we do not).
+ * `form_post` body, and checks the `state` it generated. Only a callback
+ * with that state (a grant or an error) ends the wait: one without it or
+ * with another (which any web page can send to a loopback port), an empty
+ * or an oversized request gets a 4xx page and the listener waits on for the
+ * real callback until `timeout` (httpx-auth accepts a grant with another
+ * state, and ends on the first request: we do neither).
  *
  * @since 0.1.0
  */
@@ -66,6 +69,8 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** The success and failure pages. */
   readonly display?: DisplayOptions | undefined
+  /** The largest request body read (a `form_post` or fragment callback); a larger one gets 413. Default 64 KiB. */
+  readonly maxRequestBytes?: number | undefined
 }
 
 /**
@@ -206,6 +211,12 @@ export const make = (
     if (timeout._tag === "None" || !Duration.isFinite(timeout.value) || Duration.toMillis(timeout.value) <= 0) {
       return yield* Effect.fail(invalid(scheme, "timeout", 'must be a positive, finite Duration such as "60 seconds"'))
     }
+    const maxRequestBytes = options.maxRequestBytes ?? 64 * 1024
+    if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1) {
+      return yield* Effect.fail(
+        invalid(scheme, "maxRequestBytes", `must be a whole number of bytes from 1 up, not ${maxRequestBytes}`)
+      )
+    }
     const display = options.display ?? {}
     const pages: Pages = {
       successTime: Duration.toMillis(
@@ -226,7 +237,7 @@ export const make = (
       timeout: timeout.value,
       redirectUri,
       authorize: (authorization) =>
-        authorize({ scheme, port, path, redirectUri, timeout: timeout.value, pages }, authorization)
+        authorize({ scheme, port, path, redirectUri, timeout: timeout.value, pages, maxRequestBytes }, authorization)
     }
   })
 
@@ -244,6 +255,7 @@ interface Settings {
   readonly redirectUri: (port: number) => string
   readonly timeout: Duration.Duration
   readonly pages: Pages
+  readonly maxRequestBytes: number
 }
 
 const pageHeaders = {
@@ -284,11 +296,27 @@ const respond = (response: ServerResponse, answer: Answer) =>
     response.end(body)
   })
 
-/** The request's body, as text. */
-const readBody = (request: IncomingMessage) =>
-  Effect.async<string, Error>((resume) => {
+/**
+ * The request's body as text, or `undefined` when it is larger than `limit`
+ * bytes: what was read is dropped and the rest is not kept (a page on any
+ * site can POST megabytes to a loopback port).
+ */
+const readBody = (request: IncomingMessage, limit: number) =>
+  Effect.async<string | undefined, Error>((resume) => {
+    const declared = Number(request.headers["content-length"])
+    if (Number.isFinite(declared) && declared > limit) return resume(Effect.succeed(undefined))
     const chunks: Array<Buffer> = []
-    const onData = (chunk: Buffer) => chunks.push(chunk)
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        cleanup()
+        chunks.length = 0
+        resume(Effect.succeed(undefined))
+      } else {
+        chunks.push(chunk)
+      }
+    }
     const onEnd = () => {
       cleanup()
       resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
@@ -329,10 +357,11 @@ const readGrant = (
         ? Effect.fail(new AuthError.StateMismatch())
         : Effect.void
   if (params.has("error")) {
-    // RFC 6749 section 4.1.2.1: the error redirect carries the state too;
-    // a forged error with another state is a mismatch, not the server's word.
+    // RFC 6749 section 4.1.2.1: the error redirect carries the state too (when
+    // one was sent, and we always send one); an error without it, or with
+    // another, is not the server's word.
     return Effect.zipRight(
-      stateValues.length > 0 ? checkState() : Effect.void,
+      checkState(),
       Effect.fail(
         new AuthError.OAuth2Error({
           error: params.get("error")!,
@@ -345,7 +374,8 @@ const readGrant = (
   }
   const grants = params.getAll(grantField)
   if (grants.length === 0 || grants[0] === "") {
-    return Effect.fail(new AuthError.GrantNotProvided({ field: grantField, received }))
+    // checked first: an empty POST (no state) is a stray request, not the server's answer
+    return Effect.zipRight(checkState(), Effect.fail(new AuthError.GrantNotProvided({ field: grantField, received })))
   }
   return Effect.zipRight(
     checkState(),
@@ -440,6 +470,13 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
             )
           }
           const exit = yield* Effect.exit(readGrant(params, authorization.grantField, state))
+          const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          // A callback without our state, or with another, is not the authorization server's answer:
+          // any web page can send one to a loopback port (an <img> with ?error=access_denied). It gets
+          // an error page, and the listener waits on for the real one until the timeout.
+          if (error !== undefined && (error._tag === "StateNotProvided" || error._tag === "StateMismatch")) {
+            return page(fillPage(pages.failureHtml, pages.failureTime, error.message), 400)
+          }
           if (exit._tag === "Success") {
             yield* Deferred.succeed(result, {
               grant: Redacted.make(exit.value.grant),
@@ -450,7 +487,6 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
             return page(fillPage(pages.successHtml, pages.successTime), 200)
           }
           yield* Deferred.failCause(result, exit.cause)
-          const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
           return page(fillPage(pages.failureHtml, pages.failureTime, error?.message ?? "Unexpected failure."), 400)
         })
 
@@ -471,7 +507,17 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
                 })
           }
           if (request.method === "POST") {
-            const body = yield* Effect.orElseSucceed(readBody(request), () => "")
+            const body = yield* Effect.orElseSucceed(readBody(request, settings.maxRequestBytes), () => "")
+            if (body === undefined) {
+              return page(
+                fillPage(
+                  pages.failureHtml,
+                  pages.failureTime,
+                  `The request is larger than ${settings.maxRequestBytes} bytes, which no authorization response is.`
+                ),
+                413
+              )
+            }
             const params = new URLSearchParams(url.search)
             for (const [name, value] of new URLSearchParams(body)) params.append(name, value)
             return yield* handle(params, params.has(fragmentMarker) ? "fragment" : "form_post")
