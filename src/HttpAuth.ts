@@ -21,7 +21,7 @@ import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
-import { fromExecute } from "./internal/client.js"
+import { fromExecute, rebuild } from "./internal/client.js"
 import { requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
@@ -210,7 +210,7 @@ const toClientError =
  * @category combinators
  */
 export const wrapAsHttpClient = (auth: HttpAuth, client: HttpClient.HttpClient): HttpClient.HttpClient => {
-  const authenticated = auth.wrap(client)
+  const authenticated = protect(auth, auth.wrap(client))
   return fromExecute((request) =>
     Effect.catchIf(authenticated.execute(request), AuthError.isAuthError, (error) =>
       Effect.fail(toClientError(request)(error))
@@ -218,11 +218,66 @@ export const wrapAsHttpClient = (auth: HttpAuth, client: HttpClient.HttpClient):
   )
 }
 
+const withCredentialHeaders = (auth: HttpAuth) => (names: ReadonlyArray<string | RegExp>) => [
+  ...names,
+  ...auth.credentials.headers.filter((name) => !names.includes(name))
+]
+
 const redactCredentialHeaders = (auth: HttpAuth) =>
-  Layer.fiberRefLocallyScopedWith(Headers.currentRedactedNames, (names) => [
-    ...names,
-    ...auth.credentials.headers.filter((name) => !names.includes(name))
-  ])
+  Layer.fiberRefLocallyScopedWith(Headers.currentRedactedNames, withCredentialHeaders(auth))
+
+/**
+ * What `layer` and `client` both do around an authenticated client: the
+ * auth's headers are redacted in the spans and logs of its requests, and
+ * the value of each of its URL parameters (`ApiKey.query`) is replaced by
+ * `<redacted>` in the requests that the client's errors carry (their
+ * `message`, `Cause.pretty`, `JSON.stringify`).
+ */
+const protect = <E, R>(
+  auth: HttpAuth,
+  authenticated: HttpClient.HttpClient.With<E, R>
+): HttpClient.HttpClient.With<E, R> => {
+  const { headers, params } = auth.credentials
+  if (headers.length === 0 && params.length === 0) return authenticated
+  const redactNames = withCredentialHeaders(auth)
+  return fromExecute((request) =>
+    Effect.locallyWith(authenticated.execute(request), Headers.currentRedactedNames, redactNames).pipe(
+      params.length === 0
+        ? (effect) => effect
+        : Effect.mapError((error) =>
+            HttpClientError.isHttpClientError(error) ? redactUrlParams(error, params) : error
+          )
+    )
+  )
+}
+
+/** The error with its request's URL parameters of these names redacted. */
+const redactUrlParams = <E extends HttpClientError.HttpClientError>(error: E, params: ReadonlyArray<string>): E => {
+  const names = new Set(params.flatMap((name) => [name, encodeURIComponent(name)]))
+  const url = error.request.url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, separator: string, name: string) =>
+    names.has(name) ? `${separator}${name}=<redacted>` : pair
+  )
+  const urlParams = error.request.urlParams.map(
+    ([name, value]) => [name, names.has(name) ? "<redacted>" : value] as const
+  )
+  if (url === error.request.url && urlParams.every(([, value], i) => value === error.request.urlParams[i]![1])) {
+    return error
+  }
+  const request = rebuild(error.request, { headers: error.request.headers, url, urlParams })
+  // built afresh (never spread): the old error's stack holds the old message, key included
+  const { reason, cause, description } = error
+  const rest = { cause, ...(description === undefined ? {} : { description }) }
+  return (
+    error._tag === "RequestError"
+      ? new HttpClientError.RequestError({ request, reason: error.reason, ...rest })
+      : new HttpClientError.ResponseError({
+          request,
+          response: (error as HttpClientError.ResponseError).response,
+          reason: reason as HttpClientError.ResponseError["reason"],
+          ...rest
+        })
+  ) as E
+}
 
 /**
  * Decorates the `HttpClient` in context: every request that the program's
@@ -291,7 +346,7 @@ export const client = <E = never, R = never>(
   HttpClient.HttpClient.With<HttpClientError.HttpClientError | AuthError.AuthError>,
   E,
   HttpClient.HttpClient | R
-> => Effect.zipWith(resolve(auth), HttpClient.HttpClient, (auth, client) => auth.wrap(client))
+> => Effect.zipWith(resolve(auth), HttpClient.HttpClient, (auth, client) => protect(auth, auth.wrap(client)))
 
 /**
  * Sends one request with `auth`, through the `HttpClient` in context: the
