@@ -22,7 +22,7 @@ import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
 import { fromExecute, rebuild } from "./internal/client.js"
-import { requestUrl, safeRedirects } from "./internal/redirects.js"
+import { isSafelyFollowed, requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
   hasLineBreak,
@@ -240,16 +240,62 @@ const protect = <E, R>(
   const { headers, params } = auth.credentials
   if (headers.length === 0 && params.length === 0) return authenticated
   const redactNames = withCredentialHeaders(auth)
+  const watch = redirectWatch()
   return fromExecute((request) =>
     Effect.locallyWith(authenticated.execute(request), Headers.currentRedactedNames, redactNames).pipe(
       params.length === 0
         ? (effect) => effect
         : Effect.mapError((error) =>
             HttpClientError.isHttpClientError(error) ? redactUrlParams(error, params) : error
-          )
+          ),
+      (effect) => watch(request, effect)
     )
   )
 }
+
+/**
+ * Warns (once per auth) when Effect's own `HttpClient.followRedirects` is
+ * composed with the auth, which carries every credential to the redirect's
+ * origin. Under the auth, the response comes back for another origin than
+ * the request's. Over it, the follower re-sends the request it was given
+ * with a new URL: the same headers object, for another origin than the
+ * redirect's. `HttpAuth.followRedirects` is the safe composition.
+ */
+const redirectWatch = () => {
+  let warned = false
+  // the headers of each request answered with a redirect, and the origin it was sent to
+  const redirected = new WeakMap<Headers.Headers, string>()
+  const warn = (how: string, from: string, to: string) => {
+    if (warned) return Effect.void
+    warned = true
+    return Effect.logWarning(
+      `HttpAuth: a redirect from ${from} to ${to} was followed by a client ${how} the auth (such as HttpClient.followRedirects): the credentials went to ${to} too. Use HttpAuth.followRedirects(auth) instead, which drops them on a cross-origin hop.`
+    )
+  }
+  return <A extends HttpClientResponse.HttpClientResponse, E, R>(
+    request: HttpClientRequest.HttpClientRequest,
+    effect: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E, R> => {
+    if (warned) return effect
+    const before = redirected.get(request.headers)
+    const over = before !== undefined ? originOf(request) : undefined
+    return Effect.tap(effect, (response) => {
+      if (over !== undefined && over !== before) return warn("over", before!, over)
+      if (response.status >= 300 && response.status < 400 && response.headers.location !== undefined) {
+        const origin = originOf(request)
+        if (origin !== undefined) redirected.set(request.headers, origin)
+      }
+      if (response.request.url !== request.url && !isSafelyFollowed(response)) {
+        const sent = originOf(request)
+        const answered = originOf(response.request)
+        if (sent !== undefined && answered !== undefined && sent !== answered) return warn("under", sent, answered)
+      }
+      return Effect.void
+    })
+  }
+}
+
+const originOf = (request: HttpClientRequest.HttpClientRequest) => requestUrl(request)?.origin
 
 /** The error with its request's URL parameters of these names redacted. */
 const redactUrlParams = <E extends HttpClientError.HttpClientError>(error: E, params: ReadonlyArray<string>): E => {
@@ -293,13 +339,20 @@ const redactUrlParams = <E extends HttpClientError.HttpClientError>(error: E, pa
  * `AuthError`; `AuthError.fromHttpClientError` gets it back, and `client`
  * gives a client with the typed errors instead.
  *
+ * Never compose Effect's own `HttpClient.followRedirects` over or under this
+ * layer: it re-sends every credential to the redirect's origin (a warning
+ * is logged once when it happens). Use `followRedirects(auth)`.
+ *
  * @example
  * ```ts
  * import { Bearer, HttpAuth } from "effect-http-auth"
- * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { HttpClient } from "@effect/platform"
+ * import { NodeHttpClient } from "@effect/platform-node"
  * import { Effect, Layer } from "effect"
  *
- * const AuthLive = HttpAuth.layer(Bearer.make("token")).pipe(Layer.provide(FetchHttpClient.layer))
+ * // a base client that never follows redirects itself (Fetch does, and keeps custom key headers
+ * // cross-origin); HttpAuth.followRedirects(auth) follows them safely
+ * const AuthLive = HttpAuth.layer(Bearer.make("token")).pipe(Layer.provide(NodeHttpClient.layerUndici))
  *
  * const program = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://example.com/me"))
  * program.pipe(Effect.provide(AuthLive))

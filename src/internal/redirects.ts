@@ -27,6 +27,12 @@ const isRedirect = (status: number) =>
 
 const withoutQuery = (url: URL) => `${url.origin}${url.pathname}`
 
+// the responses this follower reached through a redirect: HttpAuth's watch knows them from a leaking follower's
+const followed = new WeakSet<HttpClientResponse.HttpClientResponse>()
+
+/** Whether `HttpAuth.followRedirects` (not a follower below the auth) reached this response. */
+export const isSafelyFollowed = (response: HttpClientResponse.HttpClientResponse) => followed.has(response)
+
 /** The `wrap` of an auth that follows at most `maxRedirects` redirects. */
 export const safeRedirects =
   (auth: HttpAuth, maxRedirects: number): HttpAuth["wrap"] =>
@@ -53,6 +59,7 @@ export const safeRedirects =
           const location = response.headers.location
           const base = requestUrl(request)
           if (!isRedirect(response.status) || location === undefined || base === undefined) {
+            if (hops > 0) followed.add(response)
             return Effect.succeed(response)
           }
           let next: URL
