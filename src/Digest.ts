@@ -25,7 +25,6 @@ import {
   hasLineBreak,
   invalid,
   resolveSecret,
-  validateHeaderValue,
   resolveText,
   type SecretInput,
   type TextInput
@@ -115,8 +114,6 @@ export const make = (
     if (hasLineBreak(user)) {
       return yield* Effect.fail(invalid("Digest.make", "username", "must not contain CR, LF or NUL characters"))
     }
-    // the username is quoted into the Authorization header as it is
-    yield* validateHeaderValue(user, "Digest.make", "username")
     const secret = yield* resolveSecret(password, "Digest.make", "password", { allowEmpty: true })
     const proxy = options?.proxy ?? false
     if (typeof proxy !== "boolean") {
