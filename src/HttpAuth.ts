@@ -243,11 +243,9 @@ const protect = <E, R>(
   const watch = redirectWatch()
   return fromExecute((request) =>
     Effect.locallyWith(authenticated.execute(request), Headers.currentRedactedNames, redactNames).pipe(
-      params.length === 0
-        ? (effect) => effect
-        : Effect.mapError((error) =>
-            HttpClientError.isHttpClientError(error) ? redactUrlParams(error, params) : error
-          ),
+      Effect.mapError((error) =>
+        HttpClientError.isHttpClientError(error) ? redactRequest(error, auth.credentials) : error
+      ),
       (effect) => watch(request, effect)
     )
   )
@@ -297,19 +295,35 @@ const redirectWatch = () => {
 
 const originOf = (request: HttpClientRequest.HttpClientRequest) => requestUrl(request)?.origin
 
-/** The error with its request's URL parameters of these names redacted. */
-const redactUrlParams = <E extends HttpClientError.HttpClientError>(error: E, params: ReadonlyArray<string>): E => {
-  const names = new Set(params.flatMap((name) => [name, encodeURIComponent(name)]))
-  const url = error.request.url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, separator: string, name: string) =>
-    names.has(name) ? `${separator}${name}=<redacted>` : pair
-  )
+/**
+ * The error with the credentials taken out of the request it carries: the
+ * auth's headers hold `<redacted>`, its URL parameters' values too. A
+ * transport error holds the request as sent, credentials included.
+ */
+const redactRequest = <E extends HttpClientError.HttpClientError>(error: E, credentials: Credentials): E => {
+  const names = new Set(credentials.params.flatMap((name) => [name, encodeURIComponent(name)]))
+  const url =
+    names.size === 0
+      ? error.request.url
+      : error.request.url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, separator: string, name: string) =>
+          names.has(name) ? `${separator}${name}=<redacted>` : pair
+        )
   const urlParams = error.request.urlParams.map(
     ([name, value]) => [name, names.has(name) ? "<redacted>" : value] as const
   )
-  if (url === error.request.url && urlParams.every(([, value], i) => value === error.request.urlParams[i]![1])) {
+  const carried = credentials.headers.filter((name) => name in error.request.headers)
+  if (
+    carried.length === 0 &&
+    url === error.request.url &&
+    urlParams.every(([, value], i) => value === error.request.urlParams[i]![1])
+  ) {
     return error
   }
-  const request = rebuild(error.request, { headers: error.request.headers, url, urlParams })
+  const headers = Headers.fromInput({
+    ...error.request.headers,
+    ...Object.fromEntries(carried.map((name) => [name, "<redacted>"]))
+  })
+  const request = rebuild(error.request, { headers, url, urlParams })
   // built afresh (never spread): the old error's stack holds the old message, key included
   const { reason, cause, description } = error
   const rest = { cause, ...(description === undefined ? {} : { description }) }

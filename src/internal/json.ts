@@ -27,18 +27,26 @@ const omitted = "<omitted>"
  * at the limit, so no input can overflow the stack here; cycles (not in
  * parsed JSON, but in a value a program builds) end at the limit too.
  */
-export const bounded = (value: unknown, limits: Limits, depth = 0): unknown => {
+export const bounded = (
+  value: unknown,
+  limits: Limits,
+  depth = 0,
+  /** Member names whose values become `"<redacted>"`, at any depth. */
+  redact?: ReadonlySet<string>
+): unknown => {
   if (typeof value === "string") return value.length > limits.string ? `${value.slice(0, limits.string)}…` : value
   if (value === null || typeof value === "boolean") return value
   if (typeof value === "number") return Number.isFinite(value) ? value : null
   if (typeof value !== "object") return undefined
   if (depth >= limits.depth) return omitted
-  if (Array.isArray(value)) return value.slice(0, limits.members).map((item) => bounded(item, limits, depth + 1))
+  if (Array.isArray(value)) {
+    return value.slice(0, limits.members).map((item) => bounded(item, limits, depth + 1, redact))
+  }
   const result: Record<string, unknown> = {}
   let kept = 0
   for (const [name, item] of Object.entries(value)) {
     if (kept++ >= limits.members) break
-    const cut = bounded(item, limits, depth + 1)
+    const cut = redact?.has(name) ? "<redacted>" : bounded(item, limits, depth + 1, redact)
     if (cut !== undefined) result[name.length > limits.string ? name.slice(0, limits.string) : name] = cut
   }
   return result
