@@ -210,7 +210,8 @@ const toClientError =
  * @category combinators
  */
 export const wrapAsHttpClient = (auth: HttpAuth, client: HttpClient.HttpClient): HttpClient.HttpClient => {
-  const authenticated = protect(auth, auth.wrap(client))
+  // `layer` sets the redacted names for the whole program already
+  const authenticated = protect(auth, auth.wrap(client), false)
   return fromExecute((request) =>
     Effect.catchIf(authenticated.execute(request), AuthError.isAuthError, (error) =>
       Effect.fail(toClientError(request)(error))
@@ -235,14 +236,18 @@ const redactCredentialHeaders = (auth: HttpAuth) =>
  */
 const protect = <E, R>(
   auth: HttpAuth,
-  authenticated: HttpClient.HttpClient.With<E, R>
+  authenticated: HttpClient.HttpClient.With<E, R>,
+  redactHeaders = true
 ): HttpClient.HttpClient.With<E, R> => {
   const { headers, params } = auth.credentials
   if (headers.length === 0 && params.length === 0) return authenticated
   const redactNames = withCredentialHeaders(auth)
   const watch = redirectWatch()
   return fromExecute((request) =>
-    Effect.locallyWith(authenticated.execute(request), Headers.currentRedactedNames, redactNames).pipe(
+    (redactHeaders
+      ? Effect.locallyWith(authenticated.execute(request), Headers.currentRedactedNames, redactNames)
+      : authenticated.execute(request)
+    ).pipe(
       Effect.mapError((error) =>
         HttpClientError.isHttpClientError(error) ? redactRequest(error, auth.credentials) : error
       ),
