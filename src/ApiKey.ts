@@ -78,7 +78,7 @@ export const query = <E = never, R = never>(
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
   Effect.gen(function* () {
     const name = yield* validateParamName(options?.parameterName ?? "api_key", "ApiKey.query", "parameterName")
-    const source = yield* HttpAuth.tokenSource(key, "ApiKey.query", "key")
+    const source = yield* HttpAuth.tokenSource(key, "ApiKey.query", "key", "query")
     return HttpAuth.fromTokenSource(source, (request, key) => appendQueryParameter(request, name, key), {
       headers: [],
       params: [name]

@@ -204,9 +204,16 @@ export class OAuth2Error extends base("OAuth2Error")<{
 export class GrantNotProvided extends base("GrantNotProvided")<{
   /** The field that was expected, such as `access_token`. */
   readonly field: string
-  /** The names of the fields that were there (never their values). */
+  /** The names of the fields that were there (never their values): at most 20, each cut to 40 characters. */
   readonly received: ReadonlyArray<string>
 }> {
+  constructor(args: { readonly field: string; readonly received: ReadonlyArray<string> }) {
+    // the names come from whoever sent the response: an excerpt, however many and long they are
+    const cut = (name: string) => (name.length > 40 ? `${name.slice(0, 40)}…` : name)
+    const received = args.received.slice(0, 20).map(cut)
+    if (args.received.length > 20) received.push(`… ${args.received.length - 20} more`)
+    super({ field: cut(args.field), received })
+  }
   override get message(): string {
     return `The response has no "${this.field}" field (it has: ${this.received.join(", ") || "nothing"}): check the tokenField option or the grant's parameters`
   }

@@ -21,16 +21,19 @@ import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
-import { fromExecute, withBuildContext, withSend } from "./internal/client.js"
-import { requestUrl, safeRedirects } from "./internal/redirects.js"
+import { fromExecute, rebuild, withBuildContext, withSend } from "./internal/client.js"
+import { isSafelyFollowed, requestUrl, safeRedirects } from "./internal/redirects.js"
 import {
   fillTemplate,
   hasLineBreak,
+  headerValueReason,
+  isHeaderValue,
   invalid,
   resolveSecret,
   type Secret,
   type SecretInput,
   validateHeaderName,
+  validateHeaderValue,
   validateTemplate
 } from "./internal/options.js"
 
@@ -263,7 +266,8 @@ const toClientError =
  * @category combinators
  */
 export const wrapAsHttpClient = (auth: HttpAuth, client: HttpClient.HttpClient): HttpClient.HttpClient => {
-  const authenticated = auth.wrap(client)
+  // `layer` sets the redacted names for the whole program already
+  const authenticated = protect(auth, auth.wrap(client), false)
   return fromExecute((request) =>
     Effect.catchIf(authenticated.execute(request), AuthError.isAuthError, (error) =>
       Effect.fail(toClientError(request)(error))
@@ -271,11 +275,130 @@ export const wrapAsHttpClient = (auth: HttpAuth, client: HttpClient.HttpClient):
   )
 }
 
+const withCredentialHeaders = (auth: HttpAuth) => (names: ReadonlyArray<string | RegExp>) => [
+  ...names,
+  ...auth.credentials.headers.filter((name) => !names.includes(name))
+]
+
 const redactCredentialHeaders = (auth: HttpAuth) =>
-  Layer.fiberRefLocallyScopedWith(Headers.currentRedactedNames, (names) => [
-    ...names,
-    ...auth.credentials.headers.filter((name) => !names.includes(name))
-  ])
+  Layer.fiberRefLocallyScopedWith(Headers.currentRedactedNames, withCredentialHeaders(auth))
+
+/**
+ * What `layer` and `client` both do around an authenticated client: the
+ * auth's headers are redacted in the spans and logs of its requests, and
+ * the value of each of its URL parameters (`ApiKey.query`) is replaced by
+ * `<redacted>` in the requests that the client's errors carry (their
+ * `message`, `Cause.pretty`, `JSON.stringify`).
+ */
+const protect = <E, R>(
+  auth: HttpAuth,
+  authenticated: HttpClient.HttpClient.With<E, R>,
+  redactHeaders = true
+): HttpClient.HttpClient.With<E, R> => {
+  const { headers, params } = auth.credentials
+  if (headers.length === 0 && params.length === 0) return authenticated
+  const redactNames = withCredentialHeaders(auth)
+  const watch = redirectWatch()
+  return fromExecute((request) =>
+    (redactHeaders
+      ? Effect.locallyWith(authenticated.execute(request), Headers.currentRedactedNames, redactNames)
+      : authenticated.execute(request)
+    ).pipe(
+      Effect.mapError((error) =>
+        HttpClientError.isHttpClientError(error) ? redactRequest(error, auth.credentials) : error
+      ),
+      (effect) => watch(request, effect)
+    )
+  )
+}
+
+/**
+ * Warns (once per auth) when Effect's own `HttpClient.followRedirects` is
+ * composed with the auth, which carries every credential to the redirect's
+ * origin. Under the auth, the response comes back for another origin than
+ * the request's. Over it, the follower re-sends the request it was given
+ * with a new URL: the same headers object, for another origin than the
+ * redirect's. `HttpAuth.followRedirects` is the safe composition.
+ */
+const redirectWatch = () => {
+  let warned = false
+  // the headers of each request answered with a redirect, and the origin it was sent to
+  const redirected = new WeakMap<Headers.Headers, string>()
+  const warn = (how: string, from: string, to: string) => {
+    if (warned) return Effect.void
+    warned = true
+    return Effect.logWarning(
+      `HttpAuth: a redirect from ${from} to ${to} was followed by a client ${how} the auth (such as HttpClient.followRedirects): the credentials went to ${to} too. Use HttpAuth.followRedirects(auth) instead, which drops them on a cross-origin hop.`
+    )
+  }
+  return <A extends HttpClientResponse.HttpClientResponse, E, R>(
+    request: HttpClientRequest.HttpClientRequest,
+    effect: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E, R> => {
+    if (warned) return effect
+    const before = redirected.get(request.headers)
+    const over = before !== undefined ? originOf(request) : undefined
+    return Effect.tap(effect, (response) => {
+      if (over !== undefined && over !== before) return warn("over", before!, over)
+      if (response.status >= 300 && response.status < 400 && response.headers.location !== undefined) {
+        const origin = originOf(request)
+        if (origin !== undefined) redirected.set(request.headers, origin)
+      }
+      if (response.request.url !== request.url && !isSafelyFollowed(response)) {
+        const sent = originOf(request)
+        const answered = originOf(response.request)
+        if (sent !== undefined && answered !== undefined && sent !== answered) return warn("under", sent, answered)
+      }
+      return Effect.void
+    })
+  }
+}
+
+const originOf = (request: HttpClientRequest.HttpClientRequest) => requestUrl(request)?.origin
+
+/**
+ * The error with the credentials taken out of the request it carries: the
+ * auth's headers hold `<redacted>`, its URL parameters' values too. A
+ * transport error holds the request as sent, credentials included.
+ */
+const redactRequest = <E extends HttpClientError.HttpClientError>(error: E, credentials: Credentials): E => {
+  const names = new Set(credentials.params.flatMap((name) => [name, encodeURIComponent(name)]))
+  const url =
+    names.size === 0
+      ? error.request.url
+      : error.request.url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, separator: string, name: string) =>
+          names.has(name) ? `${separator}${name}=<redacted>` : pair
+        )
+  const urlParams = error.request.urlParams.map(
+    ([name, value]) => [name, names.has(name) ? "<redacted>" : value] as const
+  )
+  const carried = credentials.headers.filter((name) => name in error.request.headers)
+  if (
+    carried.length === 0 &&
+    url === error.request.url &&
+    urlParams.every(([, value], i) => value === error.request.urlParams[i]![1])
+  ) {
+    return error
+  }
+  const headers = Headers.fromInput({
+    ...error.request.headers,
+    ...Object.fromEntries(carried.map((name) => [name, "<redacted>"]))
+  })
+  const request = rebuild(error.request, { headers, url, urlParams })
+  // built afresh (never spread): the old error's stack holds the old message, key included
+  const { reason, cause, description } = error
+  const rest = { cause, ...(description === undefined ? {} : { description }) }
+  return (
+    error._tag === "RequestError"
+      ? new HttpClientError.RequestError({ request, reason: error.reason, ...rest })
+      : new HttpClientError.ResponseError({
+          request,
+          response: (error as HttpClientError.ResponseError).response,
+          reason: reason as HttpClientError.ResponseError["reason"],
+          ...rest
+        })
+  ) as E
+}
 
 /**
  * Decorates the `HttpClient` in context: every request that the program's
@@ -291,13 +414,20 @@ const redactCredentialHeaders = (auth: HttpAuth) =>
  * `AuthError`; `AuthError.fromHttpClientError` gets it back, and `client`
  * gives a client with the typed errors instead.
  *
+ * Never compose Effect's own `HttpClient.followRedirects` over or under this
+ * layer: it re-sends every credential to the redirect's origin (a warning
+ * is logged once when it happens). Use `followRedirects(auth)`.
+ *
  * @example
  * ```ts
  * import { Bearer, HttpAuth } from "effect-http-auth"
- * import { FetchHttpClient, HttpClient } from "@effect/platform"
+ * import { HttpClient } from "@effect/platform"
+ * import { NodeHttpClient } from "@effect/platform-node"
  * import { Effect, Layer } from "effect"
  *
- * const AuthLive = HttpAuth.layer(Bearer.make("token")).pipe(Layer.provide(FetchHttpClient.layer))
+ * // a base client that never follows redirects itself (Fetch does, and keeps custom key headers
+ * // cross-origin); HttpAuth.followRedirects(auth) follows them safely
+ * const AuthLive = HttpAuth.layer(Bearer.make("token")).pipe(Layer.provide(NodeHttpClient.layerUndici))
  *
  * const program = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("https://example.com/me"))
  * program.pipe(Effect.provide(AuthLive))
@@ -345,7 +475,7 @@ export const client = <E = never, R = never>(
   HttpClient.HttpClient.With<HttpClientError.HttpClientError | AuthError.AuthError>,
   E,
   HttpClient.HttpClient | R
-> => Effect.zipWith(resolve(auth), HttpClient.HttpClient, (auth, client) => auth.wrap(client))
+> => Effect.zipWith(resolve(auth), HttpClient.HttpClient, (auth, client) => protect(auth, auth.wrap(client)))
 
 /**
  * Sends one request with `auth`, through the `HttpClient` in context: the
@@ -410,8 +540,11 @@ export type TokenSource =
 export const tokenSource = <E, R>(
   token: TokenInput<E, R>,
   scheme: string,
-  option: string
+  option: string,
+  /** A header carries a narrower set of characters than a (percent-encoded) URL parameter. */
+  carrier: "header" | "query" = "header"
 ): Effect.Effect<TokenSource, AuthError.InvalidOptions, R> => {
+  const checked = carrier === "header" ? isHeaderValue : () => true
   if (Effect.isEffect(token) && !Config.isConfig(token)) {
     const perRequest = token as Effect.Effect<Secret, E, R>
     return Effect.map(Effect.context<R>(), (context) => ({
@@ -428,11 +561,13 @@ export const tokenSource = <E, R>(
               new AuthError.AuthenticationFailed({ scheme, reason: `the ${option} Effect gave an empty token` })
             )
           }
-          if (hasLineBreak(value)) {
+          if (hasLineBreak(value) || !checked(value)) {
             return Effect.fail(
               new AuthError.AuthenticationFailed({
                 scheme,
-                reason: `the ${option} Effect gave a token with CR, LF or NUL characters`
+                reason: hasLineBreak(value)
+                  ? `the ${option} Effect gave a token with CR, LF or NUL characters`
+                  : `the ${option} Effect gave a token that no header can carry: it ${headerValueReason}`
               })
             )
           }
@@ -441,10 +576,14 @@ export const tokenSource = <E, R>(
       )
     }))
   }
-  return Effect.map(resolveSecret(token as SecretInput, scheme, option), (secret) => ({
-    _tag: "Static" as const,
-    value: secretValue(secret)
-  }))
+  return resolveSecret(token as SecretInput, scheme, option).pipe(
+    Effect.flatMap((secret) =>
+      carrier === "header"
+        ? validateHeaderValue(secretValue(secret), scheme, option)
+        : Effect.succeed(secretValue(secret))
+    ),
+    Effect.map((value) => ({ _tag: "Static" as const, value }))
+  )
 }
 
 /**

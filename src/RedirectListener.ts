@@ -5,22 +5,22 @@
  *
  * It takes the grant from the query (authorization code), from the URL
  * fragment (implicit grant: a small page posts the fragment back) or from a
- * `form_post` body, and checks the `state` it generated: a missing state is
- * `StateNotProvided`, another one `StateMismatch`, and the grant is rejected
- * (httpx-auth accepts a grant with another state: we do not).
+ * `form_post` body, and checks the `state` it generated. Only a callback
+ * with that state (a grant or an error) ends the wait: one without it or
+ * with another (which any web page can send to a loopback port), an empty
+ * or an oversized request gets a 4xx page and the listener waits on for the
+ * real callback until `timeout` (httpx-auth accepts a grant with another
+ * state, and ends on the first request: we do neither).
  *
  * @since 0.1.0
  */
 import { timingSafeEqual } from "node:crypto"
-import { createServer, type Server } from "node:http"
-import type { Socket } from "node:net"
-import type * as HttpServer from "@effect/platform/HttpServer"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
 import * as Browser from "./Browser.js"
@@ -69,6 +69,8 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** The success and failure pages. */
   readonly display?: DisplayOptions | undefined
+  /** The largest request body read (a `form_post` or fragment callback); a larger one gets 413. Default 64 KiB. */
+  readonly maxRequestBytes?: number | undefined
 }
 
 /**
@@ -209,6 +211,12 @@ export const make = (
     if (timeout._tag === "None" || !Duration.isFinite(timeout.value) || Duration.toMillis(timeout.value) <= 0) {
       return yield* Effect.fail(invalid(scheme, "timeout", 'must be a positive, finite Duration such as "60 seconds"'))
     }
+    const maxRequestBytes = options.maxRequestBytes ?? 64 * 1024
+    if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1) {
+      return yield* Effect.fail(
+        invalid(scheme, "maxRequestBytes", `must be a whole number of bytes from 1 up, not ${maxRequestBytes}`)
+      )
+    }
     const display = options.display ?? {}
     const pages: Pages = {
       successTime: Duration.toMillis(
@@ -229,7 +237,7 @@ export const make = (
       timeout: timeout.value,
       redirectUri,
       authorize: (authorization) =>
-        authorize({ scheme, port, path, redirectUri, timeout: timeout.value, pages }, authorization)
+        authorize({ scheme, port, path, redirectUri, timeout: timeout.value, pages, maxRequestBytes }, authorization)
     }
   })
 
@@ -247,6 +255,7 @@ interface Settings {
   readonly redirectUri: (port: number) => string
   readonly timeout: Duration.Duration
   readonly pages: Pages
+  readonly maxRequestBytes: number
 }
 
 const pageHeaders = {
@@ -257,10 +266,75 @@ const pageHeaders = {
   "referrer-policy": "no-referrer"
 }
 
-const html = (body: string, status: number, headers: Record<string, string> = pageHeaders) =>
-  HttpServerResponse.text(body, { status, headers, contentType: "text/html; charset=utf-8" })
+/** What the listener answers to one request. */
+interface Answer {
+  readonly status: number
+  readonly body: string
+  readonly headers: Readonly<Record<string, string>>
+}
+
+const html = (body: string, status: number, headers: Record<string, string> = pageHeaders): Answer => ({
+  status,
+  body,
+  headers: { ...headers, "content-type": "text/html; charset=utf-8" }
+})
 
 const page = (body: string, status: number) => html(body, status)
+
+const text = (body: string, status: number, headers: Record<string, string> = pageHeaders): Answer => ({
+  status,
+  body,
+  headers: { ...headers, "content-type": "text/plain; charset=utf-8" }
+})
+
+/** Writes an answer; a client that went away is no concern of the grant. */
+const respond = (response: ServerResponse, answer: Answer) =>
+  Effect.sync(() => {
+    if (response.headersSent || response.destroyed) return
+    const body = Buffer.from(answer.body, "utf8")
+    response.writeHead(answer.status, { ...answer.headers, "content-length": String(body.length) })
+    response.end(body)
+  })
+
+/**
+ * The request's body as text, or `undefined` when it is larger than `limit`
+ * bytes: what was read is dropped and the rest is not kept (a page on any
+ * site can POST megabytes to a loopback port).
+ */
+const readBody = (request: IncomingMessage, limit: number) =>
+  Effect.async<string | undefined, Error>((resume) => {
+    const declared = Number(request.headers["content-length"])
+    if (Number.isFinite(declared) && declared > limit) return resume(Effect.succeed(undefined))
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        cleanup()
+        chunks.length = 0
+        resume(Effect.succeed(undefined))
+      } else {
+        chunks.push(chunk)
+      }
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      resume(Effect.fail(error))
+    }
+    const cleanup = () => {
+      request.off("data", onData)
+      request.off("end", onEnd)
+      request.off("error", onError)
+    }
+    request.on("data", onData)
+    request.once("end", onEnd)
+    request.once("error", onError)
+    return Effect.sync(cleanup)
+  })
 
 const sameState = (received: string, sent: string) => {
   const a = Buffer.from(received)
@@ -283,10 +357,11 @@ const readGrant = (
         ? Effect.fail(new AuthError.StateMismatch())
         : Effect.void
   if (params.has("error")) {
-    // RFC 6749 section 4.1.2.1: the error redirect carries the state too;
-    // a forged error with another state is a mismatch, not the server's word.
+    // RFC 6749 section 4.1.2.1: the error redirect carries the state too (when
+    // one was sent, and we always send one); an error without it, or with
+    // another, is not the server's word.
     return Effect.zipRight(
-      stateValues.length > 0 ? checkState() : Effect.void,
+      checkState(),
       Effect.fail(
         new AuthError.OAuth2Error({
           error: params.get("error")!,
@@ -299,7 +374,8 @@ const readGrant = (
   }
   const grants = params.getAll(grantField)
   if (grants.length === 0 || grants[0] === "") {
-    return Effect.fail(new AuthError.GrantNotProvided({ field: grantField, received }))
+    // checked first: an empty POST (no state) is a stray request, not the server's answer
+    return Effect.zipRight(checkState(), Effect.fail(new AuthError.GrantNotProvided({ field: grantField, received })))
   }
   return Effect.zipRight(
     checkState(),
@@ -338,7 +414,7 @@ const trackConnections = (server: Server) => {
 }
 
 const listenFailure = (scheme: string, port: number, cause: unknown) => {
-  const code = (cause as { cause?: { code?: string } })?.cause?.code
+  const code = (cause as { code?: string } | undefined)?.code
   return new AuthError.AuthenticationFailed({
     scheme,
     reason:
@@ -349,16 +425,30 @@ const listenFailure = (scheme: string, port: number, cause: unknown) => {
   })
 }
 
+/** Listens on 127.0.0.1 (RFC 8252 section 8.3: loopback only) and gives the port; closing the scope closes the server. */
+const listen = (server: Server, scheme: string, port: number) =>
+  Effect.acquireRelease(
+    Effect.async<number, AuthError.AuthenticationFailed>((resume) => {
+      const onError = (error: Error) => resume(Effect.fail(listenFailure(scheme, port, error)))
+      server.once("error", onError)
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", onError)
+        resume(Effect.succeed((server.address() as AddressInfo).port))
+      })
+    }),
+    () =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
+  )
+
 const authorize = (settings: Settings, authorization: Authorization): Effect.Effect<Grant, AuthorizeError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const state = yield* SecureRandom.token(32)
-      const nodeServer = createServer()
-      const busy = trackConnections(nodeServer)
-      const server = yield* NodeHttpServer.make(() => nodeServer, {
-        port: settings.port,
-        host: "127.0.0.1"
-      }).pipe(Effect.mapError((error) => listenFailure(settings.scheme, settings.port, error)))
+      const server = createServer()
+      const busy = trackConnections(server)
+      const port = yield* listen(server, settings.scheme, settings.port)
       // Runs before the server closes (finalizers run in reverse): a browser
       // keeps spare connections open, which would hold the close; a
       // connection that is answering finishes first (it has `Connection: close`).
@@ -367,7 +457,6 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
           for (const [socket, answering] of busy) if (!answering) socket.destroy()
         })
       )
-      const port = (server.address as HttpServer.TcpAddress).port
       const redirectUri = settings.redirectUri(port)
       const result = yield* Deferred.make<Grant, AuthorizeError>()
       const { pages } = settings
@@ -381,6 +470,13 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
             )
           }
           const exit = yield* Effect.exit(readGrant(params, authorization.grantField, state))
+          const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+          // A callback without our state, or with another, is not the authorization server's answer:
+          // any web page can send one to a loopback port (an <img> with ?error=access_denied). It gets
+          // an error page, and the listener waits on for the real one until the timeout.
+          if (error !== undefined && (error._tag === "StateNotProvided" || error._tag === "StateMismatch")) {
+            return page(fillPage(pages.failureHtml, pages.failureTime, error.message), 400)
+          }
           if (exit._tag === "Success") {
             yield* Deferred.succeed(result, {
               grant: Redacted.make(exit.value.grant),
@@ -391,20 +487,16 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
             return page(fillPage(pages.successHtml, pages.successTime), 200)
           }
           yield* Deferred.failCause(result, exit.cause)
-          const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
           return page(fillPage(pages.failureHtml, pages.failureTime, error?.message ?? "Unexpected failure."), 400)
         })
 
-      yield* server.serve(
+      const answer = (request: IncomingMessage): Effect.Effect<Answer> =>
         Effect.gen(function* () {
-          const request = yield* HttpServerRequest.HttpServerRequest
-          const url = new URL(request.url, "http://127.0.0.1")
+          const url = new URL(request.url ?? "/", "http://127.0.0.1")
           if (url.pathname === "/favicon.ico" && settings.path !== "/favicon.ico") {
-            return HttpServerResponse.empty({ status: 204, headers: pageHeaders })
+            return { status: 204, body: "", headers: pageHeaders }
           }
-          if (url.pathname !== settings.path) {
-            return HttpServerResponse.text("Not Found", { status: 404, headers: pageHeaders })
-          }
+          if (url.pathname !== settings.path) return text("Not Found", 404)
           if (request.method === "GET") {
             // The grant in the fragment never reaches a server: have the page send it.
             return url.searchParams.has(authorization.grantField) || url.searchParams.has("error")
@@ -415,17 +507,29 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
                 })
           }
           if (request.method === "POST") {
-            const body = yield* Effect.orElseSucceed(request.text, () => "")
+            const body = yield* Effect.orElseSucceed(readBody(request, settings.maxRequestBytes), () => "")
+            if (body === undefined) {
+              return page(
+                fillPage(
+                  pages.failureHtml,
+                  pages.failureTime,
+                  `The request is larger than ${settings.maxRequestBytes} bytes, which no authorization response is.`
+                ),
+                413
+              )
+            }
             const params = new URLSearchParams(url.search)
             for (const [name, value] of new URLSearchParams(body)) params.append(name, value)
             return yield* handle(params, params.has(fragmentMarker) ? "fragment" : "form_post")
           }
-          return HttpServerResponse.text("Method Not Allowed", {
-            status: 405,
-            headers: { ...pageHeaders, allow: "GET, POST" }
-          })
+          return text("Method Not Allowed", 405, { ...pageHeaders, allow: "GET, POST" })
         })
-      )
+
+      // Each request is a fiber of this scope: closing the listener interrupts what is still running.
+      const runFork = yield* FiberSet.makeRuntime<never, void, never>()
+      server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+        runFork(Effect.flatMap(answer(request), (reply) => respond(response, reply)))
+      })
 
       const url = authorization.url({ redirectUri, state })
       return yield* Effect.zipRight(Browser.open(url), Deferred.await(result)).pipe(

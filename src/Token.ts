@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { bounded, storedLimits } from "./internal/json.js"
 
 /**
  * A token as the cache keeps it. `expiresAt` is absolute (epoch
@@ -100,6 +101,23 @@ export const jwtExpiry = (token: string): Option.Option<number> => {
   }
 }
 
+/**
+ * The longest lifetime a token is given, whatever the server says: one
+ * year. A longer one (or `expires_in: 1e306`) is clamped, so that the token
+ * is renewed and stored like any other.
+ *
+ * @example
+ * ```ts
+ * import { Token } from "effect-http-auth"
+ *
+ * Token.fromResponse({ access_token: "a", expires_in: 1e306 }, 0).expiresAt === Token.maxLifetimeSeconds * 1000 // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxLifetimeSeconds = 365 * 24 * 60 * 60
+
 /** `expires_in` as a number of seconds, from a number or a numeric string. */
 const expiresIn = (value: unknown): Option.Option<number> => {
   const number = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? +value : NaN
@@ -144,12 +162,17 @@ export const fromResponse = (
   const scope = optionalString(fields.scope)
   const others: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(fields)) {
-    if (!secretFields.has(name) && name !== tokenField) others[name] = value
+    if (secretFields.has(name) || name === tokenField) continue
+    // what is stored must survive JSON.stringify: a hostile nesting is cut, never kept whole
+    const kept = bounded(value, storedLimits, 1)
+    if (kept !== undefined) others[name] = kept
+    if (Object.keys(others).length >= storedLimits.members) break
   }
   return new Token({
     accessToken: Redacted.make(accessToken),
     tokenType: tokenType.toLowerCase() === "bearer" ? "Bearer" : tokenType,
-    expiresAt: now + lifetime * 1000,
+    // an expires_in of 1e306 would give Infinity: never renewed, and `null` in a JSON cache
+    expiresAt: now + Math.min(lifetime, maxLifetimeSeconds) * 1000,
     ...(refreshToken === undefined ? {} : { refreshToken: Redacted.make(refreshToken) }),
     ...(idToken === undefined ? {} : { idToken: Redacted.make(idToken) }),
     ...(scope === undefined ? {} : { scope }),

@@ -7,14 +7,18 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
-import { AuthenticationFailed, GrantNotProvided, type OAuth2Error } from "./AuthError.js"
+import * as Stream from "effect/Stream"
+import { AuthenticationFailed, GrantNotProvided, InvalidToken, type OAuth2Error } from "./AuthError.js"
+import { headerValueReason, isHeaderValue } from "./internal/options.js"
 import type * as ClientAuth from "./ClientAuth.js"
 import { errorOf, errorOfBody, parseBody } from "./internal/tokenResponse.js"
 import * as Token from "./Token.js"
@@ -65,6 +69,13 @@ export interface RequestOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** When to try again after a transient failure. Default `defaultRetry`. */
   readonly retry?: Schedule.Schedule<unknown, TransientFailure> | undefined
+  /**
+   * The longest `Retry-After` honoured; a server that asks for more fails
+   * the request with `AuthenticationFailed` saying what it asked. Default 60 seconds.
+   */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /** The largest answer read; a larger one is `AuthenticationFailed`, unread. Default 1 MiB. */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**
@@ -88,6 +99,44 @@ export const defaultRetry: Schedule.Schedule<unknown, TransientFailure> = Schedu
   Schedule.jittered,
   Schedule.intersect(Schedule.recurs(4))
 )
+
+/**
+ * The body as text, or `undefined` when it is larger than `limit` bytes:
+ * reading stops there (a hostile endpoint may send gigabytes).
+ */
+const readLimited = (response: HttpClientResponse.HttpClientResponse, limit: number) => {
+  const declared = Number(response.headers["content-length"])
+  if (Number.isFinite(declared) && declared > limit) return Effect.succeed(undefined)
+  return Stream.runFoldWhile(
+    response.stream,
+    { chunks: [] as Array<Uint8Array>, size: 0 },
+    (read) => read.size <= limit,
+    (read, chunk) => {
+      read.chunks.push(chunk)
+      read.size += chunk.length
+      return read
+    }
+  ).pipe(Effect.map((read) => (read.size > limit ? undefined : Buffer.concat(read.chunks, read.size).toString("utf8"))))
+}
+
+/**
+ * What an error may keep of the client's failure: its kind and the
+ * transport's message (such as `connect ECONNREFUSED 127.0.0.1:1`), never
+ * the request, whose headers and body carry the client's credentials.
+ */
+const transportCause = (error: HttpClientError.RequestError | HttpClientError.ResponseError): Error => {
+  const inner = error.cause instanceof Error ? error.cause : undefined
+  const code = (inner as { code?: unknown } | undefined)?.code ?? (inner?.cause as { code?: unknown } | undefined)?.code
+  const transport = new Error(
+    `${error._tag} (${error.reason})${inner === undefined ? "" : `: ${inner.name}: ${inner.message}`}${typeof code === "string" ? ` [${code}]` : ""}`
+  )
+  transport.name = "TransportError"
+  return transport
+}
+
+type Final = Either.Either<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed>
+
+const final = (error: AuthenticationFailed): Final => Either.left(error)
 
 const transientStatus = (status: number) => status === 429 || status === 408 || (status >= 500 && status <= 599)
 
@@ -135,10 +184,12 @@ const honourRetryAfter = (schedule: Schedule.Schedule<unknown, TransientFailure>
 export const request = (
   client: HttpClient.HttpClient,
   options: RequestOptions
-): Effect.Effect<Token.Token, OAuth2Error | GrantNotProvided | AuthenticationFailed> =>
+): Effect.Effect<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed> =>
   Effect.gen(function* () {
     const tokenField = options.tokenField ?? "access_token"
     const timeout = Duration.decode(options.timeout ?? "60 seconds")
+    const maxRetryAfter = Duration.decode(options.maxRetryAfter ?? "60 seconds")
+    const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024
     const base: ClientAuth.TokenRequest = { tokenUrl: options.tokenUrl, params: options.params, headers: {} }
     const prepared = options.clientAuth === undefined ? base : yield* options.clientAuth.apply(base)
     const httpRequest = HttpClientRequest.post(prepared.tokenUrl).pipe(
@@ -148,31 +199,52 @@ export const request = (
 
     const attempt = Effect.gen(function* () {
       const { response, text } = yield* client.execute(httpRequest).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+        Effect.flatMap((response) =>
+          Effect.map(readLimited(response, maxResponseBytes), (text) => ({ response, text }))
+        ),
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new TransientFailure({ reason: `no answer within ${Duration.format(timeout)}` })
         }),
         Effect.catchTags({
-          RequestError: (cause) =>
-            Effect.fail(new TransientFailure({ reason: `could not connect (${cause.reason})`, cause })),
-          ResponseError: (cause) =>
-            Effect.fail(new TransientFailure({ reason: `could not read the answer (${cause.reason})`, cause }))
+          // the client's errors hold the token request, client credentials included: never kept (transportCause)
+          RequestError: (error) =>
+            Effect.fail(
+              new TransientFailure({ reason: `could not connect (${error.reason})`, cause: transportCause(error) })
+            ),
+          ResponseError: (error) =>
+            Effect.fail(
+              new TransientFailure({
+                reason: `could not read the answer (${error.reason})`,
+                cause: transportCause(error)
+              })
+            )
         })
       )
       const now = yield* Clock.currentTimeMillis
       const status = response.status
-      if (transientStatus(status)) {
-        return yield* Effect.fail(
-          new TransientFailure({
-            reason: `HTTP ${status}`,
-            status,
-            body: text,
-            retryAfter: retryAfterOf(response.headers["retry-after"], now)
+      if (text === undefined) {
+        return final(
+          new AuthenticationFailed({
+            scheme: "TokenEndpoint",
+            reason: `the token endpoint ${prepared.tokenUrl} answered HTTP ${status} with a body larger than ${maxResponseBytes} bytes (maxResponseBytes): not read`
           })
         )
       }
-      return decode(status, text, response.headers["content-type"] ?? "", now)
+      if (transientStatus(status)) {
+        const retryAfter = retryAfterOf(response.headers["retry-after"], now)
+        // RFC 9110 section 10.2.3: the server's wait is honoured up to a bound, never for a day
+        if (retryAfter !== undefined && Duration.greaterThan(retryAfter, maxRetryAfter)) {
+          return final(
+            new AuthenticationFailed({
+              scheme: "TokenEndpoint",
+              reason: `the token endpoint ${prepared.tokenUrl} answered HTTP ${status} and asked to wait ${Duration.format(retryAfter)} (Retry-After) before trying again, more than maxRetryAfter (${Duration.format(maxRetryAfter)}): try later, or raise maxRetryAfter`
+            })
+          )
+        }
+        return yield* Effect.fail(new TransientFailure({ reason: `HTTP ${status}`, status, body: text, retryAfter }))
+      }
+      return decode(status, text, response.headers["content-type"] ?? "", now) as Final
     })
 
     // final answers (a token, an RFC 6749 error) come back as an Either: only transient failures are retried
@@ -181,7 +253,7 @@ export const request = (
       text: string,
       contentType: string,
       now: number
-    ): Either.Either<Token.Token, OAuth2Error | GrantNotProvided> => {
+    ): Either.Either<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken> => {
       const parsed = parseBody(text, contentType)
       if (Either.isLeft(parsed)) return Either.left(errorOfBody(status, text))
       const fields = parsed.right
@@ -189,6 +261,13 @@ export const request = (
       const value = fields[tokenField]
       if (typeof value !== "string" || value === "") {
         return Either.left(new GrantNotProvided({ field: tokenField, received: Object.keys(fields) }))
+      }
+      if (!isHeaderValue(value)) {
+        return Either.left(
+          new InvalidToken({
+            reason: `the token endpoint sent a token that no header can carry: it ${headerValueReason}`
+          })
+        )
       }
       return Either.right(Token.fromResponse(fields, now, { tokenField, defaultLifetime: options.defaultLifetime }))
     }

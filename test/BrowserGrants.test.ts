@@ -7,7 +7,7 @@ import { createHash } from "node:crypto"
 import { createServer } from "node:net"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, TestClock } from "effect"
+import { Effect, Fiber, Layer, Redacted, TestClock } from "effect"
 import { HttpAuth, OAuth2, TokenCache } from "../src/index.js"
 import { BrowserTest, createToken, TestAuthorizationServer } from "../src/testing/index.js"
 import { echo, seenOf, serve } from "./fixtures/server.js"
@@ -126,7 +126,7 @@ describe("OAuth2.authorizationCode", () => {
     }).pipe(Effect.provide(Layer.merge(Test(), TokenCache.layerMemory)))
   )
 
-  it.scoped("fails the request with the redirect's error, and with StateMismatch on a forged state", () =>
+  it.scoped("fails the request with the redirect's error; a forged state is answered 400 and the wait goes on", () =>
     Effect.gen(function* () {
       const auth = OAuth2.authorizationCode({ authorizationUrl, tokenUrl, clientId: "app", redirectUriPort: 0 })
       const denied = yield* Effect.flip(get(auth))
@@ -134,7 +134,13 @@ describe("OAuth2.authorizationCode", () => {
       expect(denied.message).toBe(
         'OAuth 2 error "invalid_scope": The requested scope is invalid, unknown, or malformed.'
       )
-      expect((yield* Effect.flip(get(auth)))._tag).toBe("StateMismatch")
+      const forged = yield* Effect.fork(Effect.flip(get(auth)))
+      while ((yield* BrowserTest.visits).length < 2 || (yield* BrowserTest.visits)[1]!.status === undefined) {
+        yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      }
+      expect((yield* BrowserTest.visits)[1]!.status).toBe(400)
+      yield* TestClock.adjust("60 seconds")
+      expect((yield* Fiber.join(forged))._tag).toBe("AuthorizationTimeout")
       const tokenRequests = yield* Effect.flatMap(
         TestAuthorizationServer.TestAuthorizationServer,
         (server) => server.tokenRequests

@@ -75,13 +75,22 @@ describe("BrowserTest", () => {
     )
   )
 
-  it.live("plays faults: an error, a missing state, a wrong state", () =>
+  it.effect("plays faults: an error ends the wait; a missing or wrong state gets 400 and the wait goes on", () =>
     Effect.gen(function* () {
       const denied = yield* Effect.exit(authorize("code", { response_type: "code" }))
       expect(tagOf(denied)).toBe("OAuth2Error")
       expect(Exit.isFailure(denied) && String(denied.cause)).toContain("the user said no")
-      expect(tagOf(yield* Effect.exit(authorize("code", { response_type: "code" })))).toBe("StateNotProvided")
-      expect(tagOf(yield* Effect.exit(authorize("code", { response_type: "code" })))).toBe("StateMismatch")
+      for (const visited of [2, 3]) {
+        const fiber = yield* Effect.fork(authorize("code", { response_type: "code" }, { timeout: "30 seconds" }))
+        while (
+          (yield* BrowserTest.visits).length < visited ||
+          (yield* BrowserTest.visits)[visited - 1]!.status === undefined
+        ) {
+          yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+        }
+        yield* TestClock.adjust("30 seconds")
+        expect(tagOf(yield* Fiber.await(fiber))).toBe("AuthorizationTimeout")
+      }
       const visits = yield* BrowserTest.visits
       expect(visits.map((visit) => [visit.reply, visit.status])).toEqual([
         ["Error", 400],
@@ -90,6 +99,7 @@ describe("BrowserTest", () => {
       ])
       expect(visits[0]!.redirect).toContain("?error=access_denied&error_description=the+user+said+no&state=")
       expect(visits[1]!.redirect).not.toContain("state=")
+      expect(visits[1]!.page).toContain("The authorization redirect carried no state parameter")
       expect(visits[2]!.redirect).toContain("state=not-the-state-that-was-sent")
     }).pipe(
       Effect.provide(

@@ -172,32 +172,81 @@ describe("RedirectListener", () => {
     })
   )
 
-  it.live("rejects a redirect without state (StateNotProvided) and with another state (StateMismatch)", () =>
+  it.live("answers a callback without state or with another state with 400, and waits on for the real one", () =>
     Effect.gen(function* () {
-      const missing = yield* run(async (url) => send(`${parse(url).redirectUri}?code=c`))
-      expect(failure(missing.exit)._tag).toBe("StateNotProvided")
-      expect(missing.answer.status).toBe(400)
-      expect(missing.answer.body).toContain("<h1>Authentication failed</h1>")
-      expect(missing.answer.body).toContain("The authorization redirect carried no state parameter")
-
-      const empty = yield* run(async (url) => send(`${parse(url).redirectUri}?code=c&state=`))
-      expect(failure(empty.exit)._tag).toBe("StateNotProvided")
-
-      const wrong = yield* run(async (url) => send(`${parse(url).redirectUri}?code=c&state=forged`))
-      expect(failure(wrong.exit)._tag).toBe("StateMismatch")
-      expect(failure(wrong.exit).message).toContain("cross-site request forgery")
-
-      const twice = yield* run(async (url) => {
+      const { exit, answer } = yield* run(async (url) => {
         const { redirectUri, state } = parse(url)
-        return send(`${redirectUri}?code=c&state=${state}&state=forged`)
+        const stray = {
+          missing: await send(`${redirectUri}?code=c`),
+          empty: await send(`${redirectUri}?code=c&state=`),
+          wrong: await send(`${redirectUri}?code=c&state=forged`),
+          twice: await send(`${redirectUri}?code=c&state=${state}&state=forged`),
+          prefix: await send(`${redirectUri}?code=c&state=${state.slice(0, -1)}`),
+          // <img src="http://localhost:5000/?error=access_denied"> on any web page
+          errorWithoutState: await send(`${redirectUri}?error=access_denied`),
+          errorWithOtherState: await send(`${redirectUri}?error=access_denied&state=forged`),
+          emptyPost: await form(redirectUri, {}),
+          postWithoutState: await form(redirectUri, { code: "c" })
+        }
+        const real = await send(`${redirectUri}?code=the-real-one&state=${state}`)
+        return { stray, real }
       })
-      expect(failure(twice.exit)._tag).toBe("StateMismatch")
+      expect(Redacted.value((yield* exit).grant)).toBe("the-real-one")
+      const statuses = Object.fromEntries(Object.entries(answer.stray).map(([name, a]) => [name, a.status]))
+      expect(statuses).toEqual({
+        missing: 400,
+        empty: 400,
+        wrong: 400,
+        twice: 400,
+        prefix: 400,
+        errorWithoutState: 400,
+        errorWithOtherState: 400,
+        emptyPost: 400,
+        postWithoutState: 400
+      })
+      expect(answer.stray.missing.body).toContain("<h1>Authentication failed</h1>")
+      expect(answer.stray.missing.body).toContain("The authorization redirect carried no state parameter")
+      expect(answer.stray.wrong.body).toContain("cross-site request forgery")
+      expect(answer.real.status).toBe(200)
+    })
+  )
 
-      const prefix = yield* run(async (url) => {
+  it.live("answers 413 to a body over maxRequestBytes (64 KiB), without keeping it, and waits on", () =>
+    Effect.gen(function* () {
+      const big = `code=${"x".repeat(8 * 1024 * 1024)}`
+      const { exit, answer } = yield* run(async (url) => {
         const { redirectUri, state } = parse(url)
-        return send(`${redirectUri}?code=c&state=${state.slice(0, -1)}`)
+        const sized = await send(redirectUri, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: `state=${state}&${big}`
+        })
+        // no Content-Length: the body comes in chunks, and reading stops past the bound
+        const chunks = [`state=${state}&`, ...Array.from({ length: 20 }, () => "y".repeat(8 * 1024))]
+        const chunked = await send(redirectUri, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new ReadableStream({
+            pull(controller) {
+              const next = chunks.shift()
+              if (next === undefined) controller.close()
+              else controller.enqueue(new TextEncoder().encode(next))
+            }
+          }),
+          duplex: "half"
+        } as RequestInit)
+        // a field name the size of the bound: the error quotes an excerpt
+        const named = await form(redirectUri, { state, ["n".repeat(60 * 1024)]: "v" })
+        return { sized, chunked, named }
       })
-      expect(failure(prefix.exit)._tag).toBe("StateMismatch")
+      expect([answer.sized.status, answer.chunked.status]).toEqual([413, 413])
+      expect(answer.sized.body).toContain("The request is larger than 65536 bytes")
+      const error = failure(exit)
+      expect(error._tag).toBe("GrantNotProvided")
+      expect(error.message).toBe(
+        `The response has no "code" field (it has: state, ${"n".repeat(40)}…): check the tokenField option or the grant's parameters`
+      )
+      expect(answer.named.body.length).toBeLessThan(2000)
     })
   )
 
@@ -231,9 +280,15 @@ describe("RedirectListener", () => {
       expect(described.answer.body).toContain("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62; &#38; more")
       expect(described.answer.body).not.toContain("<script>alert")
 
-      // An error with a forged state is not the server's word.
-      const forged = yield* run(async (url) => send(`${parse(url).redirectUri}?error=access_denied&state=forged`))
-      expect(failure(forged.exit)._tag).toBe("StateMismatch")
+      // An error with a forged state is not the server's word: the wait goes on, and the real error ends it.
+      const forged = yield* run(async (url) => {
+        const { redirectUri, state } = parse(url)
+        const stray = await send(`${redirectUri}?error=access_denied&state=forged`)
+        await send(`${redirectUri}?error=server_error&state=${state}`)
+        return stray
+      })
+      expect(forged.answer.status).toBe(400)
+      expect((failure(forged.exit) as unknown as { error: string }).error).toBe("server_error")
     })
   )
 
@@ -400,9 +455,10 @@ describe("RedirectListener", () => {
         { display }
       )
       expect(ok.answer.body).toBe("<p>ok, closing in 2000</p>")
-      const bad = yield* run(async (url) => send(`${parse(url).redirectUri}?error=x&error_description=a<b>"c"`), {
-        display
-      })
+      const bad = yield* run(
+        async (url) => send(`${parse(url).redirectUri}?error=x&error_description=a<b>"c"&state=${parse(url).state}`),
+        { display }
+      )
       expect(bad.answer.body).toBe("<p>OAuth 2 error &#34;x&#34;: a&#60;b&#62;&#34;c&#34; (250)</p>")
     })
   )
@@ -418,6 +474,7 @@ describe("RedirectListener", () => {
         [{ redirectUriEndpoint: "cb?x=1" }, 'option "redirectUriEndpoint" must be a URL path'],
         [{ redirectUriEndpoint: "c b" }, 'option "redirectUriEndpoint" must be a URL path'],
         [{ timeout: 0 }, 'option "timeout" must be a positive, finite Duration'],
+        [{ maxRequestBytes: 0 }, 'option "maxRequestBytes" must be a whole number of bytes from 1 up, not 0'],
         [{ timeout: Duration.infinity }, 'option "timeout" must be a positive, finite Duration'],
         [{ timeout: "soon" as Duration.DurationInput }, 'option "timeout" must be a positive, finite Duration'],
         [

@@ -14,7 +14,8 @@ describe("Token.fromResponse", () => {
         fc.integer({ min: 0, max: 10 ** 12 }),
         (n, asText, now) => {
           const token = Token.fromResponse({ access_token: "a", expires_in: asText ? String(n) : n }, now)
-          expect(token.expiresAt).toBe(now + n * 1000)
+          // clamped to a year (issue 13 item 10)
+          expect(token.expiresAt).toBe(now + Math.min(n, Token.maxLifetimeSeconds) * 1000)
         }
       )
     )

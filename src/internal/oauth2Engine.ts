@@ -11,13 +11,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { AuthError, InvalidOptions } from "../AuthError.js"
+import { type AuthError, type InvalidOptions, InvalidToken } from "../AuthError.js"
 import * as HttpAuth from "../HttpAuth.js"
 import type { MakeOptions } from "../OAuth2.js"
 import * as Token from "../Token.js"
 import * as TokenCache from "../TokenCache.js"
 import { validateDuration } from "./oauth2Options.js"
-import { fillTemplate, validateHeaderName, validateTemplate } from "./options.js"
+import { fillTemplate, headerValueReason, isHeaderValue, validateHeaderName, validateTemplate } from "./options.js"
 
 class Unauthorized extends Data.TaggedClass("Unauthorized")<{
   readonly response: HttpClientResponse.HttpClientResponse
@@ -62,7 +62,12 @@ export const make = (
       return Effect.tap(renewed, onToken)
     }
     const getOptions = { earlyExpiry }
-    const token = cache.getOrFetch(key, fetch, getOptions)
+    // a token no header can carry (from any grant, or a tampered cache) is a typed error, never a defect in the client
+    const token = Effect.filterOrFail(
+      cache.getOrFetch(key, fetch, getOptions),
+      (token) => isHeaderValue(Redacted.value(token.accessToken)),
+      () => new InvalidToken({ reason: `the access token cannot be sent in a header: it ${headerValueReason}` })
+    )
 
     const retryUnauthorized = options.retryUnauthorized ?? Schedule.once
     return HttpAuth.fromExchange(

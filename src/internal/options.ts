@@ -77,12 +77,28 @@ export const validateParamName = (name: string, scheme: string, option: string) 
 /** Field values must not smuggle another header (RFC 9110 section 5.5). */
 export const hasLineBreak = (value: string) => /[\r\n\0]/.test(value)
 
+// RFC 9110 section 5.5: field-value is visible ASCII, SP, HTAB and obs-text
+// (0x80-0xFF); node:http's validateHeaderValue and undici refuse the same set,
+// and any character beyond U+00FF (a JS string is sent as Latin-1 bytes).
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+
+/** Whether a header can carry `value` as it is: node:http and undici would throw on anything else. */
+export const isHeaderValue = (value: string) => FIELD_VALUE.test(value)
+
+/** Says why a value cannot be sent in a header; never quotes it (it may be a secret). */
+export const headerValueReason =
+  "must hold only visible ASCII, spaces, tabs and Latin-1 characters (RFC 9110 section 5.5): no control characters, DEL, or characters beyond U+00FF"
+
+/** A header value known when the auth is built: `InvalidOptions` naming the option, never a defect when sending. */
+export const validateHeaderValue = (value: string, scheme: string, option: string) =>
+  isHeaderValue(value) ? Effect.succeed(value) : Effect.fail(invalid(scheme, option, headerValueReason))
+
 /** A `{token}` template, as httpx-auth's `header_value`. */
 export const validateTemplate = (template: string, scheme: string, option: string) =>
   !template.includes("{token}")
     ? Effect.fail(invalid(scheme, option, 'must contain "{token}", where the token goes'))
     : hasLineBreak(template)
       ? Effect.fail(invalid(scheme, option, "must not contain CR, LF or NUL characters"))
-      : Effect.succeed(template)
+      : validateHeaderValue(template, scheme, option)
 
 export const fillTemplate = (template: string, token: string) => template.replaceAll("{token}", token)

@@ -27,6 +27,12 @@ const isRedirect = (status: number) =>
 
 const withoutQuery = (url: URL) => `${url.origin}${url.pathname}`
 
+// the responses this follower reached through a redirect: HttpAuth's watch knows them from a leaking follower's
+const followed = new WeakSet<HttpClientResponse.HttpClientResponse>()
+
+/** Whether `HttpAuth.followRedirects` (not a follower below the auth) reached this response. */
+export const isSafelyFollowed = (response: HttpClientResponse.HttpClientResponse) => followed.has(response)
+
 /** The `wrap` of an auth that follows at most `maxRedirects` redirects. */
 export const safeRedirects =
   (auth: HttpAuth, maxRedirects: number): HttpAuth["wrap"] =>
@@ -53,6 +59,7 @@ export const safeRedirects =
           const location = response.headers.location
           const base = requestUrl(request)
           if (!isRedirect(response.status) || location === undefined || base === undefined) {
+            if (hops > 0) followed.add(response)
             return Effect.succeed(response)
           }
           let next: URL
@@ -71,6 +78,11 @@ export const safeRedirects =
             (response.status === 303 && request.method !== "HEAD") ||
             ((response.status === 301 || response.status === 302) && request.method === "POST")
           if (!dropBody && request.body._tag === "Stream") return Effect.succeed(response)
+          // A server that keeps the query in its Location (A -> B?api_key=...) would hand the key on:
+          // the auth's parameters leave the target too (a trusted hop gets them again from the auth).
+          if ([...next.searchParams.keys()].some((name) => stripParams.has(name))) {
+            for (const name of stripParams) next.searchParams.delete(name)
+          }
           const firstOrigin = origin ?? base.origin
           const redirected = rebuild(request, {
             url: next.toString(),

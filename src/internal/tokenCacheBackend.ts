@@ -5,10 +5,13 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as SecureRandom from "../SecureRandom.js"
 import { Token, TokenFromJson } from "../Token.js"
 
 /**
@@ -29,7 +32,7 @@ export const none: Store = {
   clear: Effect.void
 }
 
-const encodeToken = Schema.encodeSync(Token)
+const encodeToken = Schema.encodeEither(Token)
 const decodeToken = Schema.decodeUnknownEither(Token)
 
 // --- one JSON file ----------------------------------------------------------
@@ -49,12 +52,51 @@ const parseFile = (text: string): Either.Either<Entries, string> => {
   }
 }
 
-let tempCounter = 0
+/**
+ * How long a lock file may be held before another process takes it over (a
+ * writer holds it for one read and one write, milliseconds), and how long a
+ * writer waits for it before it gives up writing (the token stays in memory).
+ */
+export const lockTiming = { staleAfterMillis: 10_000, waitMillis: 15_000, pollMillis: 20 }
+
+/** Whether process `pid` still runs (signal 0 only checks; EPERM means it runs as another user). */
+const isAlive = (pid: number) => {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+const alreadyExists = (error: unknown) =>
+  typeof error === "object" && error !== null && (error as { reason?: unknown }).reason === "AlreadyExists"
+
+const mtimeOf = (info: FileSystem.File.Info) =>
+  Option.getOrElse(
+    Option.map(info.mtime, (date) => date.getTime()),
+    () => 0
+  )
+
+const splitPath = (path: string) => {
+  const slash = path.lastIndexOf("/")
+  return slash === -1 ? { dir: ".", base: path } : { dir: path.slice(0, slash) || "/", base: path.slice(slash + 1) }
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
+    // one writer per process at a time; the lock file orders the processes
     const lock = yield* Effect.makeSemaphore(1)
+    const lockPath = `${path}.lock`
+    const { dir, base } = splitPath(path)
+    // `${base}.${pid}.${random}.tmp`: the temp files of this cache, and the pid that wrote each
+    const tempName = new RegExp(`^${escapeRegExp(base)}\\.(\\d+)\\.[0-9a-z]+\\.tmp$`)
+    let swept = false
     // what the file held when this process last read or wrote it
     let snapshot: { stamp: string; entries: Entries } = { stamp: "", entries: {} }
 
@@ -62,16 +104,7 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
       Effect.logWarning(`TokenCache.layerFile: ${what} ${path} (${reasonOf(reason)}); going on without it`)
 
     const stampNow = fs.stat(path).pipe(
-      Effect.map((info) =>
-        [
-          Option.getOrElse(
-            Option.map(info.mtime, (d) => d.getTime()),
-            () => 0
-          ),
-          info.size,
-          Option.getOrUndefined(info.ino)
-        ].join(":")
-      ),
+      Effect.map((info) => [mtimeOf(info), info.size, Option.getOrUndefined(info.ino)].join(":")),
       Effect.orElseSucceed(() => "missing")
     )
 
@@ -96,18 +129,92 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
       return entries
     })
 
+    /**
+     * A lock held by a writer that died (kill -9) or hung: its pid no longer
+     * runs, or it is older than `staleAfterMillis`.
+     */
+    const isStale = Effect.gen(function* () {
+      const info = yield* fs.stat(lockPath)
+      // the file system's clock, not the Clock service: an mtime is wall-clock time
+      if (Date.now() - mtimeOf(info) > lockTiming.staleAfterMillis) return true
+      const pid = Number.parseInt(yield* fs.readFileString(lockPath), 10)
+      // a lock being written has no pid yet: not stale
+      return !Number.isNaN(pid) && !isAlive(pid)
+    }).pipe(Effect.orElseSucceed(() => false))
+
+    /** Takes the lock file (created with O_EXCL: one process wins), waiting a bounded time. */
+    const acquire = Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      while (true) {
+        const taken = yield* fs.writeFileString(lockPath, `${process.pid}\n`, { flag: "wx", mode: 0o600 }).pipe(
+          Effect.as(true),
+          Effect.catchIf(alreadyExists, () => Effect.succeed(false))
+        )
+        if (taken) return true
+        if (yield* isStale) {
+          yield* Effect.logWarning(`TokenCache.layerFile: took over the stale lock ${lockPath}`)
+          yield* Effect.ignore(fs.remove(lockPath))
+          continue
+        }
+        if ((yield* Clock.currentTimeMillis) - started > lockTiming.waitMillis) return false
+        yield* Effect.sleep(lockTiming.pollMillis)
+      }
+    })
+
+    const release = Effect.ignore(fs.remove(lockPath))
+
+    /** Removes the temp files that writers killed mid-write left behind. */
+    const sweep = Effect.gen(function* () {
+      if (swept) return
+      swept = true
+      for (const name of yield* fs.readDirectory(dir)) {
+        const match = tempName.exec(name)
+        if (match !== null && !isAlive(Number(match[1]))) yield* Effect.ignore(fs.remove(`${dir}/${name}`))
+      }
+    }).pipe(Effect.ignore)
+
+    /**
+     * Writes through a temp file in the cache's own directory, created
+     * exclusively (O_EXCL: a planted file or symlink is never followed nor
+     * reused) with mode 0600, then renamed over the file: a reader sees the
+     * old file or the new one.
+     */
     const write = (entries: Entries) =>
       Effect.gen(function* () {
-        const temp = `${path}.${process.pid}.${++tempCounter}.tmp`
-        const text = JSON.stringify({ version: 1, tokens: entries }, null, 2)
-        yield* fs.writeFileString(temp, text, { mode: 0o600 })
-        // rename is atomic: a reader sees the old file or the new one
-        yield* fs.rename(temp, path)
+        const text = yield* Effect.try({
+          try: () => JSON.stringify({ version: 1, tokens: entries }, null, 2),
+          catch: (error) => error
+        })
+        const random = Buffer.from(yield* SecureRandom.bytes(8)).toString("hex")
+        const temp = `${dir}/${base}.${process.pid}.${random}.tmp`
+        yield* fs.writeFileString(temp, text, { flag: "wx", mode: 0o600 })
+        yield* fs.rename(temp, path).pipe(Effect.tapError(() => Effect.ignore(fs.remove(temp))))
         snapshot = { stamp: yield* stampNow, entries }
-      }).pipe(Effect.catchAll(warn("could not write")))
+      })
 
+    /** Read, merge, write, under the process lock and the lock file: no other process's token is lost. */
     const update = (f: (entries: Entries) => Entries) =>
-      lock.withPermits(1)(Effect.flatMap(sync, (entries) => write(f(entries))))
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          const locked = yield* acquire.pipe(
+            Effect.catchAll((error) => Effect.as(warn("could not lock")(error), undefined))
+          )
+          if (locked === undefined) return
+          if (!locked) {
+            return yield* warn("could not write")(
+              `another process has held ${lockPath} for ${lockTiming.waitMillis / 1000} s`
+            )
+          }
+          yield* Effect.ensuring(
+            Effect.gen(function* () {
+              yield* sweep
+              snapshot = { stamp: "", entries: {} }
+              yield* write(f(yield* sync))
+            }).pipe(Effect.catchAllCause((cause) => warn("could not write")(Cause.squash(cause)))),
+            release
+          )
+        })
+      )
 
     return {
       load: (key) =>
@@ -116,7 +223,11 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
             key in entries ? Either.getRight(decodeToken(entries[key])) : Option.none<Token>()
           )
         ),
-      save: (key, token) => update((entries) => ({ ...entries, [key]: encodeToken(token) })),
+      save: (key, token) =>
+        Either.match(encodeToken(token), {
+          onLeft: warn("could not encode the token for"),
+          onRight: (encoded) => update((entries) => ({ ...entries, [key]: encoded }))
+        }),
       remove: (key) =>
         update((entries) => {
           const { [key]: _, ...rest } = entries
@@ -143,6 +254,7 @@ export const keyValueStore = (prefix: string): Effect.Effect<Store, never, KeyVa
     const warn = (what: string) => (error: unknown) =>
       Effect.logWarning(`TokenCache.layerKeyValueStore: ${what} (${reasonOf(error)}); going on without it`)
     const decode = Schema.decodeEither(TokenFromJson)
+    const encode = Schema.encodeEither(TokenFromJson)
     return {
       load: (key) =>
         store.get(prefix + key).pipe(
@@ -160,10 +272,15 @@ export const keyValueStore = (prefix: string): Effect.Effect<Store, never, KeyVa
           Effect.catchAll((error) => Effect.as(warn("could not read")(error), Option.none<Token>()))
         ),
       save: (key, token) =>
-        Effect.suspend(() => {
-          written.add(key)
-          return store.set(prefix + key, Schema.encodeSync(TokenFromJson)(token))
-        }).pipe(Effect.catchAll(warn("could not write"))),
+        // encodeEither: a token that cannot be written (a field nested too deep) is a warning, never a throw
+        Either.match(encode(token), {
+          onLeft: warn(`could not encode the token for ${prefix + key}`),
+          onRight: (text) =>
+            Effect.suspend(() => {
+              written.add(key)
+              return store.set(prefix + key, text)
+            }).pipe(Effect.catchAll(warn("could not write")))
+        }),
       remove: (key) => store.remove(prefix + key).pipe(Effect.catchAll(warn("could not remove"))),
       clear: Effect.suspend(() =>
         Effect.forEach([...written], (key) => store.remove(prefix + key), { discard: true })

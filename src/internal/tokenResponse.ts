@@ -6,6 +6,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { OAuth2Error } from "../AuthError.js"
 import { secretFields } from "../Token.js"
+import { bounded, errorLimits } from "./json.js"
 
 const decodeJson = Schema.decodeEither(Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
 
@@ -23,12 +24,32 @@ export const parseBody = (text: string, contentType: string): Either.Either<Reco
   return Either.left(trimmed === "" ? "the body is empty" : "the body is neither JSON nor a form")
 }
 
+/**
+ * Names whose values an error never shows, at any depth: the tokens, and
+ * what a token request carries (an endpoint may echo the form back).
+ */
+const hidden: ReadonlySet<string> = new Set([
+  ...secretFields,
+  "token",
+  "client_secret",
+  "client_assertion",
+  "assertion",
+  "password",
+  "code",
+  "code_verifier",
+  "device_code"
+])
+
 /** The fields worth showing in an error: no token value, ever. */
 export const safeFields = (fields: Readonly<Record<string, unknown>>, tokenField: string) => {
   const others: Record<string, unknown> = {}
+  let kept = 0
   for (const [name, value] of Object.entries(fields)) {
     if (name === "error" || name === "error_description" || name === "error_uri") continue
-    others[name] = secretFields.has(name) || name === tokenField ? "<redacted>" : value
+    // an error keeps a short excerpt: it is printed, logged and serialized
+    if (kept++ >= errorLimits.members) break
+    others[truncate(name, errorLimits.string)] =
+      hidden.has(name) || name === tokenField ? "<redacted>" : bounded(value, errorLimits, 1, hidden)
   }
   return others
 }
@@ -37,7 +58,7 @@ export const truncate = (text: string, length = 500) => (text.length > length ? 
 
 /** An RFC 6749 section 5.2 error from decoded fields. */
 export const errorOf = (fields: Readonly<Record<string, unknown>>, status: number, tokenField: string) => {
-  const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : undefined)
+  const text = (name: string) => (typeof fields[name] === "string" ? truncate(fields[name] as string) : undefined)
   const others = safeFields(fields, tokenField)
   return new OAuth2Error({
     error: text("error") ?? "invalid_response",
@@ -48,8 +69,9 @@ export const errorOf = (fields: Readonly<Record<string, unknown>>, status: numbe
   })
 }
 
-// a body that could not be read may still hold a token: its value never reaches an error
-const TOKEN_VALUE = /((?:access_token|refresh_token|id_token|token)"?\s*[:=]\s*"?)[^"&,\s}]*/gi
+// a body that could not be read may still hold a token, or echo the request's secrets: their values never reach an error
+const TOKEN_VALUE =
+  /((?:access_token|refresh_token|id_token|token|client_secret|client_assertion|assertion|password|code_verifier|device_code|code)"?\s*[:=]\s*"?)[^"&,\s}<]*/gi
 
 /** The body as an error may show it: token values masked, truncated. */
 export const showBody = (body: string) => truncate(body.replace(TOKEN_VALUE, "$1<redacted>"))

@@ -149,7 +149,9 @@ export const error = (
 ): Reply => ({ _tag: "Error", error: code, description: options.description, uri: options.uri, options })
 
 /**
- * An approval without `state` (the listener fails with `StateNotProvided`).
+ * An approval without `state`: the listener answers it with a 400 page
+ * (`StateNotProvided`'s message) and waits on for the real callback, so the
+ * authorization ends in `AuthorizationTimeout` unless another reply follows.
  *
  * @since 0.1.0
  * @category replies
@@ -157,7 +159,8 @@ export const error = (
 export const missingState = (options: ReplyOptions = {}): Reply => approve({ ...options, state: "omit" })
 
 /**
- * An approval with another `state` (the listener fails with `StateMismatch`).
+ * An approval with another `state`: a 400 page (`StateMismatch`'s message),
+ * and the listener waits on, as for `missingState`.
  *
  * @since 0.1.0
  * @category replies
