@@ -14,11 +14,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import { type InvalidOptions, OAuth1Error, SigningError } from "../AuthError.js"
+import type { SigningOptions } from "../OAuth1.js"
 import * as SecureRandom from "../SecureRandom.js"
 import { parseChallenges } from "./challenge.js"
 import { rebuild } from "./client.js"
 import { hashText } from "./hash.js"
-import { hasLineBreak, invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./options.js"
+import { hasLineBreak, invalid, resolveSecret, resolveText, type SecretInput } from "./options.js"
 import { canonicalQuery, parseQuery, type QueryParam, uriEncode } from "./sigv4.js"
 import { collectBody, wireUrl } from "./sigv4Request.js"
 
@@ -143,17 +144,8 @@ export interface TokenParams {
   readonly verifier?: string | undefined
 }
 
-/** The signing options shared by `make` and the token steps. */
-export interface SignerOptions {
-  readonly clientId: TextInput
-  readonly clientSecret?: SecretInput | undefined
-  readonly signatureMethod?: SignatureMethod | undefined
-  readonly signatureType?: SignatureType | undefined
-  readonly rsaKey?: SecretInput | KeyObject | undefined
-  readonly realm?: string | undefined
-  readonly bodyHash?: boolean | undefined
-  readonly allowInsecurePlaintext?: boolean | undefined
-}
+/** The signing options shared by `make`, the token steps and `authorize` (the public `OAuth1.SigningOptions`). */
+export type SignerOptions = SigningOptions
 
 const resolveRsaKey = (input: SecretInput | KeyObject, scheme: string): Effect.Effect<KeyObject, InvalidOptions> => {
   if (input instanceof KeyObject) {

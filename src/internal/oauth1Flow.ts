@@ -35,21 +35,10 @@ import {
   signRequest,
   type TokenParams
 } from "./oauth1.js"
+import { validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, type SecretInput } from "./options.js"
 
 const FORM = "application/x-www-form-urlencoded"
-
-export const validateUrl = (value: string, scheme: string, option: string) => {
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return Effect.fail(invalid(scheme, option, `is not a URL (${JSON.stringify(value)})`))
-  }
-  return url.protocol === "https:" || url.protocol === "http:"
-    ? Effect.succeed(url.toString())
-    : Effect.fail(invalid(scheme, option, `must be an http or https URL, not ${url.protocol}`))
-}
 
 const readSecret = (input: SecretInput | undefined, scheme: string, option: string) =>
   input === undefined ? Effect.succeed(undefined) : resolveSecret(input, scheme, option)
