@@ -191,6 +191,10 @@ export interface TokenEndpointOptions {
   readonly retry?: Schedule.Schedule<unknown, TokenEndpoint.TransientFailure> | undefined
   /** Further form fields of every token request, refreshes included (an `audience`, a `resource`). */
   readonly tokenParams?: Readonly<Record<string, string>> | undefined
+  /** The longest `Retry-After` waited for; past it the request fails at once, saying what was asked. Default 60 seconds. */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /** The largest token response read, in bytes; a larger one is refused unread. Default 1 MiB. */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**

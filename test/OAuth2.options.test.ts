@@ -1,9 +1,10 @@
-import { FileSystem } from "@effect/platform"
+import { FileSystem, HttpServerResponse } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Config, Effect, Layer, Redacted, Schedule, TestClock } from "effect"
 import { HttpAuth, OAuth2, TokenCache } from "../src/index.js"
 import { TestAuthorizationServer } from "../src/testing/index.js"
+import { serve } from "./fixtures/server.js"
 import { startTokenFaults } from "./fixtures/tokenFaults.js"
 
 const tokenUrl = "https://auth.test/token"
@@ -27,6 +28,11 @@ describe("OAuth2 options", () => {
         [OAuth2.clientCredentials({ ...base, tokenField: "" }), '"tokenField" must not be empty'],
         [OAuth2.clientCredentials({ ...base, earlyExpiry: -1 }), '"earlyExpiry" must not be negative'],
         [OAuth2.clientCredentials({ ...base, tokenTimeout: 0 }), '"tokenTimeout" must be more than 0'],
+        [OAuth2.clientCredentials({ ...base, maxRetryAfter: -1 }), '"maxRetryAfter" must not be negative'],
+        [
+          OAuth2.clientCredentials({ ...base, maxResponseBytes: 0 }),
+          '"maxResponseBytes" must be a whole number of bytes from 1 up, not 0'
+        ],
         [
           OAuth2.clientCredentials({ ...base, tokenParams: { grant_type: "x" } }),
           '"tokenParams" must not set grant_type'
@@ -147,5 +153,33 @@ describe("OAuth2 options", () => {
       expect(new Set(variants).size).toBe(variants.length)
       expect(variants.join()).not.toMatch(/\bs\b.*secret/)
     })
+  )
+
+  it.scoped("maxRetryAfter and maxResponseBytes reach the grant's token requests", () =>
+    Effect.gen(function* () {
+      const server = yield* serve((seen) =>
+        Effect.succeed(
+          seen.url === "/busy"
+            ? HttpServerResponse.text("busy", { status: 503, headers: { "retry-after": "5" } })
+            : HttpServerResponse.unsafeJson({ access_token: "a".repeat(64), token_type: "Bearer" })
+        )
+      )
+      const grant = (path: string, options: Partial<OAuth2.ClientCredentialsOptions>) =>
+        Effect.flip(
+          Effect.flatMap(
+            HttpAuth.client(OAuth2.clientCredentials({ ...base, tokenUrl: `${server.origin}${path}`, ...options })),
+            (client) => client.get(`${server.origin}/api`)
+          )
+        )
+      const busy = yield* grant("/busy", { maxRetryAfter: "1 second", retry: Schedule.recurs(3) })
+      expect(busy.message).toBe(
+        `TokenEndpoint: the token endpoint ${server.origin}/busy answered HTTP 503 and asked to wait 5s (Retry-After) before trying again, more than maxRetryAfter (1s): try later, or raise maxRetryAfter`
+      )
+      const large = yield* grant("/token", { maxResponseBytes: 16 })
+      expect(large.message).toBe(
+        `TokenEndpoint: the token endpoint ${server.origin}/token answered HTTP 200 with a body larger than 16 bytes (maxResponseBytes): not read`
+      )
+      expect((yield* server.seen).map((seen) => seen.url)).toEqual(["/busy", "/token"])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 })

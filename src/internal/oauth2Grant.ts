@@ -166,6 +166,13 @@ export const endpoint = (
     })
     const defaultLifetime = yield* validateDuration(options.defaultLifetime, "1 hour", scheme, "defaultLifetime")
     const tokenParams = yield* checkParams(options.tokenParams, reservedToken, scheme, "tokenParams")
+    const maxRetryAfter = yield* validateDuration(options.maxRetryAfter, "60 seconds", scheme, "maxRetryAfter")
+    const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024
+    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
+      return yield* Effect.fail(
+        invalid(scheme, "maxResponseBytes", `must be a whole number of bytes from 1 up, not ${maxResponseBytes}`)
+      )
+    }
     const http = yield* HttpClient.HttpClient
     const request = (params: Readonly<Record<string, string>>) =>
       TokenEndpoint.request(http, {
@@ -175,7 +182,9 @@ export const endpoint = (
         tokenField,
         timeout,
         defaultLifetime,
-        retry: options.retry
+        retry: options.retry,
+        maxRetryAfter,
+        maxResponseBytes
       })
     const scope = owner.scope === undefined ? {} : { scope: owner.scope }
     const refresh = (expired: Token.Token) =>
