@@ -180,6 +180,8 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
           RefreshToken: 86400,
           Grant: 86400,
           IdToken: 3600,
+          Session: 86400,
+          Interaction: 3600,
           ...options.ttl
         },
         // refresh tokens for any client that may use them (oidc-provider's default wants a consent prompt)
