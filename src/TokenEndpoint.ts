@@ -274,7 +274,7 @@ export const request = (
 
     return yield* attempt.pipe(
       Effect.retry(honourRetryAfter(options.retry ?? defaultRetry)),
-      Effect.flatMap((answer) => answer),
+      Effect.flatten,
       Effect.catchTag("TransientFailure", (failure) =>
         Effect.fail(
           failure.status === undefined
