@@ -19,19 +19,14 @@ const tokenUrl = "http://auth.bench/token"
 let tokenRequests = 0
 
 /** Answers the token endpoint and, elsewhere, "ok". */
-const inMemory = HttpClient.make((request, url) =>
-  Effect.succeed(
-    HttpClientResponse.fromWeb(
-      request,
-      url.href === tokenUrl
-        ? (tokenRequests++,
-          new Response(JSON.stringify({ access_token: "bench-token", token_type: "Bearer", expires_in: 3600 }), {
-            headers: { "content-type": "application/json" }
-          }))
-        : new Response("ok")
-    )
+const inMemory = HttpClient.make((request, url) => {
+  if (url.href !== tokenUrl) return Effect.succeed(HttpClientResponse.fromWeb(request, new Response("ok")))
+  tokenRequests++
+  const token = JSON.stringify({ access_token: "bench-token", token_type: "Bearer", expires_in: 3600 })
+  return Effect.succeed(
+    HttpClientResponse.fromWeb(request, new Response(token, { headers: { "content-type": "application/json" } }))
   )
-)
+})
 
 /** A cache that takes a SynchronizedRef lock on every get, hit or miss: the baseline the lock-free hot path beats. */
 const lockedCache = Effect.map(
