@@ -171,8 +171,8 @@ const displayTime = (
 }
 
 /**
- * Checks the options. `scheme` names the constructor in `InvalidOptions`
- * (the grant that uses the listener).
+ * A listener for one authorization at a time; the options are checked here,
+ * and a bad one fails with `InvalidOptions` naming it.
  *
  * @example
  * ```ts
@@ -184,10 +184,16 @@ const displayTime = (
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
-  options: Options = {},
-  scheme = "RedirectListener.make"
-): Effect.Effect<RedirectListener, AuthError.InvalidOptions> =>
+export const make = (options: Options = {}): Effect.Effect<RedirectListener, AuthError.InvalidOptions> =>
+  makeFor(options, "RedirectListener.make")
+
+/**
+ * `make` for a grant: `scheme` (the grant's name) is the constructor its
+ * errors name.
+ *
+ * @internal
+ */
+export const makeFor = (options: Options, scheme: string): Effect.Effect<RedirectListener, AuthError.InvalidOptions> =>
   Effect.gen(function* () {
     const domain = options.redirectUriDomain ?? "localhost"
     if (!HOST.test(domain)) {

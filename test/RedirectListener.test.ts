@@ -484,9 +484,12 @@ describe("RedirectListener", () => {
         [{ display: { failureDisplayTime: "x" as Duration.DurationInput } }, 'option "display.failureDisplayTime"']
       ]
       for (const [options, message] of cases) {
-        const error = yield* Effect.flip(RedirectListener.make(options, "OAuth2.authorizationCode"))
+        const error = yield* Effect.flip(RedirectListener.make(options))
         expect(error._tag).toBe("InvalidOptions")
-        expect(error.message).toContain(`OAuth2.authorizationCode: ${message}`)
+        expect(error.message).toContain(`RedirectListener.make: ${message}`)
+        // a grant's listener names the grant
+        const forGrant = yield* Effect.flip(RedirectListener.makeFor(options, "OAuth2.authorizationCode"))
+        expect(forGrant.message).toContain(`OAuth2.authorizationCode: ${message}`)
       }
       const listener = yield* RedirectListener.make({ redirectUriEndpoint: "//a/b", redirectUriDomain: "my.host" })
       expect(listener.redirectUri(5000)).toBe("http://my.host:5000/a/b")

@@ -280,7 +280,7 @@ export const authorize = (
     const requestTokenUrl = yield* validateUrl(options.requestTokenUrl, scheme, "requestTokenUrl")
     const authorizationBase = yield* validateUrl(options.authorizationUrl, scheme, "authorizationUrl")
     const accessTokenUrl = yield* validateUrl(options.accessTokenUrl, scheme, "accessTokenUrl")
-    const listener = yield* RedirectListener.make(options, scheme)
+    const listener = yield* RedirectListener.makeFor(options, scheme)
     // The browser, randomness and client of the program that builds the auth,
     // whatever fiber later finds the credentials missing.
     const browser = yield* Browser.Browser

@@ -62,7 +62,7 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
       scheme,
       "authorizationParams"
     )
-    const listener = yield* RedirectListener.make(options, scheme)
+    const listener = yield* RedirectListener.makeFor(options, scheme)
     const browser = yield* Browser.Browser
     const random = yield* SecureRandom.SecureRandom
     const provide = <A, E>(effect: Effect.Effect<A, E, Browser.Browser | SecureRandom.SecureRandom>) =>

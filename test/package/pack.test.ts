@@ -141,6 +141,9 @@ describe("npm pack", () => {
     expect(declarations).toContain("export declare const layer")
     expect(declarations).not.toContain("headerScheme")
     expect(declarations).not.toContain("tokenSource")
+    const listener = readFileSync(join(root, "dist/RedirectListener.d.ts"), "utf8")
+    expect(listener).toContain("export declare const make")
+    expect(listener).not.toContain("makeFor")
   })
 })
 
