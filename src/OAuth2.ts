@@ -163,11 +163,16 @@ export interface ClientOptions {
   readonly clientSecret?: SecretInput | undefined
   /**
    * How the client authenticates to the token endpoint: a method name, or a
-   * `ClientAuth` value (a method of your own; it carries the client id, and
-   * no `clientSecret` is needed). Default `"client_secret_basic"` with a
-   * secret, else `"none"` (`client_id` in the form).
+   * `ClientAuth` value, or an `Effect` of one (`ClientAuth.privateKeyJwt`,
+   * which checks its key when the auth is built); a value carries the
+   * client id, and no `clientSecret` is needed. Default
+   * `"client_secret_basic"` with a secret, else `"none"` (`client_id` in the form).
    */
-  readonly clientAuth?: ClientAuth.Method | ClientAuth.ClientAuth | undefined
+  readonly clientAuth?:
+    | ClientAuth.Method
+    | ClientAuth.ClientAuth
+    | Effect.Effect<ClientAuth.ClientAuth, InvalidOptions>
+    | undefined
   /** A string, or a list joined with spaces. Sent with the grant and with each refresh. */
   readonly scope?: string | ReadonlyArray<string> | undefined
 }

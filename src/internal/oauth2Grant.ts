@@ -48,7 +48,12 @@ const reservedToken = new Set([
   "scope"
 ])
 
-const methods: ReadonlyArray<ClientAuth.Method> = ["client_secret_basic", "client_secret_post", "none"]
+const methods: ReadonlyArray<ClientAuth.Method> = [
+  "client_secret_basic",
+  "client_secret_post",
+  "client_secret_jwt",
+  "none"
+]
 
 const isClientAuth = (u: unknown): u is ClientAuth.ClientAuth =>
   Predicate.isRecord(u) &&
@@ -77,7 +82,8 @@ export const client = (
   require: { readonly clientId: boolean; readonly clientSecret: boolean }
 ): Effect.Effect<Client, InvalidOptions> =>
   Effect.gen(function* () {
-    const given = options.clientAuth
+    // a ClientAuth that checks its key when built (ClientAuth.privateKeyJwt) comes as an Effect
+    const given = Effect.isEffect(options.clientAuth) ? yield* options.clientAuth : options.clientAuth
     const clientId =
       options.clientId === undefined
         ? undefined
@@ -198,7 +204,9 @@ export const endpoint = (
           scope: owner.scope,
           params: {
             // a ClientAuth value of the user's own: its method name tells it apart
-            ...(typeof options.clientAuth === "object" ? { clientAuth: options.clientAuth.method } : {}),
+            ...(owner.clientAuth !== undefined && typeof options.clientAuth === "object"
+              ? { clientAuth: owner.clientAuth.method }
+              : {}),
             ...params,
             ...Object.fromEntries(Object.entries(tokenParams).map(([k, v]) => [`token:${k}`, v]))
           },
