@@ -45,7 +45,14 @@ const reservedToken = new Set([
   "code",
   "redirect_uri",
   "code_verifier",
-  "scope"
+  "scope",
+  // RFC 7523 section 2.1, RFC 8693 section 2.1
+  "assertion",
+  "subject_token",
+  "subject_token_type",
+  "actor_token",
+  "actor_token_type",
+  "requested_token_type"
 ])
 
 const methods: ReadonlyArray<ClientAuth.Method> = [
