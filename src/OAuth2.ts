@@ -197,6 +197,17 @@ export interface TokenEndpointOptions {
   readonly retry?: Schedule.Schedule<unknown, TokenEndpoint.TransientFailure> | undefined
   /** Further form fields of every token request, refreshes included (an `audience`, a `resource`). */
   readonly tokenParams?: Readonly<Record<string, string>> | undefined
+  /**
+   * Compliance hook (Authlib's `access_token_request`): adjusts the form and
+   * headers of each token request, after client authentication.
+   */
+  readonly tokenRequest?: TokenEndpoint.RequestHook | undefined
+  /**
+   * Compliance hook (Authlib's `access_token_response`): repairs a
+   * provider's non-standard answer (a nested token, `expires` for
+   * `expires_in`) before it is read; gets the decoded fields and the response.
+   */
+  readonly tokenResponse?: TokenEndpoint.ResponseHook | undefined
 }
 
 /**

@@ -188,7 +188,9 @@ export const endpoint = (
         tokenField,
         timeout,
         defaultLifetime,
-        retry: options.retry
+        retry: options.retry,
+        tokenRequest: options.tokenRequest,
+        tokenResponse: options.tokenResponse
       })
     const scope = owner.scope === undefined ? {} : { scope: owner.scope }
     const refresh = (expired: Token.Token) =>
