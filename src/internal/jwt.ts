@@ -225,7 +225,7 @@ export const validateLifetime = (
 /** What a signed assertion says; `iat`, `exp` and `jti` are added when signing. */
 export interface AssertionClaims {
   readonly iss: string
-  readonly sub: string
+  readonly sub?: string | undefined
   readonly aud: string | ReadonlyArray<string>
   readonly [claim: string]: unknown
 }

@@ -43,7 +43,12 @@ export const assertionMaker = (
   option: string,
   assertion: JwtBearerOptions["assertion"],
   tokenUrl: string,
-  limits: { readonly lifetime: Duration.DurationInput; readonly maxLifetime: Duration.DurationInput }
+  limits: {
+    readonly lifetime: Duration.DurationInput
+    readonly maxLifetime: Duration.DurationInput
+    /** Google: `sub` only for domain-wide delegation, not the issuer by default. */
+    readonly subjectOptional?: boolean | undefined
+  }
 ): Effect.Effect<
   { readonly make: Effect.Effect<string, AuthError>; readonly key: Readonly<Record<string, string>> },
   InvalidOptions
@@ -54,7 +59,11 @@ export const assertionMaker = (
     }
     const issuer = yield* text(scheme, `${option}.issuer`, assertion.issuer)
     const subject =
-      assertion.subject === undefined ? issuer : yield* text(scheme, `${option}.subject`, assertion.subject)
+      assertion.subject !== undefined
+        ? yield* text(scheme, `${option}.subject`, assertion.subject)
+        : limits.subjectOptional
+          ? undefined
+          : issuer
     const audience =
       assertion.audience === undefined
         ? tokenUrl
@@ -77,12 +86,17 @@ export const assertionMaker = (
       algorithm: assertion.algorithm,
       keyId: assertion.keyId
     })
-    const claims = { ...assertion.claims, iss: issuer, sub: subject, aud: audience }
+    const claims = {
+      ...assertion.claims,
+      iss: issuer,
+      ...(subject === undefined ? {} : { sub: subject }),
+      aud: audience
+    }
     return {
       make: jwt.sign(scheme, key, claims, lifetime),
       key: {
         iss: issuer,
-        sub: subject,
+        sub: subject ?? "-",
         aud: JSON.stringify(audience),
         kid: key.keyId ?? "-",
         claims: JSON.stringify(assertion.claims ?? {})
@@ -92,14 +106,18 @@ export const assertionMaker = (
 
 export const jwtBearer = (
   scheme: string,
-  options: JwtBearerOptions
+  options: JwtBearerOptions,
+  settings?: { readonly subjectOptional?: boolean; readonly option?: string }
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
-    const assertion = yield* assertionMaker(scheme, "assertion", options.assertion, endpoint.tokenUrl, {
-      lifetime: "5 minutes",
-      maxLifetime: "1 hour"
-    })
+    const assertion = yield* assertionMaker(
+      scheme,
+      settings?.option ?? "assertion",
+      options.assertion,
+      endpoint.tokenUrl,
+      { lifetime: "5 minutes", maxLifetime: "1 hour", subjectOptional: settings?.subjectOptional }
+    )
     const scope = endpoint.scope === undefined ? {} : { scope: endpoint.scope }
     return yield* engine.make(scheme, {
       ...grants.engineOptions(options),
