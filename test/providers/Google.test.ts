@@ -8,54 +8,18 @@ import { generateKeyPairSync } from "node:crypto"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { HttpServerResponse } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Config } from "effect"
-import { jwtVerify, SignJWT } from "jose"
+import { jwtVerify } from "jose"
 import { Google, HttpAuth } from "../../src/index.js"
+import { startGoogleToken } from "../../examples/support/googleToken.js"
 import { echo, serve } from "../fixtures/server.js"
 
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
 const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString()
 
-/** Google's token endpoint as far as the grant goes: the assertion verified, each one recorded. */
-const googleToken = Effect.gen(function* () {
-  const assertions: Array<Record<string, unknown>> = []
-  const server = yield* serve((seen) =>
-    Effect.promise(async () => {
-      const form = new URLSearchParams(seen.body)
-      if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") {
-        return HttpServerResponse.unsafeJson({ error: "unsupported_grant_type" }, { status: 400 })
-      }
-      const verified = await jwtVerify(form.get("assertion") ?? "", publicKey, { algorithms: ["RS256"] }).catch(
-        () => undefined
-      )
-      if (verified === undefined) {
-        return HttpServerResponse.unsafeJson(
-          { error: "invalid_grant", error_description: "Invalid JWT Signature." },
-          { status: 400 }
-        )
-      }
-      assertions.push({ header: verified.protectedHeader, ...verified.payload, form: [...form.keys()] })
-      const payload = verified.payload
-      if (typeof payload.target_audience === "string") {
-        const idToken = await new SignJWT({ aud: payload.target_audience, email: payload.iss })
-          .setProtectedHeader({ alg: "RS256" })
-          .setIssuedAt()
-          .setExpirationTime("1h")
-          .sign(privateKey)
-        return HttpServerResponse.unsafeJson({ id_token: idToken })
-      }
-      return HttpServerResponse.unsafeJson({
-        access_token: `ya29.for-${payload.sub ?? payload.iss}`,
-        expires_in: 3599,
-        token_type: "Bearer"
-      })
-    })
-  )
-  return { tokenUri: `${server.origin}/token`, assertions }
-})
+const googleToken = startGoogleToken({ publicKey, privateKey })
 
 const keyFile = (tokenUri: string) => ({
   type: "service_account",
