@@ -105,7 +105,7 @@ describe("examples", () => {
     expect(output).toContain("              · 5 requests, 6 exchanges: the challenge is reused, nc counts")
     expect(output).toContain("              · authorizations so far: 1, the access token was reused")
     expect(output).toContain('              ← OAuth1Error: OAuth 1 problem "nonce_used" (HTTP 401) from')
-    expect(output).toContain("              ← 200 {\"client\":\"demo-app\",\"sub\":\"carol\"}")
+    expect(output).toContain('              ← 200 {"client":"demo-app","sub":"carol"}')
     expect(lines.filter((line) => line.length >= 100)).toEqual([])
     // no secret in full: the demo's secrets appear only cut short
     expect(output).not.toMatch(/s3cret|demo-secret|demo-token|wJalrXUtnFEMI/)
