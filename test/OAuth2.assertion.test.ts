@@ -253,6 +253,29 @@ describe("OAuth2.tokenExchange against oidc-provider", () => {
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
   )
 
+  it.live("delegation: an actor token and its type go with the subject's (RFC 8693 section 2.1)", () =>
+    Effect.gen(function* () {
+      const { oidc, api, seen } = yield* servers
+      const actor = yield* idToken("service-b")
+      const client = yield* HttpAuth.client(
+        OAuth2.tokenExchange({
+          tokenUrl: oidc.tokenUrl,
+          subjectToken: idToken("dave"),
+          subjectTokenType: OAuth2.tokenTypes.jwt,
+          actorToken: Redacted.make(actor),
+          actorTokenType: OAuth2.tokenTypes.jwt,
+          resource: "https://api.example/orders",
+          clientAuth: ClientAuth.privateKeyJwt("exchanger", app.privateKey, { keyId: "app" })
+        })
+      )
+      const response = yield* client.get(`${api.origin}/me`)
+      expect(yield* response.json).toEqual({ client: "exchanger", sub: "dave" })
+      const params = seen.exchanges[0]!
+      expect([params.actor_token, params.actor_token_type]).toEqual([actor, OAuth2.tokenTypes.jwt])
+      expect(params.subject_token).not.toBe(actor)
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+  )
+
   it.effect(
     "options: a token type must be a URI, an actor token needs its type, tokenParams cannot set the grant's",
     () =>
