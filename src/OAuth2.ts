@@ -16,6 +16,7 @@ import type * as Scope from "effect/Scope"
 import type { AuthError, InvalidOptions } from "./AuthError.js"
 import type * as ClientAuth from "./ClientAuth.js"
 import type * as HttpAuth from "./HttpAuth.js"
+import * as assertionGrants from "./internal/oauth2Assertion.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
 import * as engine from "./internal/oauth2Engine.js"
 import * as grants from "./internal/oauth2Grant.js"
@@ -163,11 +164,16 @@ export interface ClientOptions {
   readonly clientSecret?: SecretInput | undefined
   /**
    * How the client authenticates to the token endpoint: a method name, or a
-   * `ClientAuth` value (a method of your own; it carries the client id, and
-   * no `clientSecret` is needed). Default `"client_secret_basic"` with a
-   * secret, else `"none"` (`client_id` in the form).
+   * `ClientAuth` value, or an `Effect` of one (`ClientAuth.privateKeyJwt`,
+   * which checks its key when the auth is built); a value carries the
+   * client id, and no `clientSecret` is needed. Default
+   * `"client_secret_basic"` with a secret, else `"none"` (`client_id` in the form).
    */
-  readonly clientAuth?: ClientAuth.Method | ClientAuth.ClientAuth | undefined
+  readonly clientAuth?:
+    | ClientAuth.Method
+    | ClientAuth.ClientAuth
+    | Effect.Effect<ClientAuth.ClientAuth, InvalidOptions>
+    | undefined
   /** A string, or a list joined with spaces. Sent with the grant and with each refresh. */
   readonly scope?: string | ReadonlyArray<string> | undefined
 }
@@ -195,6 +201,17 @@ export interface TokenEndpointOptions {
   readonly maxRetryAfter?: Duration.DurationInput | undefined
   /** The largest token response read, in bytes; a larger one is refused unread. Default 1 MiB. */
   readonly maxResponseBytes?: number | undefined
+  /**
+   * Compliance hook (Authlib's `access_token_request`): adjusts the form and
+   * headers of each token request, after client authentication.
+   */
+  readonly tokenRequest?: TokenEndpoint.RequestHook | undefined
+  /**
+   * Compliance hook (Authlib's `access_token_response`): repairs a
+   * provider's non-standard answer (a nested token, `expires` for
+   * `expires_in`) before it is read; gets the decoded fields and the response.
+   */
+  readonly tokenResponse?: TokenEndpoint.ResponseHook | undefined
 }
 
 /**
@@ -453,3 +470,154 @@ export const authorizationCodePkce = (
  */
 export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   browserGrants.implicitGrant("OAuth2.implicit", options)
+
+// --- Assertion and exchange grants (issue 15): RFC 7523 section 2.1, RFC 8693 ---
+// Their engine is internal/oauth2Assertion.ts; the signing is internal/jwt.ts.
+
+/**
+ * A JWT assertion signed for each token request (RFC 7523 section 3).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Assertion {
+  /** `iss`: who issued the assertion, often the client id or a service account's email. */
+  readonly issuer: TextInput
+  /** `sub`: whom the token is for. Default the issuer. */
+  readonly subject?: TextInput | undefined
+  /** `aud`: the authorization server, a string or a list. Default the token endpoint URL. */
+  readonly audience?: TextInput | ReadonlyArray<string> | undefined
+  /** The signing key: a PEM, a `Redacted` PEM, a `Config`, a private JWK or a `KeyObject`. */
+  readonly privateKey: ClientAuth.PrivateKey
+  /** Default by key, as `ClientAuth.privateKeyJwt`'s. */
+  readonly algorithm?: ClientAuth.PrivateKeyJwtOptions["algorithm"]
+  /** The `kid` header. Default the JWK's `kid`. */
+  readonly keyId?: string | undefined
+  /** Further claims (a `scope`, a tenant); `iss`, `sub`, `aud`, `iat`, `exp` and `jti` are the grant's. */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined
+  /** `exp` - `iat`. Default 5 minutes; at most 1 hour. */
+  readonly lifetime?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface JwtBearerOptions extends GrantOptions {
+  /**
+   * The assertion: claims and a key to sign a fresh one for each token
+   * request, or an `Effect` that gives a ready one (from a workload
+   * identity, a file), run for each token request.
+   */
+  readonly assertion: Assertion | Effect.Effect<string, AuthError>
+}
+
+/**
+ * The JWT bearer grant (RFC 7523 section 2.1), Authlib's `AssertionClient`:
+ * a signed JWT is the grant. For service accounts and workload identities;
+ * the client authenticates only when `clientAuth` or `clientSecret` say so
+ * (RFC 7523 section 2.1 leaves it optional). Tokens are cached and renewed
+ * like every grant's, each renewal with a freshly signed assertion.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const auth = OAuth2.jwtBearer({
+ *   tokenUrl: "https://issuer.example/token",
+ *   assertion: {
+ *     issuer: "robot@example.com",
+ *     subject: "robot@example.com",
+ *     privateKey: Config.redacted("ROBOT_KEY_PEM"),
+ *     keyId: "k1"
+ *   },
+ *   scope: "api:read"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const jwtBearer = (
+  options: JwtBearerOptions
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
+  assertionGrants.jwtBearer("OAuth2.jwtBearer", options)
+
+/**
+ * The token type identifiers of RFC 8693 section 3, for `tokenExchange`.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ *
+ * OAuth2.tokenTypes.accessToken // "urn:ietf:params:oauth:token-type:access_token"
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const tokenTypes: {
+  readonly accessToken: "urn:ietf:params:oauth:token-type:access_token"
+  readonly refreshToken: "urn:ietf:params:oauth:token-type:refresh_token"
+  readonly idToken: "urn:ietf:params:oauth:token-type:id_token"
+  readonly saml1: "urn:ietf:params:oauth:token-type:saml1"
+  readonly saml2: "urn:ietf:params:oauth:token-type:saml2"
+  readonly jwt: "urn:ietf:params:oauth:token-type:jwt"
+} = assertionGrants.tokenTypes
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenExchangeOptions extends GrantOptions {
+  /**
+   * The token to exchange: a secret, or an `Effect` run for each token
+   * request (a token from another auth, a Kubernetes service account file).
+   */
+  readonly subjectToken: SecretInput | Effect.Effect<string, AuthError>
+  /** Its type, a URI (`OAuth2.tokenTypes`). */
+  readonly subjectTokenType: string
+  /** The token of the party that acts for the subject (delegation), as `subjectToken`. */
+  readonly actorToken?: SecretInput | Effect.Effect<string, AuthError> | undefined
+  /** Its type; mandatory with `actorToken`. */
+  readonly actorTokenType?: string | undefined
+  /** The logical name of the service the token is for. */
+  readonly audience?: TextInput | undefined
+  /** The URL of the resource the token is for (RFC 8707). */
+  readonly resource?: TextInput | undefined
+  /** The type of token wanted (`OAuth2.tokenTypes`). */
+  readonly requestedTokenType?: string | undefined
+}
+
+/**
+ * Token exchange (RFC 8693 section 2.1): a token from one place (another
+ * auth, a Kubernetes service account, an identity provider) is traded for
+ * one for this API. The answer's `issued_token_type` is kept in the token's
+ * `fields`.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { FileSystem } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const auth = Effect.flatMap(FileSystem.FileSystem, (fs) =>
+ *   OAuth2.tokenExchange({
+ *     tokenUrl: "https://sts.example/token",
+ *     subjectToken: Effect.orDie(fs.readFileString("/var/run/secrets/tokens/sa-token")),
+ *     subjectTokenType: OAuth2.tokenTypes.jwt,
+ *     audience: "backend",
+ *     clientId: "exchanger",
+ *     clientSecret: "s3cret"
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const tokenExchange = (
+  options: TokenExchangeOptions
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
+  assertionGrants.tokenExchange("OAuth2.tokenExchange", options)

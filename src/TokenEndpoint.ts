@@ -15,6 +15,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { AuthenticationFailed, GrantNotProvided, InvalidToken, type OAuth2Error } from "./AuthError.js"
@@ -76,6 +77,49 @@ export interface RequestOptions {
   readonly maxRetryAfter?: Duration.DurationInput | undefined
   /** The largest answer read; a larger one is `AuthenticationFailed`, unread. Default 1 MiB. */
   readonly maxResponseBytes?: number | undefined
+  /** Adjusts each token request after client authentication (a compliance hook). */
+  readonly tokenRequest?: RequestHook | undefined
+  /** Repairs each decoded answer before it is read (a compliance hook). */
+  readonly tokenResponse?: ResponseHook | undefined
+}
+
+/**
+ * A compliance hook on token requests (Authlib's
+ * `access_token_request`): gets the form and headers after client
+ * authentication, gives those to send.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RequestHook = (request: ClientAuth.TokenRequest) => ClientAuth.TokenRequest
+
+/**
+ * A compliance hook on token responses (Authlib's
+ * `access_token_response`): gets the decoded fields of each answer
+ * (success or error) and the response (status, headers; its body already
+ * read), gives the fields to read, so that a provider's non-standard answer
+ * (a nested token, `expires` for `expires_in`) becomes RFC 6749's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseHook = (
+  fields: Record<string, unknown>,
+  response: HttpClientResponse.HttpClientResponse
+) => Record<string, unknown>
+
+/** A hook that throws is the user's bug; its error may quote a token, so only its name is kept. */
+const runHook = <A>(hook: string, run: () => A): Either.Either<A, AuthenticationFailed> => {
+  try {
+    return Either.right(run())
+  } catch (error) {
+    return Either.left(
+      new AuthenticationFailed({
+        scheme: "TokenEndpoint",
+        reason: `the ${hook} hook threw ${error instanceof Error ? error.name : typeof error}`
+      })
+    )
+  }
 }
 
 /**
@@ -191,7 +235,10 @@ export const request = (
     const maxRetryAfter = Duration.decode(options.maxRetryAfter ?? "60 seconds")
     const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024
     const base: ClientAuth.TokenRequest = { tokenUrl: options.tokenUrl, params: options.params, headers: {} }
-    const prepared = options.clientAuth === undefined ? base : yield* options.clientAuth.apply(base)
+    const authenticated = options.clientAuth === undefined ? base : yield* options.clientAuth.apply(base)
+    const tokenRequest = options.tokenRequest
+    const prepared =
+      tokenRequest === undefined ? authenticated : yield* runHook("tokenRequest", () => tokenRequest(authenticated))
     const httpRequest = HttpClientRequest.post(prepared.tokenUrl).pipe(
       HttpClientRequest.setHeaders({ ...prepared.headers, accept: "application/json" }),
       HttpClientRequest.bodyUrlParams(prepared.params)
@@ -244,19 +291,28 @@ export const request = (
         }
         return yield* Effect.fail(new TransientFailure({ reason: `HTTP ${status}`, status, body: text, retryAfter }))
       }
-      return decode(status, text, response.headers["content-type"] ?? "", now) as Final
+      return decode(response, text, now) as Final
     })
 
     // final answers (a token, an RFC 6749 error) come back as an Either: only transient failures are retried
     const decode = (
-      status: number,
+      response: HttpClientResponse.HttpClientResponse,
       text: string,
-      contentType: string,
       now: number
-    ): Either.Either<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken> => {
-      const parsed = parseBody(text, contentType)
+    ): Either.Either<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed> => {
+      const status = response.status
+      const parsed = parseBody(text, response.headers["content-type"] ?? "")
       if (Either.isLeft(parsed)) return Either.left(errorOfBody(status, text))
-      const fields = parsed.right
+      const hook = options.tokenResponse
+      const repaired =
+        hook === undefined ? Either.right(parsed.right) : runHook("tokenResponse", () => hook(parsed.right, response))
+      if (Either.isLeft(repaired)) return Either.left(repaired.left)
+      const fields = repaired.right
+      if (!Predicate.isRecord(fields)) {
+        return Either.left(
+          new AuthenticationFailed({ scheme: "TokenEndpoint", reason: "the tokenResponse hook gave no object" })
+        )
+      }
       if (status < 200 || status > 299 || "error" in fields) return Either.left(errorOf(fields, status, tokenField))
       const value = fields[tokenField]
       if (typeof value !== "string" || value === "") {

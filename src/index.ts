@@ -66,6 +66,13 @@ export * as Browser from "./Browser.js"
 export * as ClientAuth from "./ClientAuth.js"
 
 /**
+ * Google service accounts: access tokens and id_tokens (JWT bearer grant).
+ *
+ * @since 0.1.0
+ */
+export * as Google from "./providers/Google.js"
+
+/**
  * HTTP Digest (RFC 7616, RFC 2617), also for proxies.
  *
  * @since 0.1.0

@@ -34,6 +34,16 @@ const examples: Record<string, ReadonlyArray<string>> = {
   digest: ["10 requests -> 11 exchanges: the challenge was reused", "wrong password -> 401 after 2 exchanges, no loop"],
   netrc: ["127.0.0.1: GET /private -> 200 hello alice", "localhost: GET /private -> 401 authorization=(none)"],
   testing: ["MockAuth: GET https://api.test/me was authenticated with oauth2", "createToken: sub=alice, lives 300 s"],
+  "jwt-assertions": [
+    "private_key_jwt: GET /me -> 200 for client reporting",
+    "another key: OAuth2Error invalid_client",
+    "jwtBearer: GET /me -> 200 for client robot-runner, subject nightly-report",
+    "tokenExchange: issued_token_type urn:ietf:params:oauth:token-type:access_token",
+    "tokenExchange: GET /me -> 200 for client robot-runner, subject carol",
+    "Google.serviceAccount: Bearer ya29.for-…",
+    "  assertion: kid k-0123, iss robot@demo.iam.gserviceaccount.com, lives 3600 s",
+    "tokenResponse hook: Bearer nested…"
+  ],
   "client-credentials": ["run 2: GET /me -> 200 for reporting, token requests so far: 1", "token cache file mode: 600"],
   "sigv4-s3": [
     "signed PUT /demo-bucket/hello.txt -> 200",
@@ -95,6 +105,7 @@ describe("examples", () => {
     expect(output).toContain("              · 5 requests, 6 exchanges: the challenge is reused, nc counts")
     expect(output).toContain("              · authorizations so far: 1, the access token was reused")
     expect(output).toContain('              ← OAuth1Error: OAuth 1 problem "nonce_used" (HTTP 401) from')
+    expect(output).toContain('              ← 200 {"client":"demo-app","sub":"carol"}')
     expect(lines.filter((line) => line.length >= 100)).toEqual([])
     // no secret in full: the demo's secrets appear only cut short
     expect(output).not.toMatch(/s3cret|demo-secret|demo-token|wJalrXUtnFEMI/)

@@ -45,10 +45,22 @@ const reservedToken = new Set([
   "code",
   "redirect_uri",
   "code_verifier",
-  "scope"
+  "scope",
+  // RFC 7523 section 2.1, RFC 8693 section 2.1
+  "assertion",
+  "subject_token",
+  "subject_token_type",
+  "actor_token",
+  "actor_token_type",
+  "requested_token_type"
 ])
 
-const methods: ReadonlyArray<ClientAuth.Method> = ["client_secret_basic", "client_secret_post", "none"]
+const methods: ReadonlyArray<ClientAuth.Method> = [
+  "client_secret_basic",
+  "client_secret_post",
+  "client_secret_jwt",
+  "none"
+]
 
 const isClientAuth = (u: unknown): u is ClientAuth.ClientAuth =>
   Predicate.isRecord(u) &&
@@ -77,7 +89,8 @@ export const client = (
   require: { readonly clientId: boolean; readonly clientSecret: boolean }
 ): Effect.Effect<Client, InvalidOptions> =>
   Effect.gen(function* () {
-    const given = options.clientAuth
+    // a ClientAuth that checks its key when built (ClientAuth.privateKeyJwt) comes as an Effect
+    const given = Effect.isEffect(options.clientAuth) ? yield* options.clientAuth : options.clientAuth
     const clientId =
       options.clientId === undefined
         ? undefined
@@ -184,7 +197,9 @@ export const endpoint = (
         defaultLifetime,
         retry: options.retry,
         maxRetryAfter,
-        maxResponseBytes
+        maxResponseBytes,
+        tokenRequest: options.tokenRequest,
+        tokenResponse: options.tokenResponse
       })
     const scope = owner.scope === undefined ? {} : { scope: owner.scope }
     const refresh = (expired: Token.Token) =>
@@ -207,7 +222,9 @@ export const endpoint = (
           scope: owner.scope,
           params: {
             // a ClientAuth value of the user's own: its method name tells it apart
-            ...(typeof options.clientAuth === "object" ? { clientAuth: options.clientAuth.method } : {}),
+            ...(owner.clientAuth !== undefined && typeof options.clientAuth === "object"
+              ? { clientAuth: owner.clientAuth.method }
+              : {}),
             ...params,
             ...Object.fromEntries(Object.entries(tokenParams).map(([k, v]) => [`token:${k}`, v]))
           },

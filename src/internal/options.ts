@@ -27,7 +27,7 @@ export const resolveSecret = (
   input: SecretInput,
   scheme: string,
   option: string,
-  options?: { readonly allowEmpty?: boolean }
+  options?: { readonly allowEmpty?: boolean; readonly multiline?: boolean }
 ): Effect.Effect<Redacted.Redacted<string>, InvalidOptions> =>
   Effect.flatMap(
     Config.isConfig(input) ? readConfig(input as Config.Config<Secret>, scheme, option) : Effect.succeed(input),
@@ -39,7 +39,7 @@ export const resolveSecret = (
       if (!options?.allowEmpty && Redacted.value(redacted) === "") {
         return Effect.fail(invalid(scheme, option, "must not be empty"))
       }
-      if (hasLineBreak(Redacted.value(redacted))) {
+      if (!options?.multiline && hasLineBreak(Redacted.value(redacted))) {
         return Effect.fail(invalid(scheme, option, "must not contain CR, LF or NUL characters"))
       }
       return Effect.succeed(redacted)

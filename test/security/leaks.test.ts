@@ -3,6 +3,7 @@
  * distinctive secrets, and every rendering of every error searched for the
  * secret, its base64 and its URL encoding.
  */
+import { generateKeyPairSync } from "node:crypto"
 import { createServer } from "node:net"
 import { HttpClient, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -30,6 +31,11 @@ secrets.push(
   Buffer.from(`app:${encodeURIComponent(S.client)}`).toString("base64")
 )
 
+// a private key: any line of its PEM body in an error is a leak
+const signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey
+const signingPem = signingKey.export({ format: "pem", type: "pkcs8" }).toString()
+secrets.push(...signingPem.split("\n").filter((line) => line.length === 64))
+
 const closedPort = Effect.async<number>((resume) => {
   const server = createServer()
   server.listen(0, "127.0.0.1", () => {
@@ -53,6 +59,23 @@ const schemes = (tokenUrl: string) => ({
     tokenUrl,
     clientId: "app",
     clientSecret: S.client,
+    retry: Schedule.stop
+  }),
+  "OAuth2 client_secret_jwt (token endpoint down)": OAuth2.clientCredentials({
+    tokenUrl,
+    clientId: "app",
+    clientSecret: S.client,
+    clientAuth: "client_secret_jwt",
+    retry: Schedule.stop
+  }),
+  "OAuth2 private_key_jwt (token endpoint down)": OAuth2.clientCredentials({
+    tokenUrl,
+    clientAuth: ClientAuth.privateKeyJwt("app", signingPem),
+    retry: Schedule.stop
+  }),
+  "OAuth2.jwtBearer (token endpoint down)": OAuth2.jwtBearer({
+    tokenUrl,
+    assertion: { issuer: "robot", privateKey: Redacted.make(signingPem) },
     retry: Schedule.stop
   })
 })
