@@ -39,7 +39,7 @@ export default Effect.gen(function* () {
   )
   const first = yield* client.get(`${provider.origin}/resource/me`)
   const [visit] = yield* BrowserTest.visits
-  yield* sent("browser", `GET ${visit!.url.split("?")[0]}`, ["oauth_token=…", "oauth_callback=the listener"])
+  yield* sent("browser", `GET ${new URL(visit!.url).pathname}`, ["oauth_token=…", "oauth_callback=the listener"])
   yield* got(`back to the listener with oauth_token and oauth_verifier; it answered ${visit!.status}`)
   yield* sent("access token", "POST /access_token  oauth_token=…  oauth_verifier=…")
   yield* got(`200 access token and secret for ${issued.join(", ")} (onToken)`)
