@@ -6,15 +6,17 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { AuthError, InvalidOptions } from "./AuthError.js"
+import type { AuthError, DiscoveryError, InvalidOptions } from "./AuthError.js"
 import type * as ClientAuth from "./ClientAuth.js"
+import * as Discovery from "./Discovery.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
 import * as engine from "./internal/oauth2Engine.js"
@@ -178,9 +180,9 @@ export interface ClientOptions {
  * @since 0.1.0
  * @category models
  */
-export interface TokenEndpointOptions {
-  /** The token endpoint. */
-  readonly tokenUrl: TextInput
+export interface TokenEndpointOptions extends IssuerOptions {
+  /** The token endpoint; or give `issuer` and it is discovered. */
+  readonly tokenUrl?: TextInput | undefined
   /** The token response's field that holds the token. Default `"access_token"`. */
   readonly tokenField?: string | undefined
   /** Lifetime of a token whose response says nothing of its expiry. Default 1 hour. */
@@ -317,8 +319,11 @@ export const password = (
  * @category models
  */
 export interface BrowserGrantOptions extends EngineOptions, RedirectListener.Options {
-  /** The authorization endpoint. Parameters already in it are kept, `response_type` included. */
-  readonly authorizationUrl: TextInput
+  /**
+   * The authorization endpoint. Parameters already in it are kept, `response_type` included.
+   * The authorization code grants discover it from `issuer` when it is not given.
+   */
+  readonly authorizationUrl?: TextInput | undefined
   /** Further parameters of the authorization URL (httpx-auth's `**kwargs`): `audience`, `prompt`, `login_hint`... */
   readonly authorizationParams?: Readonly<Record<string, string>> | undefined
 }
@@ -351,6 +356,8 @@ export interface ImplicitOptions
   extends BrowserGrantOptions,
     Pick<ClientOptions, "clientId" | "scope">,
     Pick<TokenEndpointOptions, "tokenField" | "defaultLifetime"> {
+  /** The authorization endpoint. Parameters already in it are kept, `response_type` included. */
+  readonly authorizationUrl: TextInput
   /**
    * Default `"token"`, unless the authorization URL has a `response_type`;
    * `"id_token"` or `"id_token token"` for OpenID Connect (the token is then
@@ -449,3 +456,58 @@ export const authorizationCodePkce = (
  */
 export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   browserGrants.implicitGrant("OAuth2.implicit", options)
+
+// --- Discovery (issue 17): RFC 8414, OpenID Connect Discovery 1.0 -----------
+
+/**
+ * An authorization server's metadata, as `discover` gives it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ServerMetadata = Discovery.ServerMetadata
+
+/**
+ * Where a grant finds its endpoints when they are not given one by one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface IssuerOptions {
+  /**
+   * The authorization server's issuer identifier, such as
+   * `https://issuer.example`: the endpoints not given are read from its
+   * metadata (`discover`), fetched once per issuer by the `Discovery`
+   * service in context (else by one of the auth's own), and the default
+   * `clientAuth` is one the server lists in `token_endpoint_auth_methods_supported`.
+   */
+  readonly issuer?: TextInput | undefined
+}
+
+/**
+ * The metadata of `issuer` (RFC 8414, OpenID Connect Discovery 1.0): tries
+ * `/.well-known/openid-configuration`, then
+ * `/.well-known/oauth-authorization-server` (inserted before the issuer's
+ * path, RFC 8414 section 3.1), decodes it, and refuses a document whose
+ * `issuer` is not the one asked (section 3.3) with `DiscoveryError`. Through
+ * the `Discovery` service when one is in context (cached per issuer).
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const tokenUrl = OAuth2.discover("https://issuer.example").pipe(
+ *   Effect.map((metadata) => metadata.token_endpoint)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category discovery
+ */
+export const discover = (issuer: string): Effect.Effect<ServerMetadata, DiscoveryError, HttpClient.HttpClient> =>
+  Effect.flatMap(Effect.serviceOption(Discovery.Discovery), (service) =>
+    Option.isSome(service)
+      ? service.value.get(issuer)
+      : Effect.flatMap(HttpClient.HttpClient, (client) => Discovery.fetch(client, issuer))
+  )

@@ -73,6 +73,14 @@ export * as ClientAuth from "./ClientAuth.js"
 export * as Digest from "./Digest.js"
 
 /**
+ * Authorization server metadata (RFC 8414, OpenID Connect Discovery 1.0),
+ * fetched once per issuer.
+ *
+ * @since 0.1.0
+ */
+export * as Discovery from "./Discovery.js"
+
+/**
  * The scheme type, layers, multi-auth, origin scoping and safe redirects.
  *
  * @since 0.1.0

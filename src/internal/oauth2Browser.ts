@@ -49,12 +49,16 @@ const authorizationRequest = (base: URL, params: Readonly<Record<string, string 
  * parameters, the redirect listener, and the browser and randomness of the
  * program that builds the auth, whatever fiber later finds the token missing.
  */
-export const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
+export const browserCommon = (scheme: string, options: BrowserGrantOptions, discovered?: string) =>
   Effect.gen(function* () {
     const authorizationUrl = new URL(
-      yield* Effect.flatMap(resolveText(options.authorizationUrl, scheme, "authorizationUrl"), (url) =>
-        validateUrl(url, scheme, "authorizationUrl")
-      )
+      options.authorizationUrl === undefined
+        ? discovered === undefined
+          ? yield* Effect.fail(invalid(scheme, "authorizationUrl", "is mandatory, unless issuer is given"))
+          : discovered
+        : yield* Effect.flatMap(resolveText(options.authorizationUrl, scheme, "authorizationUrl"), (url) =>
+            validateUrl(url, scheme, "authorizationUrl")
+          )
     )
     const authorizationParams = yield* checkParams(
       options.authorizationParams,
@@ -107,8 +111,17 @@ export const authorizationCodeGrant = (
   verifierLength: number | undefined
 ): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
-    const browser = yield* browserCommon(scheme, options)
-    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
+    // with an issuer, its metadata names the endpoints not given (read now: the authorization URL is checked when built)
+    const located =
+      options.authorizationUrl === undefined || options.tokenUrl === undefined
+        ? yield* grants.issuer(scheme, options)
+        : undefined
+    const discovered =
+      options.authorizationUrl === undefined && located !== undefined
+        ? yield* located.endpoint("authorization_endpoint")
+        : undefined
+    const browser = yield* browserCommon(scheme, options, discovered)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false }, located)
     const responseType = yield* browser.responseType(options.responseType, "code")
     const codeField = yield* validateNonEmpty(options.codeField ?? "code", scheme, "codeField")
     if (
