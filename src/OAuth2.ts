@@ -19,6 +19,7 @@ import type * as ClientAuth from "./ClientAuth.js"
 import * as Discovery from "./Discovery.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
+import * as deviceGrant from "./internal/oauth2Device.js"
 import * as engine from "./internal/oauth2Engine.js"
 import * as grants from "./internal/oauth2Grant.js"
 import { cacheKey as makeCacheKey, validateNonEmpty } from "./internal/oauth2Options.js"
@@ -511,3 +512,53 @@ export const discover = (issuer: string): Effect.Effect<ServerMetadata, Discover
       ? service.value.get(issuer)
       : Effect.flatMap(HttpClient.HttpClient, (client) => Discovery.fetch(client, issuer))
   )
+
+// --- Device authorization grant (issue 17): RFC 8628 ------------------------
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeviceCodeOptions extends GrantOptions {
+  /** The device authorization endpoint; or give `issuer` and it is discovered. */
+  readonly deviceAuthorizationUrl?: TextInput | undefined
+  /** The wait between polls when the server gives no `interval` (RFC 8628 section 3.2). Default 5 seconds. */
+  readonly interval?: Duration.DurationInput | undefined
+  /** Also open the verification URL (with the code when the server gives one) with the `Browser`. Default `false`. */
+  readonly openBrowser?: boolean | undefined
+}
+
+/**
+ * The device authorization grant (RFC 8628), for programs without a browser
+ * at hand (a CLI over SSH, a TV): asks the device authorization endpoint
+ * for a code, shows `user_code` and `verification_uri` through the
+ * `DeviceDisplay` service (stderr by default), then polls the token
+ * endpoint every `interval` (the server's, else the option's) on a
+ * `Schedule`: `authorization_pending` goes on, `slow_down` adds 5 seconds,
+ * `access_denied` and `expired_token` fail as `OAuth2Error`, and past
+ * `expires_in` the grant fails with `AuthorizationTimeout`. Tokens are cached
+ * and refreshed like every grant's: with a refresh token in a file cache, a
+ * restart needs no new device login.
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth, OAuth2, TokenCache } from "effect-http-auth"
+ * import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
+ * const AuthLive = HttpAuth.layer(
+ *   OAuth2.deviceCode({ issuer: "https://issuer.example", clientId: "my-cli", scope: "openid offline_access" })
+ * ).pipe(
+ *   Layer.provide(TokenCache.layerFile({ path: "tokens.json" })),
+ *   Layer.provide(NodeHttpClient.layerUndici),
+ *   Layer.provide(NodeFileSystem.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const deviceCode = (
+  options: DeviceCodeOptions
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
+  deviceGrant.deviceCodeGrant("OAuth2.deviceCode", options)

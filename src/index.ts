@@ -73,6 +73,13 @@ export * as ClientAuth from "./ClientAuth.js"
 export * as Digest from "./Digest.js"
 
 /**
+ * How the device authorization grant (RFC 8628) shows its user code.
+ *
+ * @since 0.1.0
+ */
+export * as DeviceDisplay from "./DeviceDisplay.js"
+
+/**
  * Authorization server metadata (RFC 8414, OpenID Connect Discovery 1.0),
  * fetched once per issuer.
  *

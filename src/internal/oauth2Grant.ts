@@ -141,6 +141,16 @@ export interface Endpoint extends Client {
   /** A token request: the grant's own fields, then `tokenParams`, then client authentication. */
   readonly request: (params: Readonly<Record<string, string>>) => Effect.Effect<Token.Token, AuthError>
   /**
+   * A request to another endpoint of the same server with the same client
+   * authentication (the device authorization endpoint), `field` of its
+   * answer read as the token.
+   */
+  readonly requestAt: (
+    url: Effect.Effect<string, DiscoveryError>,
+    params: Readonly<Record<string, string>>,
+    field: string
+  ) => Effect.Effect<Token.Token, AuthError>
+  /**
    * RFC 6749 section 6: the refresh request, with the grant's `scope` when
    * it had one (as httpx-auth and Okta send it).
    */
@@ -277,6 +287,22 @@ export const endpoint = (
           retry: options.retry
         })
       )
+    const requestAt = (
+      url: Effect.Effect<string, DiscoveryError>,
+      params: Readonly<Record<string, string>>,
+      field: string
+    ): Effect.Effect<Token.Token, AuthError> =>
+      Effect.flatMap(Effect.zip(target, url), ([resolved, endpointUrl]) =>
+        TokenEndpoint.request(http, {
+          tokenUrl: endpointUrl,
+          params,
+          clientAuth: resolved.clientAuth,
+          tokenField: field,
+          timeout,
+          defaultLifetime,
+          retry: options.retry
+        })
+      )
     const scope = owner.scope === undefined ? {} : { scope: owner.scope }
     const refresh = (expired: Token.Token) =>
       expired.refreshToken === undefined
@@ -288,6 +314,7 @@ export const endpoint = (
       tokenField,
       tokenParams,
       request,
+      requestAt,
       refresh,
       cacheKey: (grant, params, secrets) =>
         cacheKey({
