@@ -12,6 +12,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { AuthError, DiscoveryError, InvalidOptions } from "./AuthError.js"
@@ -20,6 +21,7 @@ import * as Discovery from "./Discovery.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
 import * as deviceGrant from "./internal/oauth2Device.js"
+import * as manage from "./internal/oauth2Manage.js"
 import * as engine from "./internal/oauth2Engine.js"
 import * as grants from "./internal/oauth2Grant.js"
 import { cacheKey as makeCacheKey, validateNonEmpty } from "./internal/oauth2Options.js"
@@ -562,3 +564,118 @@ export const deviceCode = (
   options: DeviceCodeOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   deviceGrant.deviceCodeGrant("OAuth2.deviceCode", options)
+
+// --- Revocation (RFC 7009) and introspection (RFC 7662), issue 17 -----------
+
+/**
+ * Who asks, and about which token: `revoke` and `introspect` take these.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenManagementOptions extends IssuerOptions, Omit<ClientOptions, "scope"> {
+  /** The token (an access or a refresh token): string, `Redacted` or `Config`. */
+  readonly token: SecretInput
+  /** `"access_token"` or `"refresh_token"` (RFC 7009 section 2.1), to help the server find it. */
+  readonly tokenTypeHint?: string | undefined
+  /** Time allowed to the request. Default 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RevokeOptions extends TokenManagementOptions {
+  /** The revocation endpoint; or give `issuer` and it is discovered (`revocation_endpoint`). */
+  readonly revocationUrl?: TextInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface IntrospectOptions extends TokenManagementOptions {
+  /** The introspection endpoint; or give `issuer` and it is discovered (`introspection_endpoint`). */
+  readonly introspectionUrl?: TextInput | undefined
+}
+
+/**
+ * An introspection answer (RFC 7662 section 2.2): `active`, and the fields
+ * an active token may have; other fields are kept as they came.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const IntrospectionResponse = Schema.Struct(
+  {
+    active: Schema.Boolean,
+    scope: Schema.optional(Schema.String),
+    client_id: Schema.optional(Schema.String),
+    username: Schema.optional(Schema.String),
+    token_type: Schema.optional(Schema.String),
+    exp: Schema.optional(Schema.Number),
+    iat: Schema.optional(Schema.Number),
+    nbf: Schema.optional(Schema.Number),
+    sub: Schema.optional(Schema.String),
+    aud: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String))),
+    iss: Schema.optional(Schema.String),
+    jti: Schema.optional(Schema.String)
+  },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type IntrospectionResponse = Schema.Schema.Type<typeof IntrospectionResponse>
+
+/**
+ * Revokes an access or a refresh token (RFC 7009): a form POST of `token`
+ * (and `token_type_hint`) to the revocation endpoint, with the client's
+ * authentication. The server answers 200 whether or not the token was
+ * valid; an error answer is `OAuth2Error` (`unsupported_token_type`, ...).
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const logout = OAuth2.revoke({
+ *   issuer: "https://issuer.example",
+ *   token: Config.redacted("REFRESH_TOKEN"),
+ *   tokenTypeHint: "refresh_token",
+ *   clientId: "my-cli"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category token management
+ */
+export const revoke = (options: RevokeOptions): Effect.Effect<void, AuthError, HttpClient.HttpClient> =>
+  manage.revoke(options)
+
+/**
+ * Asks the authorization server about a token (RFC 7662): whether it is
+ * `active`, and its `scope`, `exp`, `sub`, `client_id`... The answer is
+ * decoded with `IntrospectionResponse`; an error answer is `OAuth2Error`.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const active = (token: string) =>
+ *   OAuth2.introspect({ issuer: "https://issuer.example", token, clientId: "api", clientSecret: "s" }).pipe(
+ *     Effect.map((answer) => answer.active)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category token management
+ */
+export const introspect = (
+  options: IntrospectOptions
+): Effect.Effect<IntrospectionResponse, AuthError, HttpClient.HttpClient> =>
+  manage.introspect(options, IntrospectionResponse)
