@@ -210,13 +210,13 @@ export interface GrantOptions extends EngineOptions, ClientOptions, TokenEndpoin
  * @since 0.1.0
  * @category models
  */
-export interface ClientCredentialsOptions extends GrantOptions {}
+export interface ClientCredentialsOptions extends GrantOptions, RevokeOnCloseOptions {}
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface PasswordOptions extends GrantOptions {
+export interface PasswordOptions extends GrantOptions, RevokeOnCloseOptions {
   readonly username: TextInput
   readonly password: SecretInput
 }
@@ -250,10 +250,12 @@ export const clientCredentials = (
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.clientCredentials"
-    const endpoint = yield* grants.endpoint(scheme, options, { clientId: true, clientSecret: true })
+    const located = yield* grants.issuer(scheme, options)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: true, clientSecret: true }, located)
+    const key = endpoint.cacheKey("client_credentials")
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
-      cacheKey: endpoint.cacheKey("client_credentials"),
+      ...(yield* manage.revokeOnClose(scheme, options, endpoint, located, key)),
+      cacheKey: key,
       grant: endpoint.request({
         grant_type: "client_credentials",
         ...(endpoint.scope === undefined ? {} : { scope: endpoint.scope })
@@ -291,14 +293,16 @@ export const password = (
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.password"
-    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
+    const located = yield* grants.issuer(scheme, options)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false }, located)
     const username = yield* Effect.flatMap(resolveText(options.username, scheme, "username"), (name) =>
       validateNonEmpty(name, scheme, "username")
     )
     const userPassword = yield* resolveSecret(options.password, scheme, "password")
+    const key = endpoint.cacheKey("password", { username }, { password: userPassword })
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
-      cacheKey: endpoint.cacheKey("password", { username }, { password: userPassword }),
+      ...(yield* manage.revokeOnClose(scheme, options, endpoint, located, key)),
+      cacheKey: key,
       grant: endpoint.request({
         grant_type: "password",
         username,
@@ -521,7 +525,7 @@ export const discover = (issuer: string): Effect.Effect<ServerMetadata, Discover
  * @since 0.1.0
  * @category models
  */
-export interface DeviceCodeOptions extends GrantOptions {
+export interface DeviceCodeOptions extends GrantOptions, RevokeOnCloseOptions {
   /** The device authorization endpoint; or give `issuer` and it is discovered. */
   readonly deviceAuthorizationUrl?: TextInput | undefined
   /** The wait between polls when the server gives no `interval` (RFC 8628 section 3.2). Default 5 seconds. */
@@ -679,3 +683,20 @@ export const introspect = (
   options: IntrospectOptions
 ): Effect.Effect<IntrospectionResponse, AuthError, HttpClient.HttpClient> =>
   manage.introspect(options, IntrospectionResponse)
+
+/**
+ * Logout as a `Scope` finalizer: the grants that take these revoke their
+ * cached tokens when the scope that built the auth (the layer's) closes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RevokeOnCloseOptions {
+  /**
+   * Revoke the cached refresh token and access token (RFC 7009) when the
+   * auth's scope closes, and drop them from the cache. Default `false`.
+   */
+  readonly revokeOnClose?: boolean | undefined
+  /** The revocation endpoint for `revokeOnClose`; or give `issuer` and it is discovered. */
+  readonly revocationUrl?: TextInput | undefined
+}

@@ -118,4 +118,51 @@ describe("OAuth2.revoke and OAuth2.introspect against oidc-provider", () => {
         })
       }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
+
+  it.scoped("revokeOnClose: closing the auth's scope revokes its cached token (logout as a finalizer)", () =>
+    Effect.gen(function* () {
+      const { oidc, api } = yield* servers
+      const issued: Array<Token.Token> = []
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const client = yield* HttpAuth.client(
+            OAuth2.clientCredentials({
+              issuer: oidc.issuer,
+              clientId: "basic-app",
+              clientSecret: "basic-secret",
+              revokeOnClose: true,
+              onToken: (token) => Effect.sync(() => issued.push(token))
+            })
+          )
+          expect((yield* client.get(`${api.origin}/me`)).status).toBe(200)
+          const open = yield* OAuth2.introspect({
+            issuer: oidc.issuer,
+            token: issued[0]!.accessToken,
+            clientId: "resource-server",
+            clientSecret: "rs-secret"
+          })
+          expect(open.active).toBe(true)
+        })
+      )
+      const closed = yield* OAuth2.introspect({
+        issuer: oidc.issuer,
+        token: issued[0]!.accessToken,
+        clientId: "resource-server",
+        clientSecret: "rs-secret"
+      })
+      expect(closed).toEqual({ active: false })
+
+      const noEndpoint = yield* Effect.flip(
+        OAuth2.clientCredentials({
+          tokenUrl: oidc.tokenUrl,
+          clientId: "basic-app",
+          clientSecret: "basic-secret",
+          revokeOnClose: true
+        })
+      )
+      expect(noEndpoint.message).toBe(
+        'OAuth2.clientCredentials: option "revocationUrl" is needed with revokeOnClose, unless issuer is given'
+      )
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
 })

@@ -18,6 +18,7 @@ import type * as HttpAuth from "../HttpAuth.js"
 import type { DeviceCodeOptions } from "../OAuth2.js"
 import * as engine from "./oauth2Engine.js"
 import * as grants from "./oauth2Grant.js"
+import { revokeOnClose } from "./oauth2Manage.js"
 import { validateDuration } from "./oauth2Options.js"
 
 /** RFC 8628 section 3.4. */
@@ -100,9 +101,10 @@ export const deviceCodeGrant = (
       )
     })
 
+    const key = endpoint.cacheKey("device_code")
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
-      cacheKey: endpoint.cacheKey("device_code"),
+      ...(yield* revokeOnClose(scheme, options, endpoint, located, key)),
+      cacheKey: key,
       grant,
       refresh: endpoint.refresh
     })

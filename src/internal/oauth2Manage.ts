@@ -11,12 +11,22 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { type AuthError, AuthenticationFailed, DiscoveryError, OAuth2Error } from "../AuthError.js"
+import type * as Scope from "effect/Scope"
+import { type AuthError, AuthenticationFailed, DiscoveryError, type InvalidOptions, OAuth2Error } from "../AuthError.js"
 import * as Discovery from "../Discovery.js"
-import type { IntrospectOptions, IntrospectionResponse, RevokeOptions } from "../OAuth2.js"
+import type * as ClientAuth from "../ClientAuth.js"
+import type {
+  EngineOptions,
+  IntrospectOptions,
+  IntrospectionResponse,
+  IssuerOptions,
+  RevokeOnCloseOptions,
+  RevokeOptions
+} from "../OAuth2.js"
+import * as TokenCache from "../TokenCache.js"
 import { checkIssuer } from "./discovery.js"
 import { readLimited } from "./http.js"
-import { client } from "./oauth2Grant.js"
+import { client, engineOptions, type Issuer } from "./oauth2Grant.js"
 import { validateDuration, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, resolveText, type TextInput } from "./options.js"
 import { errorOf, errorOfBody, parseBody } from "./tokenResponse.js"
@@ -149,4 +159,77 @@ export const introspect = (
       return yield* Effect.fail(errorOfBody(answer.status, answer.text))
     }
     return decoded.right
+  })
+
+/**
+ * `revokeOnClose`: the engine options with the cache made explicit (the
+ * finalizer must read the same one), and a finalizer on the grant's scope
+ * that revokes the cached refresh token, then the access token (RFC 7009
+ * section 2.1: revoking the refresh token may revoke its access tokens too),
+ * and drops them. A failure is logged, never raised: the program is ending.
+ */
+export const revokeOnClose = (
+  scheme: string,
+  options: EngineOptions & RevokeOnCloseOptions & IssuerOptions,
+  owner: { readonly clientAuth: ClientAuth.ClientAuth | undefined },
+  located: Issuer | undefined,
+  key: string
+): Effect.Effect<ReturnType<typeof engineOptions>, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const engine = engineOptions(options)
+    if (options.revokeOnClose !== true) return engine
+    const url =
+      options.revocationUrl !== undefined
+        ? Effect.succeed(
+            yield* Effect.flatMap(resolveText(options.revocationUrl, scheme, "revocationUrl"), (url) =>
+              validateUrl(url, scheme, "revocationUrl")
+            )
+          )
+        : located !== undefined
+          ? located.endpoint("revocation_endpoint")
+          : yield* Effect.fail(invalid(scheme, "revocationUrl", "is needed with revokeOnClose, unless issuer is given"))
+    const cache =
+      options.cache ??
+      Option.getOrUndefined(yield* Effect.serviceOption(TokenCache.TokenCache)) ??
+      (yield* TokenCache.make())
+    const http = yield* HttpClient.HttpClient
+    const revokeOne = (endpoint: string, token: string, hint: string) =>
+      Effect.gen(function* () {
+        const base = { tokenUrl: endpoint, params: { token, token_type_hint: hint }, headers: {} }
+        const prepared = owner.clientAuth === undefined ? base : yield* owner.clientAuth.apply(base)
+        const response = yield* http.execute(
+          HttpClientRequest.post(prepared.tokenUrl).pipe(
+            HttpClientRequest.setHeaders({ ...prepared.headers, accept: "application/json" }),
+            HttpClientRequest.bodyUrlParams(prepared.params)
+          )
+        )
+        yield* Effect.ignore(response.arrayBuffer)
+        if (response.status !== 200) {
+          return yield* Effect.fail(`the revocation endpoint answered HTTP ${response.status}`)
+        }
+      }).pipe(
+        Effect.timeout("10 seconds"),
+        // the client's errors hold the request (the token): only their tag is logged
+        Effect.catchAll((error) =>
+          Effect.logWarning(
+            `${scheme}: revokeOnClose could not revoke the ${hint}: ${typeof error === "string" ? error : ((error as { _tag?: string })._tag ?? "failure")}`
+          )
+        )
+      )
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        const cached = yield* cache.get(key)
+        if (Option.isNone(cached)) return
+        const endpoint = yield* Effect.either(url)
+        if (endpoint._tag === "Left") {
+          return yield* Effect.logWarning(`${scheme}: revokeOnClose: ${endpoint.left.message}`)
+        }
+        if (cached.value.refreshToken !== undefined) {
+          yield* revokeOne(endpoint.right, Redacted.value(cached.value.refreshToken), "refresh_token")
+        }
+        yield* revokeOne(endpoint.right, Redacted.value(cached.value.accessToken), "access_token")
+        yield* cache.invalidate(key)
+      })
+    )
+    return { ...engine, cache }
   })
