@@ -21,6 +21,7 @@ import * as Discovery from "./Discovery.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
 import * as deviceGrant from "./internal/oauth2Device.js"
+import * as idTokens from "./internal/idToken.js"
 import * as manage from "./internal/oauth2Manage.js"
 import * as engine from "./internal/oauth2Engine.js"
 import * as grants from "./internal/oauth2Grant.js"
@@ -700,3 +701,84 @@ export interface RevokeOnCloseOptions {
   /** The revocation endpoint for `revokeOnClose`; or give `issuer` and it is discovered. */
   readonly revocationUrl?: TextInput | undefined
 }
+
+// --- id_token validation (OpenID Connect Core section 3.1.3.7), userinfo ---
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ValidateIdTokenOptions {
+  /** The issuer: `iss` must be it, and its metadata names the JWKS unless `jwksUrl` is given. */
+  readonly issuer: TextInput
+  /** The client: `aud` must hold it (and `azp`, when present, be it). */
+  readonly clientId: TextInput
+  /** The issuer's JWKS. Default: the metadata's `jwks_uri`. */
+  readonly jwksUrl?: TextInput | undefined
+  /** The nonce sent with the authorization request: the token's must be the same. */
+  readonly nonce?: string | undefined
+  /** The access token issued with it: checked against `at_hash` when the token has one. */
+  readonly accessToken?: string | Redacted.Redacted<string> | undefined
+  /** The authorization code: checked against `c_hash` when the token has one. */
+  readonly code?: string | undefined
+  /** Clock skew allowed on `exp`, `iat` and `nbf`. Default 30 seconds. */
+  readonly leeway?: Duration.DurationInput | undefined
+}
+
+/**
+ * Validates an id_token (OpenID Connect Core 1.0 section 3.1.3.7) and gives
+ * its claims: the signature against the issuer's JWKS (fetched through the
+ * `HttpClient`, and once more on an unknown `kid`, for a rotated key),
+ * `iss`, `aud` and `azp`, `exp` and `iat` within `leeway`, `nonce`, and
+ * `at_hash` / `c_hash` when present. A failure is `InvalidToken` saying
+ * which check failed.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const subject = (idToken: string) =>
+ *   OAuth2.validateIdToken(idToken, { issuer: "https://issuer.example", clientId: "my-app" }).pipe(
+ *     Effect.map((claims) => claims.sub)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category OpenID Connect
+ */
+export const validateIdToken = (
+  idToken: string | Redacted.Redacted<string>,
+  options: ValidateIdTokenOptions
+): Effect.Effect<Readonly<Record<string, unknown>>, AuthError, HttpClient.HttpClient> =>
+  idTokens.validate(idToken, options)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface UserinfoOptions extends IssuerOptions {
+  /** The userinfo endpoint; or give `issuer` and it is discovered. */
+  readonly userinfoUrl?: TextInput | undefined
+  /** The access token. */
+  readonly accessToken: SecretInput
+}
+
+/**
+ * The claims of the userinfo endpoint (OpenID Connect Core section 5.3):
+ * a GET with the access token as a bearer token; an error answer is
+ * `OAuth2Error`.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ *
+ * const me = (accessToken: string) => OAuth2.userinfo({ issuer: "https://issuer.example", accessToken })
+ * ```
+ *
+ * @since 0.1.0
+ * @category OpenID Connect
+ */
+export const userinfo = (
+  options: UserinfoOptions
+): Effect.Effect<Readonly<Record<string, unknown>>, AuthError, HttpClient.HttpClient> => manage.userinfo(options)

@@ -78,6 +78,30 @@ describe("the device grant against oidc-provider, with headless Chromium", () =>
         expect(tokens.length).toBe(1)
         expect(tokens[0]!.refreshToken).toBeDefined()
         expect(Redacted.value(tokens[0]!.accessToken).length).toBeGreaterThan(20)
+        // the id_token (openid was asked) validates against oidc-provider's JWKS (OpenID Connect Core 3.1.3.7)
+        const idToken = tokens[0]!.idToken!
+        const claims = yield* OAuth2.validateIdToken(idToken, { issuer: oidc.issuer, clientId: "tv" })
+        expect(claims.sub).toBe("alice")
+        expect(claims.aud).toBe("tv")
+        const otherAudience = yield* Effect.flip(
+          OAuth2.validateIdToken(idToken, { issuer: oidc.issuer, clientId: "another-client" })
+        )
+        expect(otherAudience._tag).toBe("InvalidToken")
+        expect(otherAudience.message).toBe(
+          'Invalid token: id_token: claim aud check failed (check_failed): unexpected "aud" claim value'
+        )
+        const wrongNonce = yield* Effect.flip(
+          OAuth2.validateIdToken(idToken, { issuer: oidc.issuer, clientId: "tv", nonce: "not-sent" })
+        )
+        expect(wrongNonce.message).toBe(
+          "Invalid token: id_token: its nonce is not the one sent with the authorization request"
+        )
+        // oidc-provider's id_token of the device grant has no at_hash (optional there): nothing to check
+        expect(claims.at_hash).toBeUndefined()
+        // userinfo with the access token: the discovered userinfo_endpoint
+        const info = yield* OAuth2.userinfo({ issuer: oidc.issuer, accessToken: tokens[0]!.accessToken })
+        expect(info).toEqual({ sub: "alice" })
+
         // a second call uses the cached token: no second device login
         expect((yield* client.get(`${api.origin}/me`)).status).toBe(200)
         expect(prompts.length).toBe(1)

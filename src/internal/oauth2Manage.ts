@@ -21,7 +21,8 @@ import type {
   IntrospectionResponse,
   IssuerOptions,
   RevokeOnCloseOptions,
-  RevokeOptions
+  RevokeOptions,
+  UserinfoOptions
 } from "../OAuth2.js"
 import * as TokenCache from "../TokenCache.js"
 import { checkIssuer } from "./discovery.js"
@@ -31,7 +32,7 @@ import { validateDuration, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, resolveText, type TextInput } from "./options.js"
 import { errorOf, errorOfBody, parseBody } from "./tokenResponse.js"
 
-type EndpointField = "revocation_endpoint" | "introspection_endpoint"
+type EndpointField = "revocation_endpoint" | "introspection_endpoint" | "userinfo_endpoint"
 
 /** The endpoint given, else the issuer's (through the `Discovery` in context, else fetched once now). */
 const locate = (
@@ -232,4 +233,51 @@ export const revokeOnClose = (
       })
     )
     return { ...engine, cache }
+  })
+
+export const userinfo = (
+  options: UserinfoOptions
+): Effect.Effect<Readonly<Record<string, unknown>>, AuthError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const scheme = "OAuth2.userinfo"
+    const accessToken = yield* resolveSecret(options.accessToken, scheme, "accessToken")
+    const url = yield* locate(scheme, options.userinfoUrl, "userinfoUrl", options.issuer, "userinfo_endpoint")
+    const http = yield* HttpClient.HttpClient
+    const answer = yield* http
+      .execute(
+        HttpClientRequest.get(url).pipe(
+          HttpClientRequest.setHeaders({
+            authorization: `Bearer ${Redacted.value(accessToken)}`,
+            accept: "application/json"
+          })
+        )
+      )
+      .pipe(
+        Effect.flatMap((response) =>
+          Effect.map(readLimited(response, 1024 * 1024), (text) => ({
+            status: response.status,
+            text,
+            contentType: response.headers["content-type"] ?? ""
+          }))
+        ),
+        Effect.timeoutFail({
+          duration: Duration.seconds(30),
+          onTimeout: () => new AuthenticationFailed({ scheme, reason: `${url} gave no answer within 30s` })
+        }),
+        // the client's errors hold the request and its bearer token: never kept
+        Effect.catchTags({
+          RequestError: (error) =>
+            Effect.fail(new AuthenticationFailed({ scheme, reason: `could not reach ${url} (${error.reason})` })),
+          ResponseError: (error) =>
+            Effect.fail(
+              new AuthenticationFailed({ scheme, reason: `could not read the answer of ${url} (${error.reason})` })
+            )
+        })
+      )
+    if (answer.status !== 200 || answer.text === undefined) {
+      return yield* Effect.fail(failure(answer.status, answer.text, answer.contentType))
+    }
+    const parsed = parseBody(answer.text, "application/json")
+    if (Either.isLeft(parsed)) return yield* Effect.fail(errorOfBody(answer.status, answer.text))
+    return parsed.right
   })
