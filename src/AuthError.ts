@@ -276,11 +276,33 @@ export class AuthorizationTimeout extends base("AuthorizationTimeout")<{
 }
 
 /**
+ * An authorization server's metadata (RFC 8414, OpenID Connect Discovery
+ * 1.0) could not be had or was refused: no document at either well-known
+ * URL, a document that is not metadata, one for another issuer (RFC 8414
+ * section 3.3), or one that lacks the endpoint a grant needs.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DiscoveryError extends base("DiscoveryError")<{
+  /** The issuer that was asked. */
+  readonly issuer: string
+  readonly reason: string
+  /** The transport's failure, without the request. */
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `Discovery of ${this.issuer} failed: ${this.reason}`
+  }
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export type OAuth2Errors =
   | OAuth2Error
+  | DiscoveryError
   | GrantNotProvided
   | InvalidToken
   | StateNotProvided

@@ -6,18 +6,24 @@
  *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { AuthError, InvalidOptions } from "./AuthError.js"
+import type { AuthError, DiscoveryError, InvalidOptions } from "./AuthError.js"
 import type * as ClientAuth from "./ClientAuth.js"
+import * as Discovery from "./Discovery.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as assertionGrants from "./internal/oauth2Assertion.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
+import * as deviceGrant from "./internal/oauth2Device.js"
+import * as idTokens from "./internal/idToken.js"
+import * as manage from "./internal/oauth2Manage.js"
 import * as engine from "./internal/oauth2Engine.js"
 import * as grants from "./internal/oauth2Grant.js"
 import { cacheKey as makeCacheKey, validateNonEmpty } from "./internal/oauth2Options.js"
@@ -184,9 +190,9 @@ export interface ClientOptions {
  * @since 0.1.0
  * @category models
  */
-export interface TokenEndpointOptions {
-  /** The token endpoint. */
-  readonly tokenUrl: TextInput
+export interface TokenEndpointOptions extends IssuerOptions {
+  /** The token endpoint; or give `issuer` and it is discovered. */
+  readonly tokenUrl?: TextInput | undefined
   /** The token response's field that holds the token. Default `"access_token"`. */
   readonly tokenField?: string | undefined
   /** Lifetime of a token whose response says nothing of its expiry. Default 1 hour. */
@@ -226,13 +232,13 @@ export interface GrantOptions extends EngineOptions, ClientOptions, TokenEndpoin
  * @since 0.1.0
  * @category models
  */
-export interface ClientCredentialsOptions extends GrantOptions {}
+export interface ClientCredentialsOptions extends GrantOptions, RevokeOnCloseOptions {}
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface PasswordOptions extends GrantOptions {
+export interface PasswordOptions extends GrantOptions, RevokeOnCloseOptions {
   readonly username: TextInput
   readonly password: SecretInput
 }
@@ -266,10 +272,12 @@ export const clientCredentials = (
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.clientCredentials"
-    const endpoint = yield* grants.endpoint(scheme, options, { clientId: true, clientSecret: true })
+    const located = yield* grants.issuer(scheme, options)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: true, clientSecret: true }, located)
+    const key = endpoint.cacheKey("client_credentials")
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
-      cacheKey: endpoint.cacheKey("client_credentials"),
+      ...(yield* manage.revokeOnClose(scheme, options, endpoint, located, key)),
+      cacheKey: key,
       grant: endpoint.request({
         grant_type: "client_credentials",
         ...(endpoint.scope === undefined ? {} : { scope: endpoint.scope })
@@ -307,14 +315,16 @@ export const password = (
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const scheme = "OAuth2.password"
-    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
+    const located = yield* grants.issuer(scheme, options)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false }, located)
     const username = yield* Effect.flatMap(resolveText(options.username, scheme, "username"), (name) =>
       validateNonEmpty(name, scheme, "username")
     )
     const userPassword = yield* resolveSecret(options.password, scheme, "password")
+    const key = endpoint.cacheKey("password", { username }, { password: userPassword })
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
-      cacheKey: endpoint.cacheKey("password", { username }, { password: userPassword }),
+      ...(yield* manage.revokeOnClose(scheme, options, endpoint, located, key)),
+      cacheKey: key,
       grant: endpoint.request({
         grant_type: "password",
         username,
@@ -338,8 +348,11 @@ export const password = (
  * @category models
  */
 export interface BrowserGrantOptions extends EngineOptions, RedirectListener.Options {
-  /** The authorization endpoint. Parameters already in it are kept, `response_type` included. */
-  readonly authorizationUrl: TextInput
+  /**
+   * The authorization endpoint. Parameters already in it are kept, `response_type` included.
+   * The authorization code grants discover it from `issuer` when it is not given.
+   */
+  readonly authorizationUrl?: TextInput | undefined
   /** Further parameters of the authorization URL (httpx-auth's `**kwargs`): `audience`, `prompt`, `login_hint`... */
   readonly authorizationParams?: Readonly<Record<string, string>> | undefined
 }
@@ -372,6 +385,8 @@ export interface ImplicitOptions
   extends BrowserGrantOptions,
     Pick<ClientOptions, "clientId" | "scope">,
     Pick<TokenEndpointOptions, "tokenField" | "defaultLifetime"> {
+  /** The authorization endpoint. Parameters already in it are kept, `response_type` included. */
+  readonly authorizationUrl: TextInput
   /**
    * Default `"token"`, unless the authorization URL has a `response_type`;
    * `"id_token"` or `"id_token token"` for OpenID Connect (the token is then
@@ -621,3 +636,321 @@ export const tokenExchange = (
   options: TokenExchangeOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   assertionGrants.tokenExchange("OAuth2.tokenExchange", options)
+
+// --- Discovery (issue 17): RFC 8414, OpenID Connect Discovery 1.0 -----------
+
+/**
+ * An authorization server's metadata, as `discover` gives it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ServerMetadata = Discovery.ServerMetadata
+
+/**
+ * Where a grant finds its endpoints when they are not given one by one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface IssuerOptions {
+  /**
+   * The authorization server's issuer identifier, such as
+   * `https://issuer.example`: the endpoints not given are read from its
+   * metadata (`discover`), fetched once per issuer by the `Discovery`
+   * service in context (else by one of the auth's own), and the default
+   * `clientAuth` is one the server lists in `token_endpoint_auth_methods_supported`.
+   */
+  readonly issuer?: TextInput | undefined
+}
+
+/**
+ * The metadata of `issuer` (RFC 8414, OpenID Connect Discovery 1.0): tries
+ * `/.well-known/openid-configuration`, then
+ * `/.well-known/oauth-authorization-server` (inserted before the issuer's
+ * path, RFC 8414 section 3.1), decodes it, and refuses a document whose
+ * `issuer` is not the one asked (section 3.3) with `DiscoveryError`. Through
+ * the `Discovery` service when one is in context (cached per issuer).
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const tokenUrl = OAuth2.discover("https://issuer.example").pipe(
+ *   Effect.map((metadata) => metadata.token_endpoint)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category discovery
+ */
+export const discover = (issuer: string): Effect.Effect<ServerMetadata, DiscoveryError, HttpClient.HttpClient> =>
+  Effect.flatMap(Effect.serviceOption(Discovery.Discovery), (service) =>
+    Option.isSome(service)
+      ? service.value.get(issuer)
+      : Effect.flatMap(HttpClient.HttpClient, (client) => Discovery.fetch(client, issuer))
+  )
+
+// --- Device authorization grant (issue 17): RFC 8628 ------------------------
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeviceCodeOptions extends GrantOptions, RevokeOnCloseOptions {
+  /** The device authorization endpoint; or give `issuer` and it is discovered. */
+  readonly deviceAuthorizationUrl?: TextInput | undefined
+  /** The wait between polls when the server gives no `interval` (RFC 8628 section 3.2). Default 5 seconds. */
+  readonly interval?: Duration.DurationInput | undefined
+  /** Also open the verification URL (with the code when the server gives one) with the `Browser`. Default `false`. */
+  readonly openBrowser?: boolean | undefined
+}
+
+/**
+ * The device authorization grant (RFC 8628), for programs without a browser
+ * at hand (a CLI over SSH, a TV): asks the device authorization endpoint
+ * for a code, shows `user_code` and `verification_uri` through the
+ * `DeviceDisplay` service (stderr by default), then polls the token
+ * endpoint every `interval` (the server's, else the option's) on a
+ * `Schedule`: `authorization_pending` goes on, `slow_down` adds 5 seconds,
+ * `access_denied` and `expired_token` fail as `OAuth2Error`, and past
+ * `expires_in` the grant fails with `AuthorizationTimeout`. Tokens are cached
+ * and refreshed like every grant's: with a refresh token in a file cache, a
+ * restart needs no new device login.
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth, OAuth2, TokenCache } from "effect-http-auth"
+ * import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
+ * const AuthLive = HttpAuth.layer(
+ *   OAuth2.deviceCode({ issuer: "https://issuer.example", clientId: "my-cli", scope: "openid offline_access" })
+ * ).pipe(
+ *   Layer.provide(TokenCache.layerFile({ path: "tokens.json" })),
+ *   Layer.provide(NodeHttpClient.layerUndici),
+ *   Layer.provide(NodeFileSystem.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const deviceCode = (
+  options: DeviceCodeOptions
+): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
+  deviceGrant.deviceCodeGrant("OAuth2.deviceCode", options)
+
+// --- Revocation (RFC 7009) and introspection (RFC 7662), issue 17 -----------
+
+/**
+ * Who asks, and about which token: `revoke` and `introspect` take these.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TokenManagementOptions extends IssuerOptions, Omit<ClientOptions, "scope"> {
+  /** The token (an access or a refresh token): string, `Redacted` or `Config`. */
+  readonly token: SecretInput
+  /** `"access_token"` or `"refresh_token"` (RFC 7009 section 2.1), to help the server find it. */
+  readonly tokenTypeHint?: string | undefined
+  /** Time allowed to the request. Default 30 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RevokeOptions extends TokenManagementOptions {
+  /** The revocation endpoint; or give `issuer` and it is discovered (`revocation_endpoint`). */
+  readonly revocationUrl?: TextInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface IntrospectOptions extends TokenManagementOptions {
+  /** The introspection endpoint; or give `issuer` and it is discovered (`introspection_endpoint`). */
+  readonly introspectionUrl?: TextInput | undefined
+}
+
+/**
+ * An introspection answer (RFC 7662 section 2.2): `active`, and the fields
+ * an active token may have; other fields are kept as they came.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const IntrospectionResponse = Schema.Struct(
+  {
+    active: Schema.Boolean,
+    scope: Schema.optional(Schema.String),
+    client_id: Schema.optional(Schema.String),
+    username: Schema.optional(Schema.String),
+    token_type: Schema.optional(Schema.String),
+    exp: Schema.optional(Schema.Number),
+    iat: Schema.optional(Schema.Number),
+    nbf: Schema.optional(Schema.Number),
+    sub: Schema.optional(Schema.String),
+    aud: Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String))),
+    iss: Schema.optional(Schema.String),
+    jti: Schema.optional(Schema.String)
+  },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type IntrospectionResponse = Schema.Schema.Type<typeof IntrospectionResponse>
+
+/**
+ * Revokes an access or a refresh token (RFC 7009): a form POST of `token`
+ * (and `token_type_hint`) to the revocation endpoint, with the client's
+ * authentication. The server answers 200 whether or not the token was
+ * valid; an error answer is `OAuth2Error` (`unsupported_token_type`, ...).
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Config } from "effect"
+ *
+ * const logout = OAuth2.revoke({
+ *   issuer: "https://issuer.example",
+ *   token: Config.redacted("REFRESH_TOKEN"),
+ *   tokenTypeHint: "refresh_token",
+ *   clientId: "my-cli"
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category token management
+ */
+export const revoke = (options: RevokeOptions): Effect.Effect<void, AuthError, HttpClient.HttpClient> =>
+  manage.revoke(options)
+
+/**
+ * Asks the authorization server about a token (RFC 7662): whether it is
+ * `active`, and its `scope`, `exp`, `sub`, `client_id`... The answer is
+ * decoded with `IntrospectionResponse`; an error answer is `OAuth2Error`.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const active = (token: string) =>
+ *   OAuth2.introspect({ issuer: "https://issuer.example", token, clientId: "api", clientSecret: "s" }).pipe(
+ *     Effect.map((answer) => answer.active)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category token management
+ */
+export const introspect = (
+  options: IntrospectOptions
+): Effect.Effect<IntrospectionResponse, AuthError, HttpClient.HttpClient> =>
+  manage.introspect(options, IntrospectionResponse)
+
+/**
+ * Logout as a `Scope` finalizer: the grants that take these revoke their
+ * cached tokens when the scope that built the auth (the layer's) closes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RevokeOnCloseOptions {
+  /**
+   * Revoke the cached refresh token and access token (RFC 7009) when the
+   * auth's scope closes, and drop them from the cache. Default `false`.
+   */
+  readonly revokeOnClose?: boolean | undefined
+  /** The revocation endpoint for `revokeOnClose`; or give `issuer` and it is discovered. */
+  readonly revocationUrl?: TextInput | undefined
+}
+
+// --- id_token validation (OpenID Connect Core section 3.1.3.7), userinfo ---
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ValidateIdTokenOptions {
+  /** The issuer: `iss` must be it, and its metadata names the JWKS unless `jwksUrl` is given. */
+  readonly issuer: TextInput
+  /** The client: `aud` must hold it (and `azp`, when present, be it). */
+  readonly clientId: TextInput
+  /** The issuer's JWKS. Default: the metadata's `jwks_uri`. */
+  readonly jwksUrl?: TextInput | undefined
+  /** The nonce sent with the authorization request: the token's must be the same. */
+  readonly nonce?: string | undefined
+  /** The access token issued with it: checked against `at_hash` when the token has one. */
+  readonly accessToken?: string | Redacted.Redacted<string> | undefined
+  /** The authorization code: checked against `c_hash` when the token has one. */
+  readonly code?: string | undefined
+  /** Clock skew allowed on `exp`, `iat` and `nbf`. Default 30 seconds. */
+  readonly leeway?: Duration.DurationInput | undefined
+}
+
+/**
+ * Validates an id_token (OpenID Connect Core 1.0 section 3.1.3.7) and gives
+ * its claims: the signature against the issuer's JWKS (fetched through the
+ * `HttpClient`, and once more on an unknown `kid`, for a rotated key),
+ * `iss`, `aud` and `azp`, `exp` and `iat` within `leeway`, `nonce`, and
+ * `at_hash` / `c_hash` when present. A failure is `InvalidToken` saying
+ * which check failed.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ * import { Effect } from "effect"
+ *
+ * const subject = (idToken: string) =>
+ *   OAuth2.validateIdToken(idToken, { issuer: "https://issuer.example", clientId: "my-app" }).pipe(
+ *     Effect.map((claims) => claims.sub)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category OpenID Connect
+ */
+export const validateIdToken = (
+  idToken: string | Redacted.Redacted<string>,
+  options: ValidateIdTokenOptions
+): Effect.Effect<Readonly<Record<string, unknown>>, AuthError, HttpClient.HttpClient> =>
+  idTokens.validate(idToken, options)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface UserinfoOptions extends IssuerOptions {
+  /** The userinfo endpoint; or give `issuer` and it is discovered. */
+  readonly userinfoUrl?: TextInput | undefined
+  /** The access token. */
+  readonly accessToken: SecretInput
+}
+
+/**
+ * The claims of the userinfo endpoint (OpenID Connect Core section 5.3):
+ * a GET with the access token as a bearer token; an error answer is
+ * `OAuth2Error`.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2 } from "effect-http-auth"
+ *
+ * const me = (accessToken: string) => OAuth2.userinfo({ issuer: "https://issuer.example", accessToken })
+ * ```
+ *
+ * @since 0.1.0
+ * @category OpenID Connect
+ */
+export const userinfo = (
+  options: UserinfoOptions
+): Effect.Effect<Readonly<Record<string, unknown>>, AuthError, HttpClient.HttpClient> => manage.userinfo(options)

@@ -17,8 +17,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
 import { AuthenticationFailed, GrantNotProvided, InvalidToken, type OAuth2Error } from "./AuthError.js"
+import { readLimited } from "./internal/http.js"
 import { headerValueReason, isHeaderValue } from "./internal/options.js"
 import type * as ClientAuth from "./ClientAuth.js"
 import { errorOf, errorOfBody, parseBody } from "./internal/tokenResponse.js"
@@ -143,25 +143,6 @@ export const defaultRetry: Schedule.Schedule<unknown, TransientFailure> = Schedu
   Schedule.jittered,
   Schedule.intersect(Schedule.recurs(4))
 )
-
-/**
- * The body as text, or `undefined` when it is larger than `limit` bytes:
- * reading stops there (a hostile endpoint may send gigabytes).
- */
-const readLimited = (response: HttpClientResponse.HttpClientResponse, limit: number) => {
-  const declared = Number(response.headers["content-length"])
-  if (Number.isFinite(declared) && declared > limit) return Effect.succeed(undefined)
-  return Stream.runFoldWhile(
-    response.stream,
-    { chunks: [] as Array<Uint8Array>, size: 0 },
-    (read) => read.size <= limit,
-    (read, chunk) => {
-      read.chunks.push(chunk)
-      read.size += chunk.length
-      return read
-    }
-  ).pipe(Effect.map((read) => (read.size > limit ? undefined : Buffer.concat(read.chunks, read.size).toString("utf8"))))
-}
 
 /**
  * What an error may keep of the client's failure: its kind and the

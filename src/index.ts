@@ -80,6 +80,21 @@ export * as Google from "./providers/Google.js"
 export * as Digest from "./Digest.js"
 
 /**
+ * How the device authorization grant (RFC 8628) shows its user code.
+ *
+ * @since 0.1.0
+ */
+export * as DeviceDisplay from "./DeviceDisplay.js"
+
+/**
+ * Authorization server metadata (RFC 8414, OpenID Connect Discovery 1.0),
+ * fetched once per issuer.
+ *
+ * @since 0.1.0
+ */
+export * as Discovery from "./Discovery.js"
+
+/**
  * The scheme type, layers, multi-auth, origin scoping and safe redirects.
  *
  * @since 0.1.0

@@ -65,6 +65,11 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "no proxy credentials: ProxyError: The proxy http://127.0.0.1:PORT answered 407: the proxy requires credentials: give them in the proxy URL or as username and password",
     'a key that is not the certificate\'s: NodeTransport.layer: option "cert.keyFile" is not the key of the certificate in cert.certFile'
   ],
+  "device-flow": [
+    "display: enter the code at /device",
+    "run 1: GET /me -> 200 as alice, device logins so far: 1",
+    "run 2: GET /me -> 200 as alice, device logins so far: 1"
+  ],
   "pkce-terminal": [
     "run 1: GET /me -> 200 as alice, logins so far: 1",
     "run 2: GET /me -> 200 as alice, logins so far: 1",

@@ -3,18 +3,20 @@
  * section 4.1), with PKCE (RFC 7636), and implicit (section 4.2, and
  * OpenID Connect's `id_token`). Re-exported by `OAuth2`.
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { type AuthError, InvalidToken } from "../AuthError.js"
 import * as Browser from "../Browser.js"
+import * as Discovery from "../Discovery.js"
 import type * as HttpAuth from "../HttpAuth.js"
 import type { AuthorizationCodeOptions, BrowserGrantOptions, ImplicitOptions } from "../OAuth2.js"
 import * as RedirectListener from "../RedirectListener.js"
 import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
+import * as idTokens from "./idToken.js"
 import * as engine from "./oauth2Engine.js"
 import * as grants from "./oauth2Grant.js"
 import { checkParams } from "./oauth2Grant.js"
@@ -49,12 +51,16 @@ const authorizationRequest = (base: URL, params: Readonly<Record<string, string 
  * parameters, the redirect listener, and the browser and randomness of the
  * program that builds the auth, whatever fiber later finds the token missing.
  */
-export const browserCommon = (scheme: string, options: BrowserGrantOptions) =>
+export const browserCommon = (scheme: string, options: BrowserGrantOptions, discovered?: string) =>
   Effect.gen(function* () {
     const authorizationUrl = new URL(
-      yield* Effect.flatMap(resolveText(options.authorizationUrl, scheme, "authorizationUrl"), (url) =>
-        validateUrl(url, scheme, "authorizationUrl")
-      )
+      options.authorizationUrl === undefined
+        ? discovered === undefined
+          ? yield* Effect.fail(invalid(scheme, "authorizationUrl", "is mandatory, unless issuer is given"))
+          : discovered
+        : yield* Effect.flatMap(resolveText(options.authorizationUrl, scheme, "authorizationUrl"), (url) =>
+            validateUrl(url, scheme, "authorizationUrl")
+          )
     )
     const authorizationParams = yield* checkParams(
       options.authorizationParams,
@@ -107,8 +113,17 @@ export const authorizationCodeGrant = (
   verifierLength: number | undefined
 ): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
-    const browser = yield* browserCommon(scheme, options)
-    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false })
+    // with an issuer, its metadata names the endpoints not given (read now: the authorization URL is checked when built)
+    const located =
+      options.authorizationUrl === undefined || options.tokenUrl === undefined
+        ? yield* grants.issuer(scheme, options)
+        : undefined
+    const discovered =
+      options.authorizationUrl === undefined && located !== undefined
+        ? yield* located.endpoint("authorization_endpoint")
+        : undefined
+    const browser = yield* browserCommon(scheme, options, discovered)
+    const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false }, located)
     const responseType = yield* browser.responseType(options.responseType, "code")
     const codeField = yield* validateNonEmpty(options.codeField ?? "code", scheme, "codeField")
     if (
@@ -126,8 +141,13 @@ export const authorizationCodeGrant = (
       )
     }
 
+    // OpenID Connect Core section 3.1.3.7: with an issuer (whose JWKS can be read) and openid asked, the id_token is validated
+    const openId = located !== undefined && (endpoint.scope ?? "").split(" ").includes("openid")
+    const http = yield* HttpClient.HttpClient
+
     const grant = Effect.gen(function* () {
       const proof = verifierLength === undefined ? undefined : yield* browser.provide(pkce.pair(verifierLength))
+      const nonce = openId ? yield* browser.provide(SecureRandom.token(32)) : undefined
       const received = yield* browser.authorize({
         grantField: codeField,
         url: (redirect) =>
@@ -135,17 +155,38 @@ export const authorizationCodeGrant = (
             response_type: responseType,
             client_id: endpoint.clientId,
             scope: endpoint.scope,
+            nonce,
             code_challenge: proof?.challenge,
             code_challenge_method: proof?.method
           })
       })
       // RFC 6749 section 4.1.3: the same redirect_uri as in the authorization request
-      return yield* endpoint.request({
+      const token = yield* endpoint.request({
         grant_type: "authorization_code",
         code: Redacted.value(received.grant),
         redirect_uri: received.redirectUri,
         ...(proof === undefined ? {} : { code_verifier: proof.verifier })
       })
+      if (!openId || located === undefined || endpoint.clientId === undefined) return token
+      if (token.idToken === undefined) {
+        return yield* Effect.fail(
+          new InvalidToken({ reason: "openid was asked, and the token response has no id_token" })
+        )
+      }
+      const claims = yield* idTokens
+        .validate(token.idToken, {
+          issuer: located.issuer,
+          clientId: endpoint.clientId,
+          nonce,
+          accessToken: token.accessToken,
+          code: Redacted.value(received.grant)
+        })
+        .pipe(
+          Effect.provideService(HttpClient.HttpClient, http),
+          Effect.provideService(Discovery.Discovery, located.discovery)
+        )
+      // the decoded claims travel with the token
+      return new Token.Token({ ...token, fields: { ...token.fields, id_token_claims: claims } })
     })
 
     return yield* engine.make(scheme, {

@@ -9,16 +9,20 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import type { AuthError, InvalidOptions } from "../AuthError.js"
+import type * as Scope from "effect/Scope"
+import { type AuthError, DiscoveryError, type InvalidOptions } from "../AuthError.js"
 import type * as ClientAuth from "../ClientAuth.js"
 import { fromMethod } from "../ClientAuth.js"
-import type { ClientOptions, EngineOptions, TokenEndpointOptions } from "../OAuth2.js"
+import * as Discovery from "../Discovery.js"
+import type { ClientOptions, EngineOptions, IssuerOptions, TokenEndpointOptions } from "../OAuth2.js"
 import type * as Token from "../Token.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
 import { cacheKey, validateDuration, validateNonEmpty, validateScope, validateUrl } from "./oauth2Options.js"
-import { invalid, resolveSecret, resolveText } from "./options.js"
+import { checkIssuer } from "./discovery.js"
+import { invalid, resolveSecret, resolveText, type TextInput } from "./options.js"
 
 export const checkParams = (
   params: Readonly<Record<string, string>> | undefined,
@@ -150,6 +154,16 @@ export interface Endpoint extends Client {
   /** A token request: the grant's own fields, then `tokenParams`, then client authentication. */
   readonly request: (params: Readonly<Record<string, string>>) => Effect.Effect<Token.Token, AuthError>
   /**
+   * A request to another endpoint of the same server with the same client
+   * authentication (the device authorization endpoint), `field` of its
+   * answer read as the token.
+   */
+  readonly requestAt: (
+    url: Effect.Effect<string, DiscoveryError>,
+    params: Readonly<Record<string, string>>,
+    field: string
+  ) => Effect.Effect<Token.Token, AuthError>
+  /**
    * RFC 6749 section 6: the refresh request, with the grant's `scope` when
    * it had one (as httpx-auth and Okta send it).
    */
@@ -162,17 +176,111 @@ export interface Endpoint extends Client {
   ) => string
 }
 
+/** A grant's issuer and the metadata service that reads it (one per auth unless one is in context). */
+export interface Issuer {
+  readonly issuer: string
+  readonly discovery: Discovery.Service
+  /** An endpoint of the metadata, or `DiscoveryError` naming the field it lacks. */
+  readonly endpoint: (field: EndpointField) => Effect.Effect<string, DiscoveryError>
+}
+
+/** The metadata fields that name an endpoint. */
+export type EndpointField =
+  | "authorization_endpoint"
+  | "token_endpoint"
+  | "device_authorization_endpoint"
+  | "revocation_endpoint"
+  | "introspection_endpoint"
+  | "userinfo_endpoint"
+  | "jwks_uri"
+
+/** The `issuer` option checked, with its metadata service; `undefined` when not given. */
+export const issuer = (
+  scheme: string,
+  options: IssuerOptions
+): Effect.Effect<Issuer | undefined, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    if (options.issuer === undefined) return undefined
+    const value = yield* resolveText(options.issuer, scheme, "issuer")
+    const reason = checkIssuer(value)
+    if (reason !== undefined) return yield* Effect.fail(invalid(scheme, "issuer", reason))
+    const found = yield* Effect.serviceOption(Discovery.Discovery)
+    const discovery = Option.isSome(found) ? found.value : yield* Discovery.make()
+    return {
+      issuer: value,
+      discovery,
+      endpoint: (field) =>
+        Effect.flatMap(discovery.get(value), (metadata) => {
+          const url = metadata[field]
+          return url === undefined
+            ? Effect.fail(
+                new DiscoveryError({
+                  issuer: value,
+                  reason: `its metadata has no ${field}: give the endpoint's URL as an option`
+                })
+              )
+            : Effect.succeed(url)
+        })
+    }
+  })
+
+/**
+ * An endpoint given as an option, else read from the issuer's metadata;
+ * `InvalidOptions` when there is neither.
+ */
+export const endpointUrl = (
+  scheme: string,
+  given: TextInput | undefined,
+  option: string,
+  located: Issuer | undefined,
+  field: EndpointField
+): Effect.Effect<Effect.Effect<string, DiscoveryError>, InvalidOptions> =>
+  given !== undefined
+    ? Effect.map(
+        Effect.flatMap(resolveText(given, scheme, option), (url) => validateUrl(url, scheme, option)),
+        Effect.succeed
+      )
+    : located !== undefined
+      ? Effect.succeed(located.endpoint(field))
+      : Effect.fail(invalid(scheme, option, "is mandatory, unless issuer is given"))
+
 /** The token endpoint options and the client options checked. */
 export const endpoint = (
   scheme: string,
   options: TokenEndpointOptions & ClientOptions,
-  require: { readonly clientId: boolean; readonly clientSecret: boolean }
-): Effect.Effect<Endpoint, InvalidOptions, HttpClient.HttpClient> =>
+  require: { readonly clientId: boolean; readonly clientSecret: boolean },
+  given?: Issuer
+): Effect.Effect<Endpoint, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
-    const tokenUrl = yield* Effect.flatMap(resolveText(options.tokenUrl, scheme, "tokenUrl"), (url) =>
-      validateUrl(url, scheme, "tokenUrl")
-    )
+    const located = given ?? (options.tokenUrl === undefined ? yield* issuer(scheme, options) : undefined)
+    const tokenUrlOf = yield* endpointUrl(scheme, options.tokenUrl, "tokenUrl", located, "token_endpoint")
+    // the cache key names the token URL when given, else the issuer (its token URL is not known yet)
+    const tokenUrl = options.tokenUrl === undefined ? located!.issuer : yield* tokenUrlOf as Effect.Effect<string>
     const owner = yield* client(scheme, options, require)
+    // RFC 8414 section 2: token_endpoint_auth_methods_supported; absent, client_secret_basic is the default
+    const clientAuthOf = (metadata: Discovery.ServerMetadata | undefined) => {
+      const supported = metadata?.token_endpoint_auth_methods_supported
+      if (
+        supported === undefined ||
+        options.clientAuth !== undefined ||
+        owner.clientId === undefined ||
+        owner.clientSecret === undefined ||
+        supported.includes("client_secret_basic") ||
+        !supported.includes("client_secret_post")
+      ) {
+        return owner.clientAuth
+      }
+      return fromMethod("client_secret_post", owner.clientId, owner.clientSecret)
+    }
+    const target: Effect.Effect<
+      { readonly tokenUrl: string; readonly clientAuth: ClientAuth.ClientAuth | undefined },
+      DiscoveryError
+    > =
+      options.tokenUrl !== undefined || located === undefined
+        ? Effect.map(tokenUrlOf, (url) => ({ tokenUrl: url, clientAuth: owner.clientAuth }))
+        : Effect.flatMap(located.discovery.get(located.issuer), (metadata) =>
+            Effect.map(tokenUrlOf, (url) => ({ tokenUrl: url, clientAuth: clientAuthOf(metadata) }))
+          )
     const tokenField = yield* validateNonEmpty(options.tokenField ?? "access_token", scheme, "tokenField")
     const timeout = yield* validateDuration(options.tokenTimeout, "60 seconds", scheme, "tokenTimeout", {
       positive: true
@@ -187,20 +295,41 @@ export const endpoint = (
       )
     }
     const http = yield* HttpClient.HttpClient
-    const request = (params: Readonly<Record<string, string>>) =>
-      TokenEndpoint.request(http, {
-        tokenUrl,
-        params: { ...params, ...tokenParams },
-        clientAuth: owner.clientAuth,
-        tokenField,
-        timeout,
-        defaultLifetime,
-        retry: options.retry,
-        maxRetryAfter,
-        maxResponseBytes,
-        tokenRequest: options.tokenRequest,
-        tokenResponse: options.tokenResponse
-      })
+    const request = (params: Readonly<Record<string, string>>): Effect.Effect<Token.Token, AuthError> =>
+      Effect.flatMap(target, (resolved) =>
+        TokenEndpoint.request(http, {
+          tokenUrl: resolved.tokenUrl,
+          params: { ...params, ...tokenParams },
+          clientAuth: resolved.clientAuth,
+          tokenField,
+          timeout,
+          defaultLifetime,
+          retry: options.retry,
+          maxRetryAfter,
+          maxResponseBytes,
+          tokenRequest: options.tokenRequest,
+          tokenResponse: options.tokenResponse
+        })
+      )
+    // another endpoint of the same server (the device authorization endpoint): the same bounds, no token hooks
+    const requestAt = (
+      url: Effect.Effect<string, DiscoveryError>,
+      params: Readonly<Record<string, string>>,
+      field: string
+    ): Effect.Effect<Token.Token, AuthError> =>
+      Effect.flatMap(Effect.zip(target, url), ([resolved, endpointUrl]) =>
+        TokenEndpoint.request(http, {
+          tokenUrl: endpointUrl,
+          params,
+          clientAuth: resolved.clientAuth,
+          tokenField: field,
+          timeout,
+          defaultLifetime,
+          retry: options.retry,
+          maxRetryAfter,
+          maxResponseBytes
+        })
+      )
     const scope = owner.scope === undefined ? {} : { scope: owner.scope }
     const refresh = (expired: Token.Token) =>
       expired.refreshToken === undefined
@@ -212,6 +341,7 @@ export const endpoint = (
       tokenField,
       tokenParams,
       request,
+      requestAt,
       refresh,
       cacheKey: (grant, params, secrets) =>
         cacheKey({

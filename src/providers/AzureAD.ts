@@ -32,7 +32,7 @@ export interface ImplicitOptions
  * @category models
  */
 export interface AuthorizationCodePkceOptions
-  extends Omit<OAuth2.AuthorizationCodePkceOptions, "authorizationUrl" | "tokenUrl" | "clientId" | "scope"> {
+  extends Omit<OAuth2.AuthorizationCodePkceOptions, "authorizationUrl" | "tokenUrl" | "clientId" | "scope" | "issuer"> {
   /** The directory: a tenant id (GUID), a domain, or `common`, `organizations`, `consumers`. */
   readonly tenantId: TextInput
   /** The application (client) id. */

@@ -19,7 +19,8 @@ import * as OAuth2 from "../OAuth2.js"
  * @since 0.1.0
  * @category models
  */
-export interface ClientCredentialsOptions extends Omit<OAuth2.ClientCredentialsOptions, "tokenUrl" | "scope"> {
+export interface ClientCredentialsOptions
+  extends Omit<OAuth2.ClientCredentialsOptions, "tokenUrl" | "scope" | "issuer"> {
   /** The Okta domain, such as `"dev-123.okta.com"`. */
   readonly instance: TextInput
   /** Mandatory: Okta's client credentials need a custom scope. */
@@ -32,7 +33,7 @@ export interface ClientCredentialsOptions extends Omit<OAuth2.ClientCredentialsO
  * @since 0.1.0
  * @category models
  */
-export interface PasswordOptions extends Omit<OAuth2.PasswordOptions, "tokenUrl"> {
+export interface PasswordOptions extends Omit<OAuth2.PasswordOptions, "tokenUrl" | "issuer"> {
   readonly instance: TextInput
   /** Default `"openid"`. */
   readonly scope?: string | ReadonlyArray<string> | undefined
@@ -158,7 +159,7 @@ export const password = (
  * @category models
  */
 export interface AuthorizationCodeOptions
-  extends Omit<OAuth2.AuthorizationCodeOptions, "authorizationUrl" | "tokenUrl" | "clientId"> {
+  extends Omit<OAuth2.AuthorizationCodeOptions, "authorizationUrl" | "tokenUrl" | "clientId" | "issuer"> {
   /** The Okta domain, such as `"dev-123.okta.com"`. */
   readonly instance: TextInput
   readonly clientId: TextInput
@@ -171,7 +172,7 @@ export interface AuthorizationCodeOptions
  * @category models
  */
 export interface AuthorizationCodePkceOptions
-  extends Omit<OAuth2.AuthorizationCodePkceOptions, "authorizationUrl" | "tokenUrl" | "clientId"> {
+  extends Omit<OAuth2.AuthorizationCodePkceOptions, "authorizationUrl" | "tokenUrl" | "clientId" | "issuer"> {
   readonly instance: TextInput
   readonly clientId: TextInput
   /** Default `"default"`. */

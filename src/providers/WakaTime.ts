@@ -23,7 +23,7 @@ import type * as OAuth2 from "../OAuth2.js"
 export interface AuthorizationCodeOptions
   extends Omit<
     OAuth2.AuthorizationCodeOptions,
-    "authorizationUrl" | "tokenUrl" | "clientId" | "clientSecret" | "scope" | "clientAuth"
+    "authorizationUrl" | "tokenUrl" | "clientId" | "clientSecret" | "scope" | "clientAuth" | "issuer"
   > {
   readonly clientId: TextInput
   readonly clientSecret: SecretInput

@@ -32,6 +32,13 @@ export {
  */
 export * as BrowserTest from "./BrowserTest.js"
 
+/**
+ * A stand-in for the person and the authorization server of the device grant.
+ *
+ * @since 0.1.0
+ */
+export * as DeviceTest from "./DeviceTest.js"
+
 export {
   /**
    * JWTs for tests.

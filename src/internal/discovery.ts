@@ -1,0 +1,127 @@
+/**
+ * The well-known documents of RFC 8414 and OpenID Connect Discovery 1.0,
+ * and the per-issuer cache of the `Discovery` service.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import type * as Scope from "effect/Scope"
+import { DiscoveryError } from "../AuthError.js"
+import type { ServerMetadata, Service } from "../Discovery.js"
+import { readLimited } from "./http.js"
+import * as SingleFlight from "./singleFlight.js"
+
+export const isHttpUrl = (value: string) => {
+  try {
+    const url = new URL(value)
+    return url.protocol === "https:" || url.protocol === "http:"
+  } catch {
+    return false
+  }
+}
+
+/** RFC 8414 section 2: the issuer is a URL without query or fragment. Why it is not, or `undefined`. */
+export const checkIssuer = (issuer: string): string | undefined => {
+  if (!isHttpUrl(issuer)) return "the issuer must be an absolute http or https URL"
+  const url = new URL(issuer)
+  if (url.search !== "" || url.hash !== "" || issuer.includes("?") || issuer.includes("#")) {
+    return "the issuer must have no query or fragment (RFC 8414 section 2)"
+  }
+  if (url.username !== "" || url.password !== "") return "the issuer must carry no credentials"
+  return undefined
+}
+
+/**
+ * OpenID Connect Discovery section 4.1 appends to the issuer; RFC 8414
+ * section 3.1 inserts between the host and the issuer's path.
+ */
+export const wellKnownUrls = (issuer: string): ReadonlyArray<string> => {
+  const url = new URL(issuer)
+  const path = url.pathname.replace(/\/+$/, "")
+  return [
+    `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`,
+    `${url.origin}/.well-known/oauth-authorization-server${path}`
+  ]
+}
+
+export type Document =
+  | { readonly _tag: "Found"; readonly json: unknown }
+  | { readonly _tag: "Missing"; readonly reason: string }
+
+/** One well-known URL: a JSON document, or why there is none there (to try the next URL). */
+export const getDocument = (
+  client: HttpClient.HttpClient,
+  url: string,
+  timeout: Duration.Duration,
+  limit: number,
+  issuer: string
+): Effect.Effect<Document, DiscoveryError> =>
+  client.execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
+    Effect.flatMap((response) =>
+      Effect.map(readLimited(response, limit), (text): Document | DiscoveryError => {
+        if (response.status !== 200) return { _tag: "Missing", reason: `HTTP ${response.status}` }
+        if (text === undefined) {
+          return new DiscoveryError({ issuer, reason: `${url} is larger than ${limit} bytes (maxResponseBytes)` })
+        }
+        try {
+          return { _tag: "Found", json: JSON.parse(text) }
+        } catch {
+          return { _tag: "Missing", reason: "HTTP 200 with a body that is not JSON" }
+        }
+      })
+    ),
+    Effect.timeoutFail({
+      duration: timeout,
+      onTimeout: () =>
+        new DiscoveryError({ issuer, reason: `${url} gave no answer within ${Duration.format(timeout)}` })
+    }),
+    Effect.catchTags({
+      RequestError: (error) =>
+        Effect.fail(new DiscoveryError({ issuer, reason: `could not reach ${url} (${error.reason})` })),
+      ResponseError: (error) =>
+        Effect.fail(new DiscoveryError({ issuer, reason: `could not read ${url} (${error.reason})` }))
+    }),
+    Effect.flatMap((answer) => (answer instanceof DiscoveryError ? Effect.fail(answer) : Effect.succeed(answer)))
+  )
+
+/** A schema failure in a line: where, and what (the document comes from the network: cut short). */
+export const schemaReason = (error: ParseResult.ParseError) => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const text = issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length === 0 ? "the document" : JSON.stringify(issue.path)} ${issue.message}`)
+    .join("; ")
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text
+}
+
+/** The per-issuer cache: fresh metadata from memory, else one fetch for every caller. */
+export const makeService = (
+  fetch: (issuer: string) => Effect.Effect<ServerMetadata, DiscoveryError>,
+  refreshAfter: Duration.Duration
+): Effect.Effect<Service, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const flight = yield* SingleFlight.make<string>()
+    const kept = new Map<string, { readonly metadata: ServerMetadata; readonly at: number }>()
+    const ttl = Duration.toMillis(refreshAfter)
+    const get = (issuer: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const entry = kept.get(issuer)
+        if (entry !== undefined && now - entry.at < ttl) return Effect.succeed(entry.metadata)
+        return flight.run(
+          issuer,
+          Effect.tap(fetch(issuer), (metadata) =>
+            Effect.map(Clock.currentTimeMillis, (at) => {
+              kept.set(issuer, { metadata, at })
+            })
+          )
+        )
+      })
+    const invalidate = (issuer: string) =>
+      Effect.sync(() => {
+        kept.delete(issuer)
+      })
+    return { get, invalidate }
+  })

@@ -1,0 +1,168 @@
+/**
+ * Revocation (RFC 7009) and introspection (RFC 7662) against oidc-provider's `features.revocation`
+ * and `features.introspection`, their endpoints discovered from the issuer: after `revoke`,
+ * introspection says `active: false`, the API refuses the token, and the auth gets a new one.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Redacted } from "effect"
+import type { AuthError } from "../src/index.js"
+import { HttpAuth, OAuth2, type Token } from "../src/index.js"
+import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+
+const clients = [
+  {
+    client_id: "basic-app",
+    client_secret: "basic-secret",
+    grant_types: ["client_credentials"],
+    response_types: [],
+    redirect_uris: [],
+    scope: "api:read",
+    token_endpoint_auth_method: "client_secret_basic"
+  },
+  {
+    client_id: "resource-server",
+    client_secret: "rs-secret",
+    grant_types: ["client_credentials"],
+    response_types: [],
+    redirect_uris: []
+  }
+]
+
+const servers = Effect.gen(function* () {
+  const oidc = yield* startOidcProvider({
+    clients,
+    features: { revocation: { enabled: true, allowedPolicy: async () => true } },
+    configuration: { scopes: ["openid", "api:read"] }
+  })
+  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
+  return { oidc, api }
+})
+
+describe("OAuth2.revoke and OAuth2.introspect against oidc-provider", () => {
+  it.scoped(
+    "introspect says active; revoke; introspect says inactive; the API refuses it; the auth gets a new one",
+    () =>
+      Effect.gen(function* () {
+        const { oidc, api } = yield* servers
+        const issued: Array<Token.Token> = []
+        const client = yield* HttpAuth.client(
+          OAuth2.clientCredentials({
+            issuer: oidc.issuer,
+            clientId: "basic-app",
+            clientSecret: "basic-secret",
+            scope: "api:read",
+            onToken: (token) => Effect.sync(() => issued.push(token))
+          })
+        )
+        expect((yield* client.get(`${api.origin}/me`)).status).toBe(200)
+        const first = issued[0]!.accessToken
+        const asResourceServer = { issuer: oidc.issuer, clientId: "resource-server", clientSecret: "rs-secret" }
+
+        const before = yield* OAuth2.introspect({ ...asResourceServer, token: first, tokenTypeHint: "access_token" })
+        expect(before.active).toBe(true)
+        expect(before.client_id).toBe("basic-app")
+        expect(before.scope).toBe("api:read")
+        expect(before.token_type).toBe("Bearer")
+        expect(typeof before.exp).toBe("number")
+
+        yield* OAuth2.revoke({
+          issuer: oidc.issuer,
+          token: first,
+          tokenTypeHint: "access_token",
+          clientId: "basic-app",
+          clientSecret: "basic-secret"
+        })
+        const after = yield* OAuth2.introspect({ ...asResourceServer, token: first })
+        expect(after).toEqual({ active: false })
+
+        // the API refuses the revoked token (401); the auth drops it, gets a new one and sends again
+        const again = yield* client.get(`${api.origin}/me`)
+        expect(again.status).toBe(200)
+        expect(issued.length).toBe(2)
+        expect(Redacted.value(issued[1]!.accessToken)).not.toBe(Redacted.value(first))
+        expect(yield* oidc.tokenRequests).toBe(2)
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scoped(
+    "errors: a wrong client secret is the server's invalid_client; no endpoint and no issuer is InvalidOptions",
+    () =>
+      Effect.gen(function* () {
+        const { oidc } = yield* servers
+        const refused = yield* Effect.flip(
+          OAuth2.revoke({
+            revocationUrl: `${oidc.issuer}/token/revocation`,
+            token: "some-token",
+            clientId: "basic-app",
+            clientSecret: "not-the-secret"
+          })
+        )
+        expect(refused._tag).toBe("OAuth2Error")
+        expect((refused as AuthError.OAuth2Error).error).toBe("invalid_client")
+        expect((refused as AuthError.OAuth2Error).status).toBe(401)
+        expect(refused.message).not.toContain("not-the-secret")
+        expect(refused.message).not.toContain("some-token")
+
+        const missing = yield* Effect.flip(OAuth2.introspect({ token: "t", clientId: "resource-server" }))
+        expect(missing.message).toBe(
+          'OAuth2.introspect: option "introspectionUrl" is mandatory, unless issuer is given'
+        )
+
+        // an unknown token is not an error (RFC 7009 section 2.2): 200
+        yield* OAuth2.revoke({
+          issuer: oidc.issuer,
+          token: "unknown",
+          clientId: "basic-app",
+          clientSecret: "basic-secret"
+        })
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scoped("revokeOnClose: closing the auth's scope revokes its cached token (logout as a finalizer)", () =>
+    Effect.gen(function* () {
+      const { oidc, api } = yield* servers
+      const issued: Array<Token.Token> = []
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const client = yield* HttpAuth.client(
+            OAuth2.clientCredentials({
+              issuer: oidc.issuer,
+              clientId: "basic-app",
+              clientSecret: "basic-secret",
+              revokeOnClose: true,
+              onToken: (token) => Effect.sync(() => issued.push(token))
+            })
+          )
+          expect((yield* client.get(`${api.origin}/me`)).status).toBe(200)
+          const open = yield* OAuth2.introspect({
+            issuer: oidc.issuer,
+            token: issued[0]!.accessToken,
+            clientId: "resource-server",
+            clientSecret: "rs-secret"
+          })
+          expect(open.active).toBe(true)
+        })
+      )
+      const closed = yield* OAuth2.introspect({
+        issuer: oidc.issuer,
+        token: issued[0]!.accessToken,
+        clientId: "resource-server",
+        clientSecret: "rs-secret"
+      })
+      expect(closed).toEqual({ active: false })
+
+      const noEndpoint = yield* Effect.flip(
+        OAuth2.clientCredentials({
+          tokenUrl: oidc.tokenUrl,
+          clientId: "basic-app",
+          clientSecret: "basic-secret",
+          revokeOnClose: true
+        })
+      )
+      expect(noEndpoint.message).toBe(
+        'OAuth2.clientCredentials: option "revocationUrl" is needed with revokeOnClose, unless issuer is given'
+      )
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+})
