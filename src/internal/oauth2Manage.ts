@@ -81,31 +81,40 @@ const post = (
       HttpClientRequest.setHeaders({ ...prepared.headers, accept: "application/json" }),
       HttpClientRequest.bodyUrlParams(prepared.params)
     )
-    const limit = 1024 * 1024
-    return yield* http.execute(request).pipe(
-      Effect.flatMap((response) =>
-        Effect.map(readLimited(response, limit), (text) => ({
-          status: response.status,
-          text,
-          contentType: response.headers["content-type"] ?? ""
-        }))
-      ),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () =>
-          new AuthenticationFailed({ scheme, reason: `${url} gave no answer within ${Duration.format(timeout)}` })
-      }),
-      // the client's errors hold the request, client credentials and the token included: never kept
-      Effect.catchTags({
-        RequestError: (error) =>
-          Effect.fail(new AuthenticationFailed({ scheme, reason: `could not reach ${url} (${error.reason})` })),
-        ResponseError: (error) =>
-          Effect.fail(
-            new AuthenticationFailed({ scheme, reason: `could not read the answer of ${url} (${error.reason})` })
-          )
-      })
-    )
+    return yield* send(http, request, { scheme, url, timeout })
   })
+
+/**
+ * Sends one request to an endpoint of the server and reads its answer (at most 1 MiB) within `timeout`.
+ * The client's errors hold the request, with the client's credentials or a bearer token: none is kept.
+ */
+const send = (
+  http: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest,
+  { scheme, timeout, url }: { readonly scheme: string; readonly url: string; readonly timeout: Duration.Duration }
+) =>
+  http.execute(request).pipe(
+    Effect.flatMap((response) =>
+      Effect.map(readLimited(response, 1024 * 1024), (text) => ({
+        status: response.status,
+        text,
+        contentType: response.headers["content-type"] ?? ""
+      }))
+    ),
+    Effect.timeoutFail({
+      duration: timeout,
+      onTimeout: () =>
+        new AuthenticationFailed({ scheme, reason: `${url} gave no answer within ${Duration.format(timeout)}` })
+    }),
+    Effect.catchTags({
+      RequestError: (error) =>
+        Effect.fail(new AuthenticationFailed({ scheme, reason: `could not reach ${url} (${error.reason})` })),
+      ResponseError: (error) =>
+        Effect.fail(
+          new AuthenticationFailed({ scheme, reason: `could not read the answer of ${url} (${error.reason})` })
+        )
+    })
+  )
 
 /** The token and its hint as form fields. */
 const tokenParams = (scheme: string, options: RevokeOptions | IntrospectOptions) =>
@@ -243,37 +252,13 @@ export const userinfo = (
     const accessToken = yield* resolveSecret(options.accessToken, scheme, "accessToken")
     const url = yield* locate(scheme, options.userinfoUrl, "userinfoUrl", options.issuer, "userinfo_endpoint")
     const http = yield* HttpClient.HttpClient
-    const answer = yield* http
-      .execute(
-        HttpClientRequest.get(url).pipe(
-          HttpClientRequest.setHeaders({
-            authorization: `Bearer ${Redacted.value(accessToken)}`,
-            accept: "application/json"
-          })
-        )
-      )
-      .pipe(
-        Effect.flatMap((response) =>
-          Effect.map(readLimited(response, 1024 * 1024), (text) => ({
-            status: response.status,
-            text,
-            contentType: response.headers["content-type"] ?? ""
-          }))
-        ),
-        Effect.timeoutFail({
-          duration: Duration.seconds(30),
-          onTimeout: () => new AuthenticationFailed({ scheme, reason: `${url} gave no answer within 30s` })
-        }),
-        // the client's errors hold the request and its bearer token: never kept
-        Effect.catchTags({
-          RequestError: (error) =>
-            Effect.fail(new AuthenticationFailed({ scheme, reason: `could not reach ${url} (${error.reason})` })),
-          ResponseError: (error) =>
-            Effect.fail(
-              new AuthenticationFailed({ scheme, reason: `could not read the answer of ${url} (${error.reason})` })
-            )
-        })
-      )
+    const request = HttpClientRequest.get(url).pipe(
+      HttpClientRequest.setHeaders({
+        authorization: `Bearer ${Redacted.value(accessToken)}`,
+        accept: "application/json"
+      })
+    )
+    const answer = yield* send(http, request, { scheme, url, timeout: Duration.seconds(30) })
     if (answer.status !== 200 || answer.text === undefined) {
       return yield* Effect.fail(failure(answer.status, answer.text, answer.contentType))
     }
