@@ -46,10 +46,25 @@ const httpOrigin = serve((seen) =>
   HttpServerResponse.text(`origin saw proxy-authorization=${seen.headers["proxy-authorization"] ?? "(none)"}`)
 )
 
-const accessLogGrowth = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+/**
+ * What `effect` gave and the access log's lines it added, once `tunnels` tunnels are logged: squid writes a
+ * tunnel's line when the tunnel closes, a moment after the client is done, so the log is waited on (a bounded
+ * poll of the file, as for squid's start; the outcome does not depend on how long it takes).
+ */
+const accessLogGrowth = <A, E, R>(effect: Effect.Effect<A, E, R>, tunnels: number) =>
   Effect.gen(function* () {
     const before = proxy.accessLog().length
     const result = yield* effect
+    const logged = () =>
+      proxy
+        .accessLog()
+        .slice(before)
+        .filter((line) => line.includes(" CONNECT ")).length
+    yield* Effect.promise(async () => {
+      for (let attempt = 0; attempt < 500 && logged() < tunnels; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    })
     return { result, lines: proxy.accessLog().slice(before) }
   })
 
@@ -312,7 +327,8 @@ describe("NodeTransport.layer: proxy (squid with Basic proxy auth)", () => {
           get({ proxy: apart }, `${origin.origin}/plain`),
           get({ proxy: inUrl, verify: { caFile: material.caFile } }, `${secure.origin}/secure`),
           get({ proxy: apart, verify: { caFile: material.caFile } }, `${secure.origin}/secure`)
-        ])
+        ]),
+        4
       )
       expect(result).toEqual([
         "200 origin saw proxy-authorization=(none)",
@@ -420,7 +436,8 @@ describe('NodeTransport.layer: proxy "env"', () => {
         withEnv(
           { HTTP_PROXY: withCredentials, NO_PROXY: `example.invalid, 127.0.0.1:${direct.port}` },
           Effect.all([get({ proxy: "env" }, `${proxied.origin}/a`), get({ proxy: "env" }, `${direct.origin}/b`)])
-        )
+        ),
+        1
       )
       expect(result).toEqual(["200 origin saw proxy-authorization=(none)", "200 origin saw proxy-authorization=(none)"])
       expect(
@@ -431,7 +448,8 @@ describe('NodeTransport.layer: proxy "env"', () => {
         withEnv(
           { https_proxy: withCredentials, HTTPS_PROXY: "http://127.0.0.1:1" },
           get({ proxy: "env", verify: { caFile: material.caFile } }, `${secure.origin}/c`)
-        )
+        ),
+        1
       )
       expect(https.result).toBe("200 hello anonymous")
       expect(
