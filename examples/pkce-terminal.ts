@@ -12,7 +12,6 @@
  *   npx tsx examples/pkce-terminal.ts
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { HttpClient } from "@effect/platform"
@@ -21,6 +20,7 @@ import { Console, Effect, Layer } from "effect"
 import { Browser, HttpAuth, OAuth2, TokenCache } from "effect-http-auth"
 import { chromium } from "playwright-core"
 import { protectedApi, startOidcProvider } from "./support/oidcProvider.js"
+import { freePort } from "./support/loopback.js"
 
 // The user's code: it only knows HttpClient.
 const program = (api: string) =>
@@ -84,16 +84,8 @@ const person = Effect.gen(function* () {
   return { layer, logins: () => logins }
 })
 
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as { port: number }
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
 const main = Effect.gen(function* () {
-  const port = yield* freePort
+  const port = yield* Effect.promise(freePort)
   const oidc = yield* startOidcProvider({
     clients: [
       {

@@ -3,37 +3,20 @@
  * sent with openid, and the id_token validated (OpenID Connect Core 3.1.3.7) against oidc-provider's
  * JWKS, its claims on the token. A real headless Chromium logs in on oidc-provider's pages.
  */
-import { createServer } from "node:net"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { Page } from "playwright-core"
 import { HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { launch } from "./fixtures/chromium.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as { port: number }
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
-const logIn = (login: string) => async (page: Page) => {
-  await page.fill('input[name="login"]', login)
-  await page.fill('input[name="password"]', "any password")
-  await page.click('button[type="submit"]')
-  await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" })
-  await page.click('button[type="submit"]')
-}
+import { logIn, protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { freePort } from "./fixtures/server.js"
 
 describe("authorization code with an issuer: the id_token validated", () => {
   it.scopedLive(
     "issuer only, openid: a nonce sent, the id_token's signature, iss, aud, nonce and at_hash checked",
     () =>
       Effect.gen(function* () {
-        const port = yield* freePort
+        const port = yield* Effect.promise(freePort)
         const redirectUri = `http://127.0.0.1:${port}/callback`
         const oidc = yield* startOidcProvider({
           clients: [

@@ -4,38 +4,20 @@
  * the PKCE grant exchanges it, and a resource server that introspects each
  * token (RFC 7662) answers the authenticated request.
  */
-import { createServer } from "node:net"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import type { Page } from "playwright-core"
 import { HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { launch } from "./fixtures/chromium.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as { port: number }
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
-
-/** The person: signs in on oidc-provider's dev login page, then consents. */
-const logIn = (login: string) => async (page: Page) => {
-  await page.fill('input[name="login"]', login)
-  await page.fill('input[name="password"]', "any password")
-  await page.click('button[type="submit"]')
-  await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" })
-  await page.click('button[type="submit"]')
-}
+import { logIn, protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { freePort } from "./fixtures/server.js"
 
 describe("browser grants against oidc-provider, with headless Chromium", () => {
   it.scopedLive(
     "authorization code with PKCE through the login and consent pages, then an authenticated API call",
     () =>
       Effect.gen(function* () {
-        const port = yield* freePort
+        const port = yield* Effect.promise(freePort)
         const redirectUri = `http://127.0.0.1:${port}/callback`
         const oidc = yield* startOidcProvider({
           clients: [

@@ -4,13 +4,13 @@
  * endpoint and the resource server (in memory, on the Clock).
  */
 import { createHash } from "node:crypto"
-import { createServer } from "node:net"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted, TestClock } from "effect"
 import { HttpAuth, OAuth2, TokenCache } from "../src/index.js"
 import { BrowserTest, createToken, TestAuthorizationServer } from "../src/testing/index.js"
 import { echo, seenOf, serve } from "./fixtures/server.js"
+import { freePort } from "./fixtures/server.js"
 
 const authorizationUrl = "https://auth.test/authorize"
 const tokenUrl = "https://auth.test/token"
@@ -22,14 +22,6 @@ const s256 = (verifier: string) => createHash("sha256").update(verifier).digest(
 
 const get = <E, R>(auth: HttpAuth.Input<E, R>, url = "https://api.test/me") =>
   Effect.flatMap(HttpAuth.client(auth), (client) => client.get(url))
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as { port: number }
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 describe("OAuth2.authorizationCode", () => {
   it.scoped("opens the authorization URL, exchanges the code with the same redirect_uri, and sends the token", () =>
@@ -115,7 +107,7 @@ describe("OAuth2.authorizationCode", () => {
 
   it.scoped("caches the token under a key that does not depend on the listener's port", () =>
     Effect.gen(function* () {
-      const port = yield* freePort
+      const port = yield* Effect.promise(freePort)
       const options = { authorizationUrl, tokenUrl, clientId: "app", scope: "read" }
       yield* get(OAuth2.authorizationCode({ ...options, redirectUriPort: 0 }))
       yield* get(OAuth2.authorizationCode({ ...options, redirectUriPort: port, redirectUriDomain: "127.0.0.1" }))

@@ -3,6 +3,7 @@
  * NodeHttpServer instances on 127.0.0.1 ephemeral ports, closed with the scope.
  */
 import { createServer } from "node:http"
+import { createServer as createTcpServer } from "node:net"
 import type { HttpApp } from "@effect/platform"
 import { type HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -57,3 +58,17 @@ export const echo: Handler = (seen) => HttpServerResponse.json(seen)
 /** Reads an echo response. */
 export const seenOf = (response: { readonly json: Effect.Effect<unknown, unknown> }) =>
   Effect.map(response.json, (json) => json as Seen)
+
+/**
+ * A port free on 127.0.0.1 now (bound to port 0, read, closed), for a server that must be told its
+ * port before it starts (lighttpd, squid) or a redirect URI fixed before its listener exists.
+ */
+export const freePort = (): Promise<number> =>
+  new Promise<number>((resolve, reject) => {
+    const server = createTcpServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
