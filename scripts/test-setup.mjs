@@ -11,7 +11,8 @@ const needs = [
   { pkg: "chromium", why: "headless browser flows", present: () => found("chromium") },
   { pkg: "python3-botocore", why: "the SigV4 cross-check", present: () => python("botocore") },
   { pkg: "python3-oauthlib", why: "the OAuth 1.0a provider", present: () => python("oauthlib") },
-  { pkg: "squid", why: "a real forward proxy with Basic proxy auth", present: () => found("squid") }
+  { pkg: "squid", why: "a real forward proxy with Basic proxy auth", present: () => found("squid") },
+  { pkg: "redis-server", why: "the fleet token cache (TokenCache on Redis)", present: () => found("redis-server") }
 ]
 
 // Debian's python3, not a pyenv or venv one earlier on PATH: the python3-* packages live in its path.
