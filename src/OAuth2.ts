@@ -18,6 +18,7 @@ import type * as Scope from "effect/Scope"
 import type { AuthError, DiscoveryError, InvalidOptions } from "./AuthError.js"
 import type * as ClientAuth from "./ClientAuth.js"
 import * as Discovery from "./Discovery.js"
+import type * as DPoP from "./DPoP.js"
 import type * as HttpAuth from "./HttpAuth.js"
 import * as assertionGrants from "./internal/oauth2Assertion.js"
 import * as browserGrants from "./internal/oauth2Browser.js"
@@ -49,6 +50,12 @@ export interface MakeOptions extends EngineOptions {
    * refuses with any RFC 6749 error drops the token and runs `grant` once.
    */
   readonly refresh?: ((expired: Token.Token) => Effect.Effect<Token.Token, AuthError>) | undefined
+  /**
+   * RFC 9449: the DPoP key of `grant`'s token requests (`DPoP.make`), for
+   * the proofs on resource requests, `Authorization: DPoP <token>`, and the
+   * nonces; a cached token bound to another key is not used.
+   */
+  readonly dpop?: DPoP.Prover | undefined
 }
 
 /**
@@ -218,6 +225,13 @@ export interface TokenEndpointOptions extends IssuerOptions {
    * `expires_in`) before it is read; gets the decoded fields and the response.
    */
   readonly tokenResponse?: TokenEndpoint.ResponseHook | undefined
+  /**
+   * DPoP (RFC 9449): `true` for a fresh ES256 key per auth, kept in memory;
+   * `{ key, alg? }` for a key of your own (a private JWK, `KeyObject`,
+   * `CryptoKey` or PEM); or a `DPoP.make` prover. A proof on every token and
+   * resource request, and `Authorization: DPoP <token>`. Default: off.
+   */
+  readonly dpop?: DPoP.Option | undefined
 }
 
 /**

@@ -36,6 +36,8 @@ export class Token extends Schema.Class<Token>("effect-http-auth/Token")({
   refreshToken: Schema.optional(Schema.Redacted(Schema.String)),
   scope: Schema.optional(Schema.String),
   idToken: Schema.optional(Schema.Redacted(Schema.String)),
+  /** RFC 9449 section 6: the thumbprint of the DPoP key the token is bound to; absent for a bearer token. */
+  jkt: Schema.optional(Schema.String),
   fields: Schema.Record({ key: Schema.String, value: Schema.Unknown })
 }) {}
 

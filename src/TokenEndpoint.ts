@@ -21,6 +21,7 @@ import { AuthenticationFailed, GrantNotProvided, InvalidToken, type OAuth2Error 
 import { readLimited } from "./internal/http.js"
 import { headerValueReason, isHeaderValue } from "./internal/options.js"
 import type * as ClientAuth from "./ClientAuth.js"
+import type * as DPoP from "./DPoP.js"
 import { errorOf, errorOfBody, parseBody } from "./internal/tokenResponse.js"
 import * as Token from "./Token.js"
 
@@ -81,6 +82,12 @@ export interface RequestOptions {
   readonly tokenRequest?: RequestHook | undefined
   /** Repairs each decoded answer before it is read (a compliance hook). */
   readonly tokenResponse?: ResponseHook | undefined
+  /**
+   * RFC 9449: a DPoP proof on each attempt, the server's nonce remembered
+   * (and one resend on `use_dpop_nonce`), and a `token_type` other than
+   * `DPoP` refused with `InvalidToken`.
+   */
+  readonly dpop?: DPoP.Prover | undefined
 }
 
 /**
@@ -225,8 +232,17 @@ export const request = (
       HttpClientRequest.bodyUrlParams(prepared.params)
     )
 
-    const attempt = Effect.gen(function* () {
-      const { response, text } = yield* client.execute(httpRequest).pipe(
+    const dpop = options.dpop
+    // RFC 9449 section 8: one resend with the server's nonce, never a loop
+    let nonceResent = false
+    const attempt: Effect.Effect<Final, TransientFailure> = Effect.gen(function* () {
+      let sent = httpRequest
+      if (dpop !== undefined) {
+        const proof = yield* Effect.either(dpop.proof({ method: "POST", url: prepared.tokenUrl }))
+        if (Either.isLeft(proof)) return final(proof.left)
+        sent = HttpClientRequest.setHeader(httpRequest, "DPoP", proof.right)
+      }
+      const { response, text } = yield* client.execute(sent).pipe(
         Effect.flatMap((response) =>
           Effect.map(readLimited(response, maxResponseBytes), (text) => ({ response, text }))
         ),
@@ -251,6 +267,14 @@ export const request = (
       )
       const now = yield* Clock.currentTimeMillis
       const status = response.status
+      const nonce = response.headers["dpop-nonce"]
+      if (dpop !== undefined && nonce !== undefined) {
+        dpop.rememberNonce(prepared.tokenUrl, nonce)
+        if (status === 400 && !nonceResent && text !== undefined && asksNonce(text, response)) {
+          nonceResent = true
+          return yield* attempt
+        }
+      }
       if (text === undefined) {
         return final(
           new AuthenticationFailed({
@@ -306,7 +330,16 @@ export const request = (
           })
         )
       }
-      return Either.right(Token.fromResponse(fields, now, { tokenField, defaultLifetime: options.defaultLifetime }))
+      const token = Token.fromResponse(fields, now, { tokenField, defaultLifetime: options.defaultLifetime })
+      // RFC 9449 section 5: a server that ignored the proof answers Bearer; such a token is not sender-constrained
+      if (dpop !== undefined && token.tokenType.toLowerCase() !== "dpop") {
+        return Either.left(
+          new InvalidToken({
+            reason: `the token endpoint answered token_type ${JSON.stringify(token.tokenType)} to a DPoP proof, not "DPoP": the token is not bound to the key (RFC 9449 section 5); does the server support DPoP?`
+          })
+        )
+      }
+      return Either.right(token)
     }
 
     return yield* attempt.pipe(
@@ -325,6 +358,12 @@ export const request = (
       )
     )
   })
+
+/** RFC 9449 section 8: the authorization server's 400 `use_dpop_nonce`. */
+const asksNonce = (text: string, response: HttpClientResponse.HttpClientResponse) => {
+  const parsed = parseBody(text, response.headers["content-type"] ?? "")
+  return Either.isRight(parsed) && parsed.right.error === "use_dpop_nonce"
+}
 
 /** The last transient answer as an error: its RFC 6749 error if it has one. */
 const finalError = (status: number, body: string, tokenField: string) => {

@@ -87,6 +87,13 @@ export * as Digest from "./Digest.js"
 export * as DeviceDisplay from "./DeviceDisplay.js"
 
 /**
+ * DPoP (RFC 9449): proofs of possession for sender-constrained tokens.
+ *
+ * @since 0.1.0
+ */
+export * as DPoP from "./DPoP.js"
+
+/**
  * Authorization server metadata (RFC 8414, OpenID Connect Discovery 1.0),
  * fetched once per issuer.
  *

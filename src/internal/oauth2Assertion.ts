@@ -120,7 +120,7 @@ export const jwtBearer = (
     )
     const scope = endpoint.scope === undefined ? {} : { scope: endpoint.scope }
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
+      ...grants.engineOptions(options, endpoint.dpop),
       cacheKey: endpoint.cacheKey(jwtBearerGrantType, assertion.key),
       // a fresh assertion for each token request: servers refuse a replayed one
       grant: Effect.flatMap(assertion.make, (signed) =>
@@ -214,7 +214,7 @@ export const tokenExchange = (
     }
     const { grant_type: _, ...keyParams } = fixed
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
+      ...grants.engineOptions(options, endpoint.dpop),
       cacheKey: endpoint.cacheKey(tokenExchangeGrantType, keyParams, { ...subject.key, ...actor?.key }),
       // the subject token is read for each token request: a token that another auth renews, a file that rotates
       grant: Effect.gen(function* () {

@@ -190,7 +190,7 @@ export const authorizationCodeGrant = (
     })
 
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
+      ...grants.engineOptions(options, endpoint.dpop),
       // Not the redirect URI: a token does not depend on the port it came through.
       cacheKey: endpoint.cacheKey(verifierLength === undefined ? "authorization_code" : "authorization_code_pkce", {
         ...browser.keyParams(),

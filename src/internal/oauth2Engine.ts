@@ -12,6 +12,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { type AuthError, type InvalidOptions, InvalidToken } from "../AuthError.js"
+import type * as DPoP from "../DPoP.js"
 import * as HttpAuth from "../HttpAuth.js"
 import type { MakeOptions } from "../OAuth2.js"
 import * as Token from "../Token.js"
@@ -26,13 +27,44 @@ class Unauthorized extends Data.TaggedClass("Unauthorized")<{
 
 const isUnauthorized = (u: unknown): u is Unauthorized => u instanceof Unauthorized
 
+/** RFC 9449 section 9: a resource server's 401 asking for a nonce. */
+const asksNonce = (response: HttpClientResponse.HttpClientResponse) =>
+  response.status === 401 && /(?:^|[\s,])DPoP\s[^]*?error\s*=\s*"?use_dpop_nonce\b/i.test(response.headers["www-authenticate"] ?? "")
+
+/**
+ * A resource request with its DPoP proof (RFC 9449 section 7): the server's
+ * `DPoP-Nonce` is remembered from any answer, and a 401 `use_dpop_nonce`
+ * sends once more with it, never in a loop.
+ */
+const sendProved = <E, R>(
+  dpop: DPoP.Prover,
+  request: HttpClientRequest.HttpClientRequest,
+  token: Token.Token,
+  send: HttpAuth.Send<E, R>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError, R> => {
+  const once = Effect.flatMap(
+    dpop.proof({ method: request.method, url: request.url, accessToken: token.accessToken }),
+    (proof) => send(HttpClientRequest.setHeader(request, "DPoP", proof))
+  )
+  return Effect.flatMap(once, (response) => {
+    const nonce = response.headers["dpop-nonce"]
+    if (nonce === undefined) return Effect.succeed(response)
+    dpop.rememberNonce(request.url, nonce)
+    if (!asksNonce(response)) return Effect.succeed(response)
+    // the refused answer's body is read and dropped, so that its connection serves again
+    return Effect.zipRight(Effect.ignore(response.arrayBuffer), once)
+  })
+}
+
 export const make = (
   scheme: string,
   options: MakeOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, Scope.Scope> =>
   Effect.gen(function* () {
     const name = yield* validateHeaderName(options.headerName ?? "Authorization", scheme, "headerName")
-    const template = options.headerValue ?? "Bearer {token}"
+    const dpop = options.dpop
+    // RFC 9449 section 7.1: a DPoP-bound token goes in `Authorization: DPoP <token>`
+    const template = options.headerValue ?? (dpop === undefined ? "Bearer {token}" : "DPoP {token}")
     yield* validateTemplate(template, scheme, "headerValue")
     const earlyExpiry = yield* validateDuration(options.earlyExpiry, Token.defaultEarlyExpiry, scheme, "earlyExpiry")
     // no cache given and none in context: one of its own, never a process-wide one
@@ -44,9 +76,15 @@ export const make = (
     const onToken = options.onToken ?? (() => Effect.void)
     const refresh = options.refresh
 
+    // RFC 9449 section 6: a token bound to another key (a file cache written by an earlier run with
+    // a fresh key), or a bearer token when DPoP is on, is of no use: it is fetched anew, not refreshed
+    const bound = (token: Token.Token) => token.jkt === dpop?.jkt
     const fetch = (expired: Option.Option<Token.Token>): Effect.Effect<Token.Token, AuthError> => {
       const renewed =
-        Option.isSome(expired) && expired.value.refreshToken !== undefined && refresh !== undefined
+        Option.isSome(expired) &&
+        expired.value.refreshToken !== undefined &&
+        refresh !== undefined &&
+        bound(expired.value)
           ? refresh(expired.value).pipe(
               Effect.map((token) => Token.keepRefreshToken(token, expired.value)),
               // RFC 6749 section 5.2: the server refused the refresh (invalid_grant, invalid_request,
@@ -59,12 +97,17 @@ export const make = (
               )
             )
           : options.grant
-      return Effect.tap(renewed, onToken)
+      const marked =
+        dpop === undefined ? renewed : Effect.map(renewed, (token) => new Token.Token({ ...token, jkt: dpop.jkt }))
+      return Effect.tap(marked, onToken)
     }
     const getOptions = { earlyExpiry }
+    const cached = cache.getOrFetch(key, fetch, getOptions)
     // a token no header can carry (from any grant, or a tampered cache) is a typed error, never a defect in the client
     const token = Effect.filterOrFail(
-      cache.getOrFetch(key, fetch, getOptions),
+      Effect.flatMap(cached, (token) =>
+        bound(token) ? Effect.succeed(token) : Effect.zipRight(cache.invalidate(key, token), cached)
+      ),
       (token) => isHeaderValue(Redacted.value(token.accessToken)),
       () => new InvalidToken({ reason: `the access token cannot be sent in a header: it ${headerValueReason}` })
     )
@@ -72,23 +115,23 @@ export const make = (
     const retryUnauthorized = options.retryUnauthorized ?? Schedule.once
     return HttpAuth.fromExchange(
       <E, R>(request: HttpClientRequest.HttpClientRequest, send: HttpAuth.Send<E, R>) => {
+        const authorized = (current: Token.Token) =>
+          HttpClientRequest.setHeader(request, name, fillTemplate(template, Redacted.value(current.accessToken)))
+        const sent = (current: Token.Token): Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError, R> =>
+          dpop === undefined ? send(authorized(current)) : sendProved(dpop, authorized(current), current, send)
         const attempt: Effect.Effect<HttpClientResponse.HttpClientResponse | Unauthorized, E | AuthError, R> =
           Effect.flatMap(token, (current) =>
             Effect.flatMap<
               HttpClientResponse.HttpClientResponse,
-              E,
+              E | AuthError,
               R,
               HttpClientResponse.HttpClientResponse | Unauthorized,
               never,
               never
-            >(
-              send(
-                HttpClientRequest.setHeader(request, name, fillTemplate(template, Redacted.value(current.accessToken)))
-              ),
-              (response) =>
-                response.status === 401
-                  ? cache.invalidate(key, current).pipe(Effect.as(new Unauthorized({ response, token: current })))
-                  : Effect.succeed<HttpClientResponse.HttpClientResponse | Unauthorized>(response)
+            >(sent(current), (response) =>
+              response.status === 401
+                ? cache.invalidate(key, current).pipe(Effect.as(new Unauthorized({ response, token: current })))
+                : Effect.succeed<HttpClientResponse.HttpClientResponse | Unauthorized>(response)
             )
           )
         // RFC 6750 section 3.1: the resource server refused the token; it is dropped, and the
@@ -112,6 +155,7 @@ export const make = (
             : Effect.succeed(answer)
         )
       },
-      { headers: [name], params: [] }
+      // on a redirect to another origin, the proof is dropped with the token
+      { headers: dpop === undefined ? [name] : [name, "DPoP"], params: [] }
     )
   })

@@ -17,6 +17,7 @@ import { type AuthError, DiscoveryError, type InvalidOptions } from "../AuthErro
 import type * as ClientAuth from "../ClientAuth.js"
 import { fromMethod } from "../ClientAuth.js"
 import * as Discovery from "../Discovery.js"
+import * as DPoP from "../DPoP.js"
 import type { ClientOptions, EngineOptions, IssuerOptions, TokenEndpointOptions } from "../OAuth2.js"
 import type * as Token from "../Token.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
@@ -151,6 +152,8 @@ export interface Endpoint extends Client {
   readonly tokenUrl: string
   readonly tokenField: string
   readonly tokenParams: Readonly<Record<string, string>>
+  /** RFC 9449: the auth's DPoP key, one for its token and resource requests; `undefined` without `dpop`. */
+  readonly dpop: DPoP.Prover | undefined
   /** A token request: the grant's own fields, then `tokenParams`, then client authentication. */
   readonly request: (params: Readonly<Record<string, string>>) => Effect.Effect<Token.Token, AuthError>
   /**
@@ -294,6 +297,7 @@ export const endpoint = (
         invalid(scheme, "maxResponseBytes", `must be a whole number of bytes from 1 up, not ${maxResponseBytes}`)
       )
     }
+    const dpop = yield* dpopOf(scheme, options.dpop)
     const http = yield* HttpClient.HttpClient
     const request = (params: Readonly<Record<string, string>>): Effect.Effect<Token.Token, AuthError> =>
       Effect.flatMap(target, (resolved) =>
@@ -308,7 +312,8 @@ export const endpoint = (
           maxRetryAfter,
           maxResponseBytes,
           tokenRequest: options.tokenRequest,
-          tokenResponse: options.tokenResponse
+          tokenResponse: options.tokenResponse,
+          dpop
         })
       )
     // another endpoint of the same server (the device authorization endpoint): the same bounds, no token hooks
@@ -340,6 +345,7 @@ export const endpoint = (
       tokenUrl,
       tokenField,
       tokenParams,
+      dpop,
       request,
       requestAt,
       refresh,
@@ -363,8 +369,16 @@ export const endpoint = (
     }
   })
 
-/** The engine options, as every grant passes them on. */
-export const engineOptions = (options: EngineOptions) => ({
+/** The `dpop` option checked once per auth: its key imported, its thumbprint computed (RFC 9449). */
+export const dpopOf = (
+  scheme: string,
+  option: DPoP.Option | undefined
+): Effect.Effect<DPoP.Prover | undefined, InvalidOptions> =>
+  option === undefined || option === false ? Effect.succeed(undefined) : DPoP.make(option, scheme)
+
+/** The engine options, as every grant passes them on (with the token endpoint's DPoP key). */
+export const engineOptions = (options: EngineOptions, dpop?: DPoP.Prover) => ({
+  dpop,
   headerName: options.headerName,
   headerValue: options.headerValue,
   earlyExpiry: options.earlyExpiry,

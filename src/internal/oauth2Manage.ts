@@ -15,6 +15,7 @@ import type * as Scope from "effect/Scope"
 import { type AuthError, AuthenticationFailed, DiscoveryError, type InvalidOptions, OAuth2Error } from "../AuthError.js"
 import * as Discovery from "../Discovery.js"
 import type * as ClientAuth from "../ClientAuth.js"
+import type * as DPoP from "../DPoP.js"
 import type {
   EngineOptions,
   IntrospectOptions,
@@ -181,12 +182,12 @@ export const introspect = (
 export const revokeOnClose = (
   scheme: string,
   options: EngineOptions & RevokeOnCloseOptions & IssuerOptions,
-  owner: { readonly clientAuth: ClientAuth.ClientAuth | undefined },
+  owner: { readonly clientAuth: ClientAuth.ClientAuth | undefined; readonly dpop?: DPoP.Prover | undefined },
   located: Issuer | undefined,
   key: string
 ): Effect.Effect<ReturnType<typeof engineOptions>, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
-    const engine = engineOptions(options)
+    const engine = engineOptions(options, owner.dpop)
     if (options.revokeOnClose !== true) return engine
     const url =
       options.revocationUrl !== undefined
