@@ -174,12 +174,7 @@ export const make = (option: true | KeyOptions | Prover, scheme = "DPoP.make"): 
     return makeProver(key, algorithm, publicJwk, jkt)
   })
 
-const makeProver = (
-  key: KeyObject,
-  algorithm: string,
-  publicJwk: Record<string, string>,
-  jkt: string
-): Prover => {
+const makeProver = (key: KeyObject, algorithm: string, publicJwk: Record<string, string>, jkt: string): Prover => {
   // RFC 9449 section 4.2: the header is the same for every proof
   const header = { typ: "dpop+jwt", alg: algorithm, jwk: publicJwk }
   const nonces = new Map<string, string>()

@@ -29,7 +29,8 @@ const isUnauthorized = (u: unknown): u is Unauthorized => u instanceof Unauthori
 
 /** RFC 9449 section 9: a resource server's 401 asking for a nonce. */
 const asksNonce = (response: HttpClientResponse.HttpClientResponse) =>
-  response.status === 401 && /(?:^|[\s,])DPoP\s[^]*?error\s*=\s*"?use_dpop_nonce\b/i.test(response.headers["www-authenticate"] ?? "")
+  response.status === 401 &&
+  /(?:^|[\s,])DPoP\s[\s\S]*?error\s*=\s*"?use_dpop_nonce\b/i.test(response.headers["www-authenticate"] ?? "")
 
 /**
  * A resource request with its DPoP proof (RFC 9449 section 7): the server's
