@@ -165,7 +165,11 @@ export const make = (option: true | KeyOptions | Prover, scheme = "DPoP.make"): 
         return yield* Effect.fail(invalid(scheme, "dpop", "must be true, { key, alg? } or a DPoP.Prover"))
       }
       const given = isCryptoKey(option.key) ? KeyObject.from(option.key) : option.key
-      const signing = yield* importPrivateKey(scheme, "dpop", given, { algorithm: option.alg })
+      // the key's own checks name `algorithm`; here it is `dpop`'s `alg`
+      const signing = yield* Effect.mapError(
+        importPrivateKey(scheme, "dpop", given, { algorithm: option.alg }),
+        (error) => (error.option === "algorithm" ? invalid(scheme, "dpop", `alg: ${error.reason}`) : error)
+      )
       key = signing.key
       algorithm = signing.algorithm
     }
