@@ -260,6 +260,28 @@ export class StateMismatch extends base("StateMismatch")<{}> {
 }
 
 /**
+ * The authorization redirect's `iss` is not the issuer the grant asked
+ * (RFC 9207 section 2.4), or is missing while the server's metadata says it
+ * sends one: the grant is rejected as a possible mix-up attack, where
+ * another authorization server answers in this one's name.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class IssuerMismatch extends base("IssuerMismatch")<{
+  /** The issuer the grant asked. */
+  readonly expected: string
+  /** The redirect's `iss`, or `undefined` when it carried none. */
+  readonly received: string | undefined
+}> {
+  override get message(): string {
+    return this.received === undefined
+      ? `The authorization redirect carried no iss, while ${this.expected} says it sends one (authorization_response_iss_parameter_supported): the grant was rejected as a possible mix-up attack (RFC 9207 section 2.4)`
+      : `The authorization redirect came from issuer ${JSON.stringify(this.received)}, not ${this.expected}: the grant was rejected as a possible mix-up attack (RFC 9207 section 2.4)`
+  }
+}
+
+/**
  * No authorization redirect arrived in time.
  *
  * @since 0.1.0
@@ -307,6 +329,7 @@ export type OAuth2Errors =
   | InvalidToken
   | StateNotProvided
   | StateMismatch
+  | IssuerMismatch
   | AuthorizationTimeout
 
 // --- Digest and .netrc ------------------------------------------------------

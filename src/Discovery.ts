@@ -58,7 +58,12 @@ export const ServerMetadata = Schema.Struct(
     grant_types_supported: Schema.optional(Schema.Array(Schema.String)),
     token_endpoint_auth_methods_supported: Schema.optional(Schema.Array(Schema.String)),
     code_challenge_methods_supported: Schema.optional(Schema.Array(Schema.String)),
-    id_token_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String))
+    id_token_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String)),
+    // RFC 9126 section 5, RFC 9207 section 3, RFC 9449 section 5.1
+    pushed_authorization_request_endpoint: Schema.optional(Endpoint),
+    require_pushed_authorization_requests: Schema.optional(Schema.Boolean),
+    authorization_response_iss_parameter_supported: Schema.optional(Schema.Boolean),
+    dpop_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String))
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )

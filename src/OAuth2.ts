@@ -380,6 +380,16 @@ export interface AuthorizationCodeOptions extends BrowserGrantOptions, ClientOpt
   readonly responseType?: string | undefined
   /** The redirect parameter that holds the code. Default `"code"`. */
   readonly codeField?: string | undefined
+  /**
+   * Pushed authorization requests (RFC 9126): the parameters go to the
+   * server with the client's authentication, and the browser gets only
+   * `client_id` and a `request_uri`. `"auto"` pushes when the metadata says
+   * `require_pushed_authorization_requests` or `pushedAuthorizationUrl` is
+   * given. Default `"auto"`.
+   */
+  readonly pushedAuthorization?: boolean | "auto" | undefined
+  /** The PAR endpoint; or give `issuer` and it is discovered (`pushed_authorization_request_endpoint`). */
+  readonly pushedAuthorizationUrl?: TextInput | undefined
 }
 
 /**

@@ -80,11 +80,17 @@ export interface Options {
  * @since 0.1.0
  * @category models
  */
-export interface Authorization {
+export interface Authorization<E extends AuthError.AuthError = never> {
   /** The redirect parameter that carries the grant: `"code"`, `"access_token"`, `"id_token"`. */
   readonly grantField: string
-  /** The authorization URL to open, which must carry `redirect_uri` and `state` as given. */
-  readonly url: (redirect: { readonly redirectUri: string; readonly state: string }) => string
+  /**
+   * The authorization URL to open, which must carry `redirect_uri` and `state` as given; an
+   * `Effect` of it when building it takes a request (RFC 9126's pushed authorization request).
+   */
+  readonly url: (redirect: {
+    readonly redirectUri: string
+    readonly state: string
+  }) => string | Effect.Effect<string, E>
 }
 
 /**
@@ -149,7 +155,9 @@ export interface RedirectListener {
    * waits for the redirect; the listener is closed when this ends, however
    * it ends.
    */
-  readonly authorize: (authorization: Authorization) => Effect.Effect<Grant, AuthorizeError>
+  readonly authorize: <E extends AuthError.AuthError = never>(
+    authorization: Authorization<E>
+  ) => Effect.Effect<Grant, AuthorizeError | E>
 }
 
 // A host name, or an IPv4 address: the listener only answers on 127.0.0.1.
@@ -448,7 +456,10 @@ const listen = (server: Server, scheme: string, port: number) =>
       })
   )
 
-const authorize = (settings: Settings, authorization: Authorization): Effect.Effect<Grant, AuthorizeError> =>
+const authorize = <E extends AuthError.AuthError>(
+  settings: Settings,
+  authorization: Authorization<E>
+): Effect.Effect<Grant, AuthorizeError | E> =>
   Effect.scoped(
     Effect.gen(function* () {
       const state = yield* SecureRandom.token(32)
@@ -537,7 +548,8 @@ const authorize = (settings: Settings, authorization: Authorization): Effect.Eff
         runFork(Effect.flatMap(answer(request), (reply) => respond(response, reply)))
       })
 
-      const url = authorization.url({ redirectUri, state })
+      const built = authorization.url({ redirectUri, state })
+      const url = typeof built === "string" ? built : yield* built
       return yield* Effect.zipRight(Browser.open(url), Deferred.await(result)).pipe(
         Effect.timeoutFail({
           duration: settings.timeout,

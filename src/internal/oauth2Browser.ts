@@ -8,7 +8,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import { type AuthError, InvalidToken } from "../AuthError.js"
+import { type AuthError, type DiscoveryError, type InvalidOptions, InvalidToken, IssuerMismatch } from "../AuthError.js"
 import * as Browser from "../Browser.js"
 import * as Discovery from "../Discovery.js"
 import type * as HttpAuth from "../HttpAuth.js"
@@ -77,7 +77,8 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions, disc
         Effect.provideService(SecureRandom.SecureRandom, random)
       )
     /** Opens the browser on the URL and waits for the redirect. */
-    const authorize = (authorization: RedirectListener.Authorization) => provide(listener.authorize(authorization))
+    const authorize = <E extends AuthError = never>(authorization: RedirectListener.Authorization<E>) =>
+      provide(listener.authorize(authorization))
     /** A parameter as the authorization URL gives it, if it does. */
     const fromUrl = (name: string) => authorizationUrl.searchParams.get(name) ?? undefined
     /** The URL's `response_type` when it has one (as httpx-auth), else the option, else the grant's. */
@@ -141,6 +142,10 @@ export const authorizationCodeGrant = (
       )
     }
 
+    // RFC 9207 and RFC 9126 read the issuer's metadata, even when both endpoints are given
+    const known = located ?? (options.issuer === undefined ? undefined : yield* grants.issuer(scheme, options))
+    const pushed = yield* pushedAuthorization(scheme, options, known)
+
     // OpenID Connect Core section 3.1.3.7: with an issuer (whose JWKS can be read) and openid asked, the id_token is validated
     const openId = located !== undefined && (endpoint.scope ?? "").split(" ").includes("openid")
     const http = yield* HttpClient.HttpClient
@@ -150,16 +155,21 @@ export const authorizationCodeGrant = (
       const nonce = openId ? yield* browser.provide(SecureRandom.token(32)) : undefined
       const received = yield* browser.authorize({
         grantField: codeField,
-        url: (redirect) =>
-          browser.requestUrl(redirect, {
+        url: (redirect) => {
+          const url = browser.requestUrl(redirect, {
             response_type: responseType,
             client_id: endpoint.clientId,
             scope: endpoint.scope,
             nonce,
             code_challenge: proof?.challenge,
-            code_challenge_method: proof?.method
+            code_challenge_method: proof?.method,
+            // RFC 9449 section 10: the code is bound to the DPoP key
+            dpop_jkt: endpoint.dpop?.jkt
           })
+          return pushed === undefined ? url : push(pushed, url, endpoint)
+        }
       })
+      if (known !== undefined) yield* checkIss(known, received.fields.iss)
       // RFC 6749 section 4.1.3: the same redirect_uri as in the authorization request
       const token = yield* endpoint.request({
         grant_type: "authorization_code",
@@ -202,6 +212,87 @@ export const authorizationCodeGrant = (
       refresh: endpoint.refresh
     })
   })
+
+/**
+ * RFC 9126: the pushed authorization request's endpoint, or `undefined` when
+ * the authorization goes by the browser alone. `"auto"` (the default) pushes
+ * when the metadata requires it (`require_pushed_authorization_requests`) or
+ * when `pushedAuthorizationUrl` is given.
+ */
+const pushedAuthorization = (
+  scheme: string,
+  options: AuthorizationCodeOptions,
+  known: grants.Issuer | undefined
+): Effect.Effect<Effect.Effect<string | undefined, DiscoveryError> | undefined, InvalidOptions> =>
+  Effect.gen(function* () {
+    const mode = options.pushedAuthorization ?? "auto"
+    if (mode !== true && mode !== false && mode !== "auto") {
+      return yield* Effect.fail(
+        invalid(scheme, "pushedAuthorization", `must be true, false or "auto", not ${JSON.stringify(mode)}`)
+      )
+    }
+    if (mode === false) return undefined
+    if (options.pushedAuthorizationUrl !== undefined) {
+      const url = yield* Effect.flatMap(
+        resolveText(options.pushedAuthorizationUrl, scheme, "pushedAuthorizationUrl"),
+        (url) => validateUrl(url, scheme, "pushedAuthorizationUrl")
+      )
+      return Effect.succeed(url)
+    }
+    if (known === undefined) {
+      return mode === true
+        ? yield* Effect.fail(
+            invalid(
+              scheme,
+              "pushedAuthorizationUrl",
+              "is needed with pushedAuthorization: true, unless issuer is given"
+            )
+          )
+        : undefined
+    }
+    return Effect.flatMap(known.discovery.get(known.issuer), (metadata) =>
+      mode === true || metadata.require_pushed_authorization_requests === true
+        ? known.endpoint("pushed_authorization_request_endpoint")
+        : Effect.succeed(undefined)
+    )
+  })
+
+/**
+ * RFC 9126 section 2: the authorization parameters go to the PAR endpoint
+ * with the client's authentication; the browser gets only `client_id` and
+ * the `request_uri` (section 4).
+ */
+const push = (
+  at: Effect.Effect<string | undefined, DiscoveryError>,
+  url: string,
+  endpoint: grants.Endpoint
+): Effect.Effect<string, AuthError> =>
+  Effect.flatMap(at, (parUrl) => {
+    if (parUrl === undefined) return Effect.succeed(url)
+    const full = new URL(url)
+    return Effect.map(
+      endpoint.requestAt(Effect.succeed(parUrl), Object.fromEntries(full.searchParams), "request_uri"),
+      (answer) => {
+        const browserUrl = new URL(full)
+        browserUrl.search = ""
+        if (endpoint.clientId !== undefined) browserUrl.searchParams.set("client_id", endpoint.clientId)
+        browserUrl.searchParams.set("request_uri", Redacted.value(answer.accessToken))
+        return browserUrl.toString()
+      }
+    )
+  })
+
+/**
+ * RFC 9207 section 2.4: the redirect's `iss` is the issuer's, and present
+ * when the metadata says the server sends it; else a possible mix-up attack.
+ */
+const checkIss = (known: grants.Issuer, iss: string | undefined) =>
+  Effect.flatMap(known.discovery.get(known.issuer), (metadata) =>
+    (iss === undefined && metadata.authorization_response_iss_parameter_supported === true) ||
+    (iss !== undefined && iss !== known.issuer)
+      ? Effect.fail(new IssuerMismatch({ expected: known.issuer, received: iss }))
+      : Effect.void
+  )
 
 const jwtClaims = (jwt: string): Record<string, unknown> | undefined => {
   const parts = jwt.split(".")

@@ -196,6 +196,7 @@ export type EndpointField =
   | "introspection_endpoint"
   | "userinfo_endpoint"
   | "jwks_uri"
+  | "pushed_authorization_request_endpoint"
 
 /** The `issuer` option checked, with its metadata service; `undefined` when not given. */
 export const issuer = (

@@ -1,0 +1,213 @@
+/**
+ * Pushed authorization requests (RFC 9126), the `iss` check (RFC 9207) and
+ * DPoP on a browser grant (RFC 9449 section 10), against oidc-provider: a
+ * real headless Chromium logs in, or BrowserTest answers as a mixed-up
+ * server would.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+import type { ClientMetadata } from "oidc-provider"
+import { type AuthError, HttpAuth, OAuth2, type Token } from "../src/index.js"
+import { BrowserTest } from "../src/testing/index.js"
+import { launch } from "./fixtures/chromium.js"
+import { dpopApi } from "./fixtures/dpopResource.js"
+import { logIn, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { echo, freePort, serve } from "./fixtures/server.js"
+
+const resourceServer: ClientMetadata = {
+  client_id: "resource-server",
+  client_secret: "rs-secret",
+  grant_types: ["client_credentials"],
+  response_types: [],
+  redirect_uris: []
+}
+
+const provider = (redirectUri: string, requirePar: boolean) =>
+  startOidcProvider({
+    clients: [
+      {
+        client_id: "cli",
+        application_type: "native",
+        token_endpoint_auth_method: "none",
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        redirect_uris: [redirectUri]
+      },
+      {
+        client_id: "web",
+        client_secret: "web-secret",
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        redirect_uris: [redirectUri]
+      },
+      resourceServer
+    ],
+    features: {
+      devInteractions: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar }
+    },
+    configuration: { scopes: ["openid"] }
+  })
+
+const listener = (port: number) =>
+  ({ redirectUriDomain: "127.0.0.1", redirectUriPort: port, redirectUriEndpoint: "callback" }) as const
+
+describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => {
+  it.scopedLive(
+    "PAR required by the metadata (auto), with DPoP: the browser gets only client_id and request_uri",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const redirectUri = `http://127.0.0.1:${port}/callback`
+        const oidc = yield* provider(redirectUri, true)
+        const api = yield* dpopApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
+        const browser = yield* launch
+        const tokens: Array<Token.Token> = []
+        const client = yield* HttpAuth.client(
+          OAuth2.authorizationCodePkce({
+            issuer: oidc.issuer,
+            clientId: "cli",
+            scope: "openid",
+            authorizationParams: { prompt: "consent" },
+            dpop: true,
+            onToken: (token) => Effect.sync(() => tokens.push(token)),
+            ...listener(port)
+          })
+        ).pipe(Effect.provide(browser.layer(logIn("alice"))))
+        const me = yield* client.get(`${api.origin}/me`)
+        expect(me.status).toBe(200)
+        expect(browser.errors).toEqual([])
+        const authorize = browser.exchanges.find((exchange) => exchange.url.startsWith(`${oidc.issuer}/auth?`))!
+        const sent = new URL(authorize.url).searchParams
+        expect([...sent.keys()].sort()).toEqual(["client_id", "request_uri"])
+        expect(sent.get("client_id")).toBe("cli")
+        expect(sent.get("request_uri")).toMatch(/^urn:ietf:params:oauth:request_uri:/)
+        expect(tokens[0]!.tokenType).toBe("DPoP")
+        expect((yield* me.json) as unknown).toEqual({ client: "cli", jkt: tokens[0]!.jkt })
+        expect(yield* api.refusals).toEqual([])
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici)),
+    { timeout: 90_000 }
+  )
+
+  it.scopedLive(
+    "PAR offered, not required: pushedAuthorization true pushes with client_secret_basic; auto does not",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const redirectUri = `http://127.0.0.1:${port}/callback`
+        const oidc = yield* provider(redirectUri, false)
+        const api = yield* serve(echo)
+        const browser = yield* launch
+        const run = (pushedAuthorization: boolean | "auto") =>
+          Effect.scoped(
+            Effect.gen(function* () {
+              const client = yield* HttpAuth.client(
+                OAuth2.authorizationCode({
+                  issuer: oidc.issuer,
+                  clientId: "web",
+                  clientSecret: Redacted.make("web-secret"),
+                  scope: "openid",
+                  authorizationParams: { prompt: "consent" },
+                  pushedAuthorization,
+                  ...listener(port)
+                })
+              ).pipe(Effect.provide(browser.layer(logIn("alice"))))
+              return (yield* client.get(`${api.origin}/me`)).status
+            })
+          )
+        expect(yield* run(true)).toBe(200)
+        expect(yield* run("auto")).toBe(200)
+        const authorizations = browser.exchanges
+          .filter((exchange) => exchange.url.startsWith(`${oidc.issuer}/auth?`))
+          .map((exchange) => new URL(exchange.url).searchParams)
+        expect(authorizations.length).toBe(2)
+        expect([...authorizations[0]!.keys()].sort()).toEqual(["client_id", "request_uri"])
+        expect(authorizations[1]!.get("redirect_uri")).toBe(redirectUri)
+        expect(authorizations[1]!.has("request_uri")).toBe(false)
+        expect(yield* oidc.tokenRequests).toBe(2)
+        expect(browser.errors).toEqual([])
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici)),
+    { timeout: 90_000 }
+  )
+
+  it.scopedLive("the PAR endpoint's refusal is a typed OAuth2Error, before any browser opens", () =>
+    Effect.gen(function* () {
+      const port = yield* Effect.promise(freePort)
+      const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, true)
+      const client = yield* HttpAuth.client(
+        OAuth2.authorizationCode({
+          issuer: oidc.issuer,
+          clientId: "web",
+          clientSecret: Redacted.make("not-the-secret"),
+          ...listener(port)
+        })
+      )
+      const error = yield* Effect.flip(client.get(`${oidc.issuer}/me`))
+      expect(error._tag).toBe("OAuth2Error")
+      expect((error as AuthError.OAuth2Error).error).toBe("invalid_client")
+      expect(error.message).not.toContain("not-the-secret")
+      expect(yield* BrowserTest.visits).toEqual([])
+    }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, BrowserTest.layer(BrowserTest.approve()))))
+  )
+
+  it.scopedLive("an iss from another server, or none where the metadata promises one: IssuerMismatch (mix-up)", () =>
+    Effect.gen(function* () {
+      const port = yield* Effect.promise(freePort)
+      const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+      const attempt = Effect.scoped(
+        Effect.flatMap(
+          HttpAuth.client(
+            OAuth2.authorizationCodePkce({
+              issuer: oidc.issuer,
+              clientId: "cli",
+              pushedAuthorization: false,
+              ...listener(port)
+            })
+          ),
+          (client) => Effect.flip(client.get(`${oidc.issuer}/me`))
+        )
+      )
+      const other = yield* attempt
+      const none = yield* attempt
+      expect(other._tag).toBe("IssuerMismatch")
+      expect(other.message).toBe(
+        `The authorization redirect came from issuer "https://attacker.example", not ${oidc.issuer}: the grant was rejected as a possible mix-up attack (RFC 9207 section 2.4)`
+      )
+      expect(none._tag).toBe("IssuerMismatch")
+      expect((none as AuthError.IssuerMismatch).received).toBeUndefined()
+      // refused before the code went anywhere
+      expect(yield* oidc.tokenRequests).toBe(0)
+    }).pipe(
+      Effect.provide(
+        Layer.merge(
+          NodeHttpClient.layerUndici,
+          BrowserTest.layer(BrowserTest.approve({ fields: { iss: "https://attacker.example" } }), BrowserTest.approve())
+        )
+      )
+    )
+  )
+
+  it.effect("bad pushedAuthorization options fail with InvalidOptions when the auth is built", () =>
+    Effect.gen(function* () {
+      const build = (options: Partial<OAuth2.AuthorizationCodeOptions>) =>
+        Effect.flip(
+          Effect.scoped(
+            OAuth2.authorizationCode({
+              authorizationUrl: "https://as.example/authorize",
+              tokenUrl: "https://as.example/token",
+              clientId: "web",
+              ...options
+            })
+          )
+        ).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, BrowserTest.layer())))
+      expect((yield* build({ pushedAuthorization: true })).message).toBe(
+        'OAuth2.authorizationCode: option "pushedAuthorizationUrl" is needed with pushedAuthorization: true, unless issuer is given'
+      )
+      expect((yield* build({ pushedAuthorization: "yes" as never })).message).toBe(
+        'OAuth2.authorizationCode: option "pushedAuthorization" must be true, false or "auto", not "yes"'
+      )
+      expect((yield* build({ pushedAuthorizationUrl: "not a url" }))._tag).toBe("InvalidOptions")
+    })
+  )
+})
