@@ -108,7 +108,8 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
                   clientId: "web",
                   clientSecret: Redacted.make("web-secret"),
                   scope: "openid",
-                  authorizationParams: { prompt: "consent" },
+                  // the browser keeps its session: the second run logs in again
+                  authorizationParams: { prompt: "login consent" },
                   pushedAuthorization,
                   ...listener(port)
                 })
