@@ -13,7 +13,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import { calculateJwkThumbprint, SignJWT } from "jose"
+import { calculateJwkThumbprint, importJWK, type JWK, SignJWT } from "jose"
 import { AuthenticationFailed, type InvalidOptions } from "./AuthError.js"
 import { type AsymmetricAlgorithm, importPrivateKey, type PrivateKeyInput } from "./internal/jwt.js"
 import { invalid } from "./internal/options.js"
@@ -175,10 +175,23 @@ export const make = (option: true | KeyOptions | Prover, scheme = "DPoP.make"): 
     }
     const publicJwk = createPublicKey(key).export({ format: "jwk" }) as Record<string, string>
     const jkt = yield* Effect.promise(() => calculateJwkThumbprint(publicJwk, "sha256"))
-    return makeProver(key, algorithm, publicJwk, jkt)
+    // jose signs with WebCrypto: the key imported once, not on every proof (a third of a proof's cost);
+    // a key WebCrypto lacks (Ed448) stays a KeyObject
+    const signing = yield* Effect.promise(() =>
+      importJWK(key.export({ format: "jwk" }) as JWK, algorithm).then(
+        (imported) => imported,
+        () => key
+      )
+    )
+    return makeProver(signing, algorithm, publicJwk, jkt)
   })
 
-const makeProver = (key: KeyObject, algorithm: string, publicJwk: Record<string, string>, jkt: string): Prover => {
+const makeProver = (
+  key: KeyObject | CryptoKey | Uint8Array,
+  algorithm: string,
+  publicJwk: Record<string, string>,
+  jkt: string
+): Prover => {
   // RFC 9449 section 4.2: the header is the same for every proof
   const header = { typ: "dpop+jwt", alg: algorithm, jwk: publicJwk }
   const nonces = new Map<string, string>()
