@@ -44,6 +44,12 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "  assertion: kid k-0123, iss robot@demo.iam.gserviceaccount.com, lives 3600 s",
     "tokenResponse hook: Bearer nested…"
   ],
+  dpop: [
+    "GET /me -> 200 for reporting, token_type DPoP",
+    "token bound to the key's thumbprint: true",
+    "token requests: 2 (the first was answered use_dpop_nonce)",
+    'the stolen token without a proof -> 401 DPoP error="invalid_dpop_proof", error_description="no DPoP proof"'
+  ],
   "client-credentials": ["run 2: GET /me -> 200 for reporting, token requests so far: 1", "token cache file mode: 600"],
   "sigv4-s3": [
     "signed PUT /demo-bucket/hello.txt -> 200",
