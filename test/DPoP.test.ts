@@ -9,6 +9,7 @@ import { Effect, Redacted, TestClock } from "effect"
 import fc from "fast-check"
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose"
 import { DPoP, OAuth2 } from "../src/index.js"
+import { BrowserTest } from "../src/testing/index.js"
 
 const verify = async (proof: string) => {
   const header = decodeProtectedHeader(proof)
@@ -137,6 +138,14 @@ describe("DPoP proofs", () => {
       const publicKey = yield* build({ key: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey })
       expect(publicKey._tag).toBe("InvalidOptions")
       expect((publicKey as { option?: string }).option).toBe("dpop")
+      const implicit = yield* Effect.flip(
+        Effect.scoped(
+          OAuth2.implicit({ authorizationUrl: "https://as.example/authorize", dpop: true } as OAuth2.ImplicitOptions)
+        )
+      ).pipe(Effect.provide(BrowserTest.layer()))
+      expect(implicit.message).toBe(
+        'OAuth2.implicit: option "dpop" needs a token endpoint, which the implicit grant has not: use authorizationCodePkce'
+      )
       const shape = yield* build("yes")
       expect(shape.message).toBe('OAuth2.clientCredentials: option "dpop" must be true, { key, alg? } or a DPoP.Prover')
     })

@@ -329,6 +329,22 @@ export const implicitGrant = (
   options: ImplicitOptions
 ): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
   Effect.gen(function* () {
+    // not in ImplicitOptions' type; from JavaScript, refused rather than silently ignored
+    const given = options as { readonly dpop?: unknown; readonly pushedAuthorization?: unknown }
+    if (given.dpop !== undefined && given.dpop !== false) {
+      return yield* Effect.fail(
+        invalid(scheme, "dpop", "needs a token endpoint, which the implicit grant has not: use authorizationCodePkce")
+      )
+    }
+    if (given.pushedAuthorization === true) {
+      return yield* Effect.fail(
+        invalid(
+          scheme,
+          "pushedAuthorization",
+          "needs client authentication (RFC 9126 section 2.1): use authorizationCodePkce"
+        )
+      )
+    }
     const browser = yield* browserCommon(scheme, options)
     const client = yield* grants.client(scheme, options, { clientId: false, clientSecret: false })
     // the URL's response_type, when it has one, decides the token field and the nonce
