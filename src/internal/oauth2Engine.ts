@@ -106,9 +106,12 @@ export const make = (
     const cached = cache.getOrFetch(key, fetch, getOptions)
     // a token no header can carry (from any grant, or a tampered cache) is a typed error, never a defect in the client
     const token = Effect.filterOrFail(
-      Effect.flatMap(cached, (token) =>
-        bound(token) ? Effect.succeed(token) : Effect.zipRight(cache.invalidate(key, token), cached)
-      ),
+      // without DPoP the hot path stays one read
+      dpop === undefined
+        ? cached
+        : Effect.flatMap(cached, (token) =>
+            bound(token) ? Effect.succeed(token) : Effect.zipRight(cache.invalidate(key, token), cached)
+          ),
       (token) => isHeaderValue(Redacted.value(token.accessToken)),
       () => new InvalidToken({ reason: `the access token cannot be sent in a header: it ${headerValueReason}` })
     )
