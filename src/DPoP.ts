@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { createPublicKey, generateKeyPairSync, KeyObject } from "node:crypto"
+import { createPublicKey, generateKeyPairSync, KeyObject, type webcrypto } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
@@ -41,7 +41,7 @@ export type TypeId = typeof TypeId
  */
 export interface KeyOptions {
   /** The private key: a private JWK, a `KeyObject`, a `CryptoKey`, or PEM text (a `Redacted` or `Config` of it). */
-  readonly key: PrivateKeyInput | CryptoKey
+  readonly key: PrivateKeyInput | webcrypto.CryptoKey
   /** The signing algorithm. Default: the key's (`ES256` for a P-256 key, `RS256` for RSA, `EdDSA` for Ed25519). */
   readonly alg?: AsymmetricAlgorithm | undefined
 }
@@ -123,8 +123,11 @@ export const htu = (url: string): string | undefined => {
 
 const originOf = (url: string) => (URL.canParse(url) ? new URL(url).origin : url)
 
-const isCryptoKey = (u: unknown): u is CryptoKey =>
-  Predicate.isObject(u) && !(u instanceof KeyObject) && typeof (u as CryptoKey).algorithm === "object" && "usages" in u
+const isCryptoKey = (u: unknown): u is webcrypto.CryptoKey =>
+  Predicate.isObject(u) &&
+  !(u instanceof KeyObject) &&
+  typeof (u as webcrypto.CryptoKey).algorithm === "object" &&
+  "usages" in u
 
 /**
  * A prover for the `dpop` option: `true` draws a fresh P-256 key (ES256),

@@ -24,7 +24,7 @@ import {
 } from "../src/index.js"
 import { dpopApi } from "./fixtures/dpopResource.js"
 import { startOidcProvider } from "./fixtures/oidcProvider.js"
-import { serve } from "./fixtures/server.js"
+import { echo, serve } from "./fixtures/server.js"
 
 const clients = [
   {
@@ -224,6 +224,27 @@ describe("DPoP against oidc-provider", () => {
         'DPoP error="invalid_dpop_proof", error_description="wrong htu"'
       )
       expect(yield* api.refusals).toEqual(["wrong htu", "wrong ath"])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scopedLive("a redirect to another origin drops the proof with the token", () =>
+    Effect.gen(function* () {
+      const { oidc } = yield* servers({ nonce: false })
+      const downloads = yield* serve(echo)
+      const api = yield* serve(() =>
+        Effect.succeed(
+          HttpServerResponse.empty({ status: 302, headers: { location: `${downloads.origin}/report.csv` } })
+        )
+      )
+      const auth = HttpAuth.followRedirects(appAuth(oidc.tokenUrl), { maxRedirects: 5 })
+      const client = yield* HttpAuth.client(auth)
+      const landed = (yield* Effect.flatMap(client.get(`${api.origin}/report`), (r) => r.json)) as {
+        headers: Record<string, string>
+      }
+      expect((yield* api.seen)[0]!.headers.dpop).toBeDefined()
+      expect((yield* api.seen)[0]!.headers.authorization).toMatch(/^DPoP /)
+      expect(landed.headers.dpop).toBeUndefined()
+      expect(landed.headers.authorization).toBeUndefined()
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 

@@ -7,7 +7,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
 import fc from "fast-check"
-import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose"
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose"
 import { DPoP, OAuth2 } from "../src/index.js"
 import { BrowserTest } from "../src/testing/index.js"
 
@@ -106,6 +106,15 @@ describe("DPoP proofs", () => {
       expect(fromJwk.jkt).toBe(fromObject.jkt)
       expect(fromObject.algorithm).toBe("ES256")
       expect(Object.keys(fromObject.publicJwk).sort()).toEqual(["crv", "kty", "x", "y"])
+      // a WebCrypto key, not extractable
+      const pair = yield* Effect.promise(() =>
+        crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])
+      )
+      const fromCryptoKey = yield* DPoP.make({ key: pair.privateKey })
+      const publicJwk = yield* Effect.promise(() => crypto.subtle.exportKey("jwk", pair.publicKey))
+      expect(fromCryptoKey.jkt).toBe(yield* Effect.promise(() => calculateJwkThumbprint(publicJwk as JWK)))
+      const signed = yield* fromCryptoKey.proof({ method: "GET", url: "https://rs.example/" })
+      expect((yield* Effect.promise(() => verify(signed))).header.jwk).toEqual(fromCryptoKey.publicJwk)
       // a fresh key per prover
       expect((yield* DPoP.make(true)).jkt).not.toBe((yield* DPoP.make(true)).jkt)
     })
