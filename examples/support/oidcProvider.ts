@@ -184,6 +184,7 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
           IdToken: 3600,
           Session: 86400,
           Interaction: 3600,
+          DeviceCode: 600,
           ...options.ttl
         },
         // refresh tokens for any client that may use them (oidc-provider's default wants a consent prompt)
