@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Discovery, HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { launch } from "./fixtures/chromium.js"
-import { logIn, protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { logIn, oidcWithApi } from "./fixtures/oidcProvider.js"
 import { freePort } from "./fixtures/server.js"
 
 describe("authorization code with an issuer: the id_token validated", () => {
@@ -19,7 +19,7 @@ describe("authorization code with an issuer: the id_token validated", () => {
       Effect.gen(function* () {
         const port = yield* Effect.promise(freePort)
         const redirectUri = `http://127.0.0.1:${port}/callback`
-        const oidc = yield* startOidcProvider({
+        const { oidc, api } = yield* oidcWithApi({
           clients: [
             {
               client_id: "cli",
@@ -28,13 +28,6 @@ describe("authorization code with an issuer: the id_token validated", () => {
               grant_types: ["authorization_code", "refresh_token"],
               response_types: ["code"],
               redirect_uris: [redirectUri]
-            },
-            {
-              client_id: "resource-server",
-              client_secret: "rs-secret",
-              grant_types: ["client_credentials"],
-              response_types: [],
-              redirect_uris: []
             }
           ],
           features: {
@@ -43,7 +36,6 @@ describe("authorization code with an issuer: the id_token validated", () => {
           },
           configuration: { scopes: ["openid", "offline_access"] }
         })
-        const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
         const browser = yield* launch
         const tokens: Array<Token.Token> = []
         const login = (options: { readonly revokeOnClose: boolean }) =>

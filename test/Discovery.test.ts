@@ -8,33 +8,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schedule, TestClock } from "effect"
 import type { AuthError } from "../src/index.js"
 import { Discovery, HttpAuth, OAuth2 } from "../src/index.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { basicApp, oidcWithApi } from "./fixtures/oidcProvider.js"
 import { freePort, type Seen, serve } from "./fixtures/server.js"
 
-const clients = [
-  {
-    client_id: "basic-app",
-    client_secret: "basic-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: [],
-    scope: "api:read",
-    token_endpoint_auth_method: "client_secret_basic"
-  },
-  {
-    client_id: "resource-server",
-    client_secret: "rs-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: []
-  }
-]
+const clients = [basicApp("api:read")]
 
-const oidcServers = Effect.gen(function* () {
-  const oidc = yield* startOidcProvider({ clients, configuration: { scopes: ["openid", "api:read"] } })
-  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
-  return { oidc, api }
-})
+const oidcServers = oidcWithApi({ clients, configuration: { scopes: ["openid", "api:read"] } })
 
 /** A server that answers each path from a table (404 elsewhere); `{origin}` in a body is its own origin. */
 const documents = (table: Readonly<Record<string, { readonly status?: number; readonly body: unknown }>>) =>
