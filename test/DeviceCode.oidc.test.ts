@@ -9,18 +9,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import type { Page } from "playwright-core"
 import { DeviceDisplay, HttpAuth, OAuth2, type Token } from "../src/index.js"
-import { launch } from "./fixtures/chromium.js"
+import { launch, signInAndConsent } from "./fixtures/chromium.js"
 import { oidcWithApi } from "./fixtures/oidcProvider.js"
 
 /** The person: confirms the code shown, signs in on the dev login page, then consents. */
 const confirmAndLogIn = (login: string) => async (page: Page) => {
   await page.click('button[type="submit"]:not([name="abort"])')
   await page.waitForSelector('input[name="login"]')
-  await page.fill('input[name="login"]', login)
-  await page.fill('input[name="password"]', "any password")
-  await page.click('button[type="submit"]')
-  await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" })
-  await page.click('button[type="submit"]')
+  await signInAndConsent(page, login)
 }
 
 describe("the device grant against oidc-provider, with headless Chromium", () => {
