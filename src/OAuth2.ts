@@ -473,7 +473,10 @@ export const authorizationCodePkce = (
  * the token comes back in the redirect's fragment, which the listener's page
  * posts back. With `responseType: "id_token"` (OpenID Connect), a `nonce` is
  * sent (a fresh one per authorization unless given) and the id_token's
- * `nonce` claim must match it, else `InvalidToken`. Expiry from `expires_in`
+ * `nonce` claim must match it, else `InvalidToken`; given `issuer`, the
+ * id_token is validated as the authorization code grant's is (`validateIdToken`,
+ * with `at_hash` required for `"id_token token"`) and the authorization URL
+ * may be left to the metadata. Expiry from `expires_in`
  * in the redirect, else the JWT's `exp`. OAuth 2.0 Security BCP advises the
  * authorization code with PKCE instead, where the server offers it.
  *
@@ -921,8 +924,9 @@ export interface ValidateIdTokenOptions {
  * its claims: the signature against the issuer's JWKS (fetched through the
  * `HttpClient`, and once more on an unknown `kid`, for a rotated key),
  * `iss`, `aud` and `azp`, `exp` and `iat` within `leeway`, `nonce`, and
- * `at_hash` / `c_hash` when present. A failure is `InvalidToken` saying
- * which check failed.
+ * `at_hash` / `c_hash` (required where `responseType` says so, else checked
+ * when present). With a `Discovery` service in context the JWKS is kept for
+ * the program. A failure is `InvalidToken` saying which check failed.
  *
  * @example
  * ```ts
