@@ -205,6 +205,7 @@ describe("the implicit grant with an issuer: the id_token validated as the code 
       const noHash = yield* sign(key, claims, issuer)
       const forged = yield* sign(stranger, { ...claims, at_hash: halfHash("RS256", "at-3") }, issuer)
       const replies = BrowserTest.layer(
+        BrowserTest.token({ access_token: "at-0" }),
         BrowserTest.token({ access_token: "at-2", id_token: noHash }),
         BrowserTest.token({ access_token: "at-3", id_token: forged }),
         BrowserTest.token({ access_token: "at-1", id_token: good })
@@ -220,6 +221,11 @@ describe("the implicit grant with an issuer: the id_token validated as the code 
             redirectUriPort: 0,
             onToken: (token) => Effect.sync(() => tokens.push(token))
           })
+        )
+        // BrowserTest adds an unsigned id_token (alg none) to a redirect that asks for one and has none
+        const none = yield* Effect.flip(client.get(`${api.origin}/me`))
+        expect(`${none._tag}: ${none.message}`).toBe(
+          'InvalidToken: Invalid token: id_token: its algorithm "none" is not supported'
         )
         const missing = yield* Effect.flip(client.get(`${api.origin}/me`))
         expect(`${missing._tag}: ${missing.message}`).toBe(
@@ -237,8 +243,8 @@ describe("the implicit grant with an issuer: the id_token validated as the code 
         expect(tokens[0]!.fields.id_token_claims).toMatchObject({ sub: "alice", aud: "spa", nonce: "fixed-nonce" })
         // the authorization endpoint came from the metadata; metadata and JWKS were read once
         const visits = yield* BrowserTest.visits
-        expect(visits.map((visit) => visit.url.split("?")[0])).toEqual(Array(3).fill(`${issuer}/authorize`))
-        expect(visits.map((visit) => visit.params.response_type)).toEqual(Array(3).fill("id_token token"))
+        expect(visits.map((visit) => visit.url.split("?")[0])).toEqual(Array(4).fill(`${issuer}/authorize`))
+        expect(visits.map((visit) => visit.params.response_type)).toEqual(Array(4).fill("id_token token"))
         expect(yield* jwksReads(server)).toBe(1)
         expect((yield* server.seen).filter((one) => one.url === "/.well-known/openid-configuration").length).toBe(1)
         expect((yield* api.seen).length).toBe(1)

@@ -293,7 +293,10 @@ export const implicitGrant = (
       const now = yield* Clock.currentTimeMillis
       // Expiry from expires_in when the redirect has it, else the JWT's exp.
       const token = Token.fromResponse(fields, now, { tokenField, defaultLifetime })
-      if (idToken === undefined) return token
+      if (idToken === undefined) {
+        if (located === undefined || !wantsIdToken) return token
+        return yield* Effect.fail(new InvalidToken({ reason: "an id_token was asked, and the redirect has none" }))
+      }
       if (located === undefined || client.clientId === undefined) {
         // no issuer, no JWKS: the nonce is all that can be checked
         if (nonce !== undefined) yield* checkNonce(idToken, nonce)
