@@ -18,7 +18,7 @@ import { HttpClient } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
 import { DeviceDisplay, HttpAuth, OAuth2, TokenCache } from "effect-http-auth"
-import { chromium } from "playwright-core"
+import { headlessChromium, signInAndConsent } from "./support/chromium.js"
 import { protectedApi, startOidcProvider } from "./support/oidcProvider.js"
 
 // The user's code: it only knows HttpClient.
@@ -41,17 +41,7 @@ const AuthLive = (options: { issuer: string; cacheFile: string }) =>
 
 /** Headless Chromium as the person: opens the URL shown, confirms the code, signs in as alice, consents. */
 const person = Effect.gen(function* () {
-  const profile = mkdtempSync(join(tmpdir(), "device-flow-chromium-"))
-  const context = yield* Effect.acquireRelease(
-    Effect.promise(() =>
-      chromium.launchPersistentContext(profile, {
-        executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-        headless: true,
-        args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
-      })
-    ),
-    (context) => Effect.promise(() => context.close().then(() => rmSync(profile, { recursive: true, force: true })))
-  )
+  const context = yield* headlessChromium("device-flow")
   let logins = 0
   // DeviceDisplay: where the program shows the code; the default prints it on stderr
   const layer = DeviceDisplay.layer((prompt) =>
@@ -64,11 +54,7 @@ const person = Effect.gen(function* () {
           await page.goto(prompt.verificationUriComplete ?? prompt.verificationUri)
           await page.click('button[type="submit"]:not([name="abort"])')
           await page.waitForSelector('input[name="login"]')
-          await page.fill('input[name="login"]', "alice")
-          await page.fill('input[name="password"]', "any password")
-          await page.click('button[type="submit"]')
-          await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" })
-          await page.click('button[type="submit"]')
+          await signInAndConsent(page, "alice")
         })().catch(() => undefined)
       })
     })

@@ -18,7 +18,7 @@ import { HttpClient } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
 import { Browser, HttpAuth, OAuth2, TokenCache } from "effect-http-auth"
-import { chromium } from "playwright-core"
+import { headlessChromium, signInAndConsent } from "./support/chromium.js"
 import { protectedApi, startOidcProvider } from "./support/oidcProvider.js"
 import { freePort } from "./support/loopback.js"
 
@@ -52,17 +52,7 @@ const AuthLive = (options: { issuer: string; port: number; cacheFile: string }) 
 
 /** Headless Chromium as the person: signs in as alice and consents. */
 const person = Effect.gen(function* () {
-  const profile = mkdtempSync(join(tmpdir(), "pkce-terminal-chromium-"))
-  const context = yield* Effect.acquireRelease(
-    Effect.promise(() =>
-      chromium.launchPersistentContext(profile, {
-        executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-        headless: true,
-        args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
-      })
-    ),
-    (context) => Effect.promise(() => context.close().then(() => rmSync(profile, { recursive: true, force: true })))
-  )
+  const context = yield* headlessChromium("pkce-terminal")
   let logins = 0
   const layer = Browser.layerFrom((url) =>
     Effect.gen(function* () {
@@ -72,11 +62,7 @@ const person = Effect.gen(function* () {
         const page = await context.newPage()
         void (async () => {
           await page.goto(url)
-          await page.fill('input[name="login"]', "alice")
-          await page.fill('input[name="password"]', "any password")
-          await page.click('button[type="submit"]')
-          await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" })
-          await page.click('button[type="submit"]')
+          await signInAndConsent(page, "alice")
         })().catch(() => undefined)
       })
     })

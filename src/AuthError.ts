@@ -290,10 +290,13 @@ export class IssuerMismatch extends base("IssuerMismatch")<{
 export class AuthorizationTimeout extends base("AuthorizationTimeout")<{
   readonly timeout: Duration.Duration
   readonly redirectUri?: string | undefined
+  /** What to do, when raising the `timeout` option is not it (the device grant's wait is the server's). */
+  readonly remedy?: string | undefined
 }> {
   override get message(): string {
     const where = this.redirectUri === undefined ? "" : ` at ${this.redirectUri}`
-    return `No authorization arrived${where} within ${Duration.format(this.timeout)}: finish the login in the browser sooner, or raise the timeout option`
+    const remedy = this.remedy ?? "finish the login in the browser sooner, or raise the timeout option"
+    return `No authorization arrived${where} within ${Duration.format(this.timeout)}: ${remedy}`
   }
 }
 

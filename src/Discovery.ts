@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import type { JSONWebKeySet } from "jose"
 import { DiscoveryError, type InvalidOptions } from "./AuthError.js"
 import * as internal from "./internal/discovery.js"
 import { validateDuration } from "./internal/oauth2Options.js"
@@ -87,6 +88,13 @@ export interface Service {
   readonly get: (issuer: string) => Effect.Effect<ServerMetadata, DiscoveryError>
   /** Forgets the issuer's metadata (after its endpoints failed, say): the next `get` fetches it. */
   readonly invalidate: (issuer: string) => Effect.Effect<void>
+  /**
+   * The JWKS at `url` (the issuer's `jwks_uri`), kept like the metadata.
+   * Given `stale`, the set in which a token's `kid` was not found, it is
+   * fetched again (a rotated key, OpenID Connect Core section 10.1.1), at
+   * most once every 30 seconds: made-up kids cost no request each.
+   */
+  readonly jwks: (url: string, issuer: string, stale?: JSONWebKeySet) => Effect.Effect<JSONWebKeySet, DiscoveryError>
 }
 
 /**
@@ -191,8 +199,9 @@ export const fetch = (
 
 /**
  * A `Discovery` service over `HttpClient`: per issuer, one fetch for all
- * the fibers that ask at once, the metadata kept for `refreshAfter`, a
- * failure never kept. Its fetches are forked into the scope.
+ * the fibers that ask at once, the metadata (and the JWKS id_tokens are
+ * checked with) kept for `refreshAfter`, a failure never kept. Its fetches
+ * are forked into the scope.
  *
  * @example
  * ```ts
@@ -213,7 +222,8 @@ export const make = (options?: Options): Effect.Effect<Service, InvalidOptions, 
     const client = yield* HttpClient.HttpClient
     return yield* internal.makeService(
       (issuer) => fetch(client, issuer, { timeout, maxResponseBytes: options?.maxResponseBytes }),
-      refreshAfter
+      refreshAfter,
+      (url, issuer) => internal.fetchJwks(client, url, issuer, timeout, options?.maxResponseBytes)
     )
   })
 

@@ -375,7 +375,11 @@ export interface BrowserGrantOptions extends EngineOptions, RedirectListener.Opt
  * @since 0.1.0
  * @category models
  */
-export interface AuthorizationCodeOptions extends BrowserGrantOptions, ClientOptions, TokenEndpointOptions {
+export interface AuthorizationCodeOptions
+  extends BrowserGrantOptions,
+    ClientOptions,
+    TokenEndpointOptions,
+    RevokeOnCloseOptions {
   /** Default `"code"`, unless the authorization URL has a `response_type`. */
   readonly responseType?: string | undefined
   /** The redirect parameter that holds the code. Default `"code"`. */
@@ -407,10 +411,15 @@ export interface AuthorizationCodePkceOptions extends AuthorizationCodeOptions {
  */
 export interface ImplicitOptions
   extends BrowserGrantOptions,
+    IssuerOptions,
+    RevokeOnCloseOptions,
     Pick<ClientOptions, "clientId" | "scope">,
     Pick<TokenEndpointOptions, "tokenField" | "defaultLifetime"> {
-  /** The authorization endpoint. Parameters already in it are kept, `response_type` included. */
-  readonly authorizationUrl: TextInput
+  /**
+   * The authorization endpoint. Parameters already in it are kept, `response_type` included.
+   * Discovered from `issuer` when not given.
+   */
+  readonly authorizationUrl?: TextInput | undefined
   /**
    * Default `"token"`, unless the authorization URL has a `response_type`;
    * `"id_token"` or `"id_token token"` for OpenID Connect (the token is then
@@ -488,7 +497,10 @@ export const authorizationCodePkce = (
  * the token comes back in the redirect's fragment, which the listener's page
  * posts back. With `responseType: "id_token"` (OpenID Connect), a `nonce` is
  * sent (a fresh one per authorization unless given) and the id_token's
- * `nonce` claim must match it, else `InvalidToken`. Expiry from `expires_in`
+ * `nonce` claim must match it, else `InvalidToken`; given `issuer`, the
+ * id_token is validated as the authorization code grant's is (`validateIdToken`,
+ * with `at_hash` required for `"id_token token"`) and the authorization URL
+ * may be left to the metadata. Expiry from `expires_in`
  * in the redirect, else the JWT's `exp`. OAuth 2.0 Security BCP advises the
  * authorization code with PKCE instead, where the server offers it.
  *
@@ -507,7 +519,9 @@ export const authorizationCodePkce = (
  * @since 0.1.0
  * @category browser grants
  */
-export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
+export const implicit = (
+  options: ImplicitOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   browserGrants.implicitGrant("OAuth2.implicit", options)
 
 // --- Assertion and exchange grants (issue 15): RFC 7523 section 2.1, RFC 8693 ---
@@ -917,6 +931,14 @@ export interface ValidateIdTokenOptions {
   readonly accessToken?: string | Redacted.Redacted<string> | undefined
   /** The authorization code: checked against `c_hash` when the token has one. */
   readonly code?: string | undefined
+  /**
+   * The `response_type` of the authorization response that carried the
+   * id_token, when it came from the authorization endpoint: with `token` in
+   * it, `at_hash` is required (OpenID Connect Core 3.2.2.10, 3.3.2.11), with
+   * `code`, `c_hash`. Default none: a token endpoint's id_token, whose hashes
+   * are checked when present.
+   */
+  readonly responseType?: string | undefined
   /** Clock skew allowed on `exp`, `iat` and `nbf`. Default 30 seconds. */
   readonly leeway?: Duration.DurationInput | undefined
 }
@@ -926,8 +948,9 @@ export interface ValidateIdTokenOptions {
  * its claims: the signature against the issuer's JWKS (fetched through the
  * `HttpClient`, and once more on an unknown `kid`, for a rotated key),
  * `iss`, `aud` and `azp`, `exp` and `iat` within `leeway`, `nonce`, and
- * `at_hash` / `c_hash` when present. A failure is `InvalidToken` saying
- * which check failed.
+ * `at_hash` / `c_hash` (required where `responseType` says so, else checked
+ * when present). With a `Discovery` service in context the JWKS is kept for
+ * the program. A failure is `InvalidToken` saying which check failed.
  *
  * @example
  * ```ts

@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { launch } from "./fixtures/chromium.js"
-import { logIn, protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { logIn, oidcWithApi } from "./fixtures/oidcProvider.js"
 import { freePort } from "./fixtures/server.js"
 
 describe("browser grants against oidc-provider, with headless Chromium", () => {
@@ -19,7 +19,7 @@ describe("browser grants against oidc-provider, with headless Chromium", () => {
       Effect.gen(function* () {
         const port = yield* Effect.promise(freePort)
         const redirectUri = `http://127.0.0.1:${port}/callback`
-        const oidc = yield* startOidcProvider({
+        const { oidc, api } = yield* oidcWithApi({
           clients: [
             {
               client_id: "cli",
@@ -28,19 +28,11 @@ describe("browser grants against oidc-provider, with headless Chromium", () => {
               grant_types: ["authorization_code", "refresh_token"],
               response_types: ["code"],
               redirect_uris: [redirectUri]
-            },
-            {
-              client_id: "resource-server",
-              client_secret: "rs-secret",
-              grant_types: ["client_credentials"],
-              response_types: [],
-              redirect_uris: []
             }
           ],
           features: { devInteractions: { enabled: true } },
           configuration: { scopes: ["openid", "offline_access"] }
         })
-        const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
         // Launched after the servers, so closed before them.
         const browser = yield* launch
 

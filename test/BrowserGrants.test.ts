@@ -341,6 +341,18 @@ describe("browser grant options", () => {
         [
           OAuth2.implicit({ authorizationUrl, timeout: "forever" as never }),
           'OAuth2.implicit: option "timeout" must be a positive, finite Duration'
+        ],
+        [
+          OAuth2.implicit({ authorizationUrl, clientId: "app", revokeOnClose: true }),
+          'OAuth2.implicit: option "revocationUrl" is needed with revokeOnClose, unless issuer is given'
+        ],
+        [
+          OAuth2.authorizationCode({ ...base, revokeOnClose: true }),
+          'OAuth2.authorizationCode: option "revocationUrl" is needed with revokeOnClose, unless issuer is given'
+        ],
+        [
+          OAuth2.implicit({ issuer: "https://issuer.example/?tenant=1", clientId: "app" }),
+          'OAuth2.implicit: option "issuer" the issuer must have no query or fragment (RFC 8414 section 2)'
         ]
       ] as const
       for (const [auth, message] of cases) {

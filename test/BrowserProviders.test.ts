@@ -74,7 +74,9 @@ describe("Okta browser presets", () => {
 
   it.scoped("refuses a bad instance", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(Okta.implicit({ instance: "dev-1.okta.com/x", clientId: "0oa1" }))
+      const error = yield* Effect.flip(Okta.implicit({ instance: "dev-1.okta.com/x", clientId: "0oa1" })).pipe(
+        Effect.provide(NodeHttpClient.layerUndici)
+      )
       expect(error.message).toBe(
         'Okta.implicit: option "instance" must be a host name such as "dev-123.okta.com", not "dev-1.okta.com/x"'
       )

@@ -12,7 +12,7 @@ import fc from "fast-check"
 import { jwtVerify } from "jose"
 import type { AuthError } from "../src/index.js"
 import { ClientAuth, HttpAuth, OAuth2, SecureRandom, TokenEndpoint } from "../src/index.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { oidcWithApi } from "./fixtures/oidcProvider.js"
 
 const request = { tokenUrl: "https://issuer.test/token", params: { grant_type: "client_credentials" }, headers: {} }
 const NOW = 1_700_000_000_000
@@ -235,19 +235,11 @@ const clients = [
     token_endpoint_auth_method: "private_key_jwt",
     token_endpoint_auth_signing_alg: "ES256",
     jwks: { keys: [publicJwk(ec.publicKey, "ec-1", "ES256")] }
-  },
-  {
-    client_id: "resource-server",
-    client_secret: "rs-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: []
   }
 ]
 
 const servers = Effect.gen(function* () {
-  const oidc = yield* startOidcProvider({ clients: clients as any, configuration: { scopes: ["api:read"] } })
-  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
+  const { oidc, api } = yield* oidcWithApi({ clients: clients as any, configuration: { scopes: ["api:read"] } })
   return { oidc, api }
 })
 

@@ -151,7 +151,7 @@ describe("DPoP proofs", () => {
         Effect.scoped(
           OAuth2.implicit({ authorizationUrl: "https://as.example/authorize", dpop: true } as OAuth2.ImplicitOptions)
         )
-      ).pipe(Effect.provide(BrowserTest.layer()))
+      ).pipe(Effect.provide(BrowserTest.layer()), Effect.provide(NodeHttpClient.layerUndici))
       expect(implicit.message).toBe(
         'OAuth2.implicit: option "dpop" needs a token endpoint, which the implicit grant has not: use authorizationCodePkce'
       )

@@ -9,18 +9,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import type { Page } from "playwright-core"
 import { DeviceDisplay, HttpAuth, OAuth2, type Token } from "../src/index.js"
-import { launch } from "./fixtures/chromium.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { launch, signInAndConsent } from "./fixtures/chromium.js"
+import { oidcWithApi } from "./fixtures/oidcProvider.js"
 
 /** The person: confirms the code shown, signs in on the dev login page, then consents. */
 const confirmAndLogIn = (login: string) => async (page: Page) => {
   await page.click('button[type="submit"]:not([name="abort"])')
   await page.waitForSelector('input[name="login"]')
-  await page.fill('input[name="login"]', login)
-  await page.fill('input[name="password"]', "any password")
-  await page.click('button[type="submit"]')
-  await page.waitForSelector('input[name="prompt"][value="consent"]', { state: "attached" })
-  await page.click('button[type="submit"]')
+  await signInAndConsent(page, login)
 }
 
 describe("the device grant against oidc-provider, with headless Chromium", () => {
@@ -28,7 +24,7 @@ describe("the device grant against oidc-provider, with headless Chromium", () =>
     "issuer only: the device code shown, the verification page confirmed in Chromium, the token used",
     () =>
       Effect.gen(function* () {
-        const oidc = yield* startOidcProvider({
+        const { oidc, api } = yield* oidcWithApi({
           clients: [
             {
               client_id: "tv",
@@ -36,19 +32,11 @@ describe("the device grant against oidc-provider, with headless Chromium", () =>
               grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
               response_types: [],
               redirect_uris: []
-            },
-            {
-              client_id: "resource-server",
-              client_secret: "rs-secret",
-              grant_types: ["client_credentials"],
-              response_types: [],
-              redirect_uris: []
             }
           ],
           features: { devInteractions: { enabled: true }, deviceFlow: { enabled: true } },
           configuration: { scopes: ["openid", "offline_access"] }
         })
-        const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
         const browser = yield* launch
         const prompts: Array<DeviceDisplay.Prompt> = []
         const tokens: Array<Token.Token> = []

@@ -187,7 +187,7 @@ describe("OAuth2.deviceCode against a fixture of ours, under TestClock", () => {
       const error = yield* Fiber.join(call)
       expect(error._tag).toBe("AuthorizationTimeout")
       expect(error.message).toBe(
-        `No authorization arrived at ${server.origin}/activate within 12s: finish the login in the browser sooner, or raise the timeout option`
+        `No authorization arrived at ${server.origin}/activate within 12s: the device code expired (the server's expires_in, RFC 8628 section 3.2): approve the code there sooner; the next request asks for a new one`
       )
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )

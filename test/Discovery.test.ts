@@ -5,36 +5,15 @@
 import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { Effect, Layer, Schedule, TestClock } from "effect"
 import type { AuthError } from "../src/index.js"
 import { Discovery, HttpAuth, OAuth2 } from "../src/index.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
-import { type Seen, serve } from "./fixtures/server.js"
+import { basicApp, oidcWithApi } from "./fixtures/oidcProvider.js"
+import { freePort, type Seen, serve } from "./fixtures/server.js"
 
-const clients = [
-  {
-    client_id: "basic-app",
-    client_secret: "basic-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: [],
-    scope: "api:read",
-    token_endpoint_auth_method: "client_secret_basic"
-  },
-  {
-    client_id: "resource-server",
-    client_secret: "rs-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: []
-  }
-]
+const clients = [basicApp("api:read")]
 
-const oidcServers = Effect.gen(function* () {
-  const oidc = yield* startOidcProvider({ clients, configuration: { scopes: ["openid", "api:read"] } })
-  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
-  return { oidc, api }
-})
+const oidcServers = oidcWithApi({ clients, configuration: { scopes: ["openid", "api:read"] } })
 
 /** A server that answers each path from a table (404 elsewhere); `{origin}` in a body is its own origin. */
 const documents = (table: Readonly<Record<string, { readonly status?: number; readonly body: unknown }>>) =>
@@ -267,6 +246,67 @@ describe("Discovery against documents of our own", () => {
         expect(seen[1]!.body).toBe("grant_type=client_credentials&client_id=a&client_secret=s-a")
         expect(seen[3]!.body).toBe("grant_type=client_credentials&client_id=b&client_secret=s-b")
         expect(seen[2]!.headers.authorization).toBe("Bearer t-1")
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scoped(
+    "a discovered token endpoint gone (404), down (503) or unreachable: the next attempt reads the metadata again; a 400 keeps it",
+    () =>
+      Effect.gen(function* () {
+        let origin = ""
+        let tokenEndpoint = "/old-token"
+        const server = yield* serve((seen) =>
+          Effect.succeed(
+            seen.url === "/.well-known/openid-configuration"
+              ? HttpServerResponse.unsafeJson({
+                  issuer: origin,
+                  token_endpoint: tokenEndpoint.startsWith("http") ? tokenEndpoint : `${origin}${tokenEndpoint}`
+                })
+              : seen.url === "/token"
+                ? HttpServerResponse.unsafeJson({ access_token: "t-1", token_type: "Bearer", expires_in: 3600 })
+                : seen.url === "/refusing"
+                  ? HttpServerResponse.unsafeJson({ error: "invalid_client" }, { status: 400 })
+                  : seen.url === "/down"
+                    ? HttpServerResponse.text("down", { status: 503 })
+                    : HttpServerResponse.text("not found", { status: 404 })
+          )
+        )
+        origin = server.origin
+        const closed = `http://127.0.0.1:${yield* Effect.promise(freePort)}/token`
+        const options = { issuer: origin, clientId: "a", clientSecret: "s", retry: Schedule.stop }
+        const client = yield* HttpAuth.client(OAuth2.clientCredentials(options))
+        const failure = Effect.map(Effect.flip(client.get(`${origin}/api`)), (error) => error._tag)
+        const requests = Effect.map(server.seen, (seen) => seen.map((s) => `${s.method} ${s.url}`))
+
+        expect(yield* failure).toBe("OAuth2Error")
+        tokenEndpoint = "/down"
+        expect(yield* failure).toBe("OAuth2Error")
+        tokenEndpoint = closed
+        expect(yield* failure).toBe("AuthenticationFailed")
+        tokenEndpoint = "/token"
+        expect((yield* client.get(`${origin}/api`)).status).toBe(404)
+        expect((yield* client.get(`${origin}/api`)).status).toBe(404)
+        expect(yield* requests).toEqual([
+          "GET /.well-known/openid-configuration",
+          "POST /old-token",
+          "GET /.well-known/openid-configuration",
+          "POST /down",
+          "GET /.well-known/openid-configuration",
+          "GET /.well-known/openid-configuration",
+          "POST /token",
+          "GET /api",
+          "GET /api"
+        ])
+
+        // an RFC 6749 error from the endpoint says it is there: the metadata is kept
+        tokenEndpoint = "/refusing"
+        const other = yield* HttpAuth.client(OAuth2.clientCredentials({ ...options, clientId: "b" }))
+        for (const _ of [1, 2]) expect((yield* Effect.flip(other.get(`${origin}/api`)))._tag).toBe("OAuth2Error")
+        expect((yield* requests).slice(9)).toEqual([
+          "GET /.well-known/openid-configuration",
+          "POST /refusing",
+          "POST /refusing"
+        ])
       }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 })

@@ -11,7 +11,7 @@ import { SignJWT } from "jose"
 import type { AuthError } from "../src/index.js"
 import { ClientAuth, HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { registerAssertionGrants } from "./fixtures/assertionGrants.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { oidcWithApi } from "./fixtures/oidcProvider.js"
 
 const robot = generateKeyPairSync("rsa", { modulusLength: 2048 })
 const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 })
@@ -35,22 +35,14 @@ const clients = [
     scope: "api:read",
     token_endpoint_auth_method: "private_key_jwt",
     jwks: { keys: [{ ...app.publicKey.export({ format: "jwk" }), kid: "app", alg: "ES256", use: "sig" }] }
-  },
-  {
-    client_id: "resource-server",
-    client_secret: "rs-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: []
   }
 ]
 
 const servers = Effect.gen(function* () {
-  const oidc = yield* startOidcProvider({ clients: clients as any, configuration: { scopes: ["api:read"] } })
+  const { oidc, api } = yield* oidcWithApi({ clients: clients as any, configuration: { scopes: ["api:read"] } })
   const seen = yield* Effect.promise(() =>
     registerAssertionGrants(oidc, { assertion: robot.publicKey, subjectToken: idp.publicKey })
   )
-  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
   return { oidc, api, seen }
 })
 

@@ -7,19 +7,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
 import type { AuthError } from "../src/index.js"
 import { HttpAuth, OAuth2, type Token } from "../src/index.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { basicApp, oidcWithApi } from "./fixtures/oidcProvider.js"
 import { echo, serve } from "./fixtures/server.js"
 
 const clients = [
-  {
-    client_id: "basic-app",
-    client_secret: "basic-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: [],
-    scope: "api:read api:write",
-    token_endpoint_auth_method: "client_secret_basic"
-  },
+  basicApp("api:read api:write"),
   {
     client_id: "post-app",
     client_secret: "post-secret",
@@ -36,13 +28,6 @@ const clients = [
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: "client_secret_basic"
-  },
-  {
-    client_id: "resource-server",
-    client_secret: "rs-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: []
   }
 ]
 
@@ -50,13 +35,12 @@ const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${
 
 /** oidc-provider, and an API that asks it whether each bearer token is active. */
 const servers = Effect.gen(function* () {
-  const oidc = yield* startOidcProvider({
+  const { oidc, api } = yield* oidcWithApi({
     clients,
     features: { revocation: { enabled: true, allowedPolicy: async () => true } },
     passwordGrant: { alice: "wonderland" },
     configuration: { scopes: ["openid", "offline_access", "api:read", "api:write"] }
   })
-  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
   const revoke = (token: Token.Token, id: string, secret: string) =>
     Effect.promise(() =>
       fetch(`${oidc.issuer}/token/revocation`, {

@@ -8,35 +8,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import type { AuthError } from "../src/index.js"
 import { HttpAuth, OAuth2, type Token } from "../src/index.js"
-import { protectedApi, startOidcProvider } from "./fixtures/oidcProvider.js"
+import { basicApp, oidcWithApi } from "./fixtures/oidcProvider.js"
 
-const clients = [
-  {
-    client_id: "basic-app",
-    client_secret: "basic-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: [],
-    scope: "api:read",
-    token_endpoint_auth_method: "client_secret_basic"
-  },
-  {
-    client_id: "resource-server",
-    client_secret: "rs-secret",
-    grant_types: ["client_credentials"],
-    response_types: [],
-    redirect_uris: []
-  }
-]
+const clients = [basicApp("api:read")]
 
-const servers = Effect.gen(function* () {
-  const oidc = yield* startOidcProvider({
-    clients,
-    features: { revocation: { enabled: true, allowedPolicy: async () => true } },
-    configuration: { scopes: ["openid", "api:read"] }
-  })
-  const api = yield* protectedApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
-  return { oidc, api }
+const servers = oidcWithApi({
+  clients,
+  features: { revocation: { enabled: true, allowedPolicy: async () => true } },
+  configuration: { scopes: ["openid", "api:read"] }
 })
 
 describe("OAuth2.revoke and OAuth2.introspect against oidc-provider", () => {

@@ -117,6 +117,9 @@ describe("examples", () => {
     expect(output).toContain("              · authorizations so far: 1, the access token was reused")
     expect(output).toContain('              ← OAuth1Error: OAuth 1 problem "nonce_used" (HTTP 401) from')
     expect(output).toContain('              ← 200 {"client":"demo-app","sub":"carol"}')
+    expect(output).toContain('              ← 200 {"client":"demo-tv","sub":"alice"}')
+    expect(output).toContain("              · metadata reads: 1 for discover, the grant and the four calls")
+    expect(output).toContain("introspect    → POST /token/introspection  token=…\n              ← 200 active: false")
     expect(lines.filter((line) => line.length >= 100)).toEqual([])
     // no secret in full: the demo's secrets appear only cut short
     expect(output).not.toMatch(/s3cret|demo-secret|demo-token|wJalrXUtnFEMI/)

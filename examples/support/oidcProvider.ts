@@ -107,6 +107,8 @@ export interface OidcProvider {
   readonly provider: Provider
   /** How many requests the token endpoint received. */
   readonly tokenRequests: Effect.Effect<number>
+  /** Every request it received, as `METHOD /path` (without the query), in order. */
+  readonly requests: Effect.Effect<ReadonlyArray<string>>
 }
 
 const passwordGrant = (
@@ -182,6 +184,7 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
           IdToken: 3600,
           Session: 86400,
           Interaction: 3600,
+          DeviceCode: 600,
           ...options.ttl
         },
         // refresh tokens for any client that may use them (oidc-provider's default wants a consent prompt)
@@ -192,9 +195,11 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
       })
       if (options.passwordGrant !== undefined) passwordGrant(provider, errors, options.passwordGrant)
       let tokenRequests = 0
+      const requests: Array<string> = []
       const callback = provider.callback()
       server.on("request", (request, response) => {
         if (request.method === "POST" && request.url === "/token") tokenRequests++
+        requests.push(`${request.method} ${(request.url ?? "").split("?")[0]}`)
         callback(request, response)
       })
       return {
@@ -204,7 +209,8 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
           tokenUrl: `${issuer}/token`,
           introspectionUrl: `${issuer}/token/introspection`,
           provider,
-          tokenRequests: Effect.sync(() => tokenRequests)
+          tokenRequests: Effect.sync(() => tokenRequests),
+          requests: Effect.sync(() => [...requests])
         }
       }
     }),

@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import type * as Scope from "effect/Scope"
+import type { JSONWebKeySet } from "jose"
 import { DiscoveryError } from "../AuthError.js"
 import type { ServerMetadata, Service } from "../Discovery.js"
 import { readLimited } from "./http.js"
@@ -97,15 +98,45 @@ export const schemaReason = (error: ParseResult.ParseError) => {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text
 }
 
-/** The per-issuer cache: fresh metadata from memory, else one fetch for every caller. */
+/** The JWKS at `url`: a JSON object with a `keys` array. */
+export const fetchJwks = (
+  client: HttpClient.HttpClient,
+  url: string,
+  issuer: string,
+  timeout: Duration.Duration = Duration.seconds(30),
+  limit = 1024 * 1024
+): Effect.Effect<JSONWebKeySet, DiscoveryError> =>
+  Effect.flatMap(getDocument(client, url, timeout, limit, issuer), (document) => {
+    const json = document._tag === "Found" ? (document.json as { keys?: unknown }) : undefined
+    return json !== undefined && json !== null && Array.isArray(json.keys)
+      ? Effect.succeed(json as JSONWebKeySet)
+      : Effect.fail(
+          new DiscoveryError({
+            issuer,
+            reason: `${url} is no JWKS${document._tag === "Missing" ? ` (${document.reason})` : ""}`
+          })
+        )
+  })
+
+/**
+ * The least time between two JWKS fetches asked by an unknown `kid` (jose's
+ * `cooldownDuration` for its remote JWKS): a rotated key is found on the next
+ * token after it, a stream of tokens with made-up kids costs one request.
+ */
+export const jwksCooldown = Duration.seconds(30)
+
+/** The per-issuer cache: fresh metadata (and JWKS) from memory, else one fetch for every caller. */
 export const makeService = (
   fetch: (issuer: string) => Effect.Effect<ServerMetadata, DiscoveryError>,
-  refreshAfter: Duration.Duration
+  refreshAfter: Duration.Duration,
+  fetchKeys: (url: string, issuer: string) => Effect.Effect<JSONWebKeySet, DiscoveryError>
 ): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function* () {
     const flight = yield* SingleFlight.make<string>()
     const kept = new Map<string, { readonly metadata: ServerMetadata; readonly at: number }>()
+    const keys = new Map<string, { readonly jwks: JSONWebKeySet; readonly at: number }>()
     const ttl = Duration.toMillis(refreshAfter)
+    const cooldown = Duration.toMillis(jwksCooldown)
     const get = (issuer: string) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const entry = kept.get(issuer)
@@ -123,5 +154,22 @@ export const makeService = (
       Effect.sync(() => {
         kept.delete(issuer)
       })
-    return { get, invalidate }
+    const jwks = (url: string, issuer: string, stale?: JSONWebKeySet) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const entry = keys.get(url)
+        if (entry !== undefined && now - entry.at < ttl) {
+          // another caller re-fetched since this one read its set, or the last fetch is too recent to repeat
+          if (stale === undefined || entry.jwks !== stale || now - entry.at < cooldown)
+            return Effect.succeed(entry.jwks)
+        }
+        return flight.run(
+          `jwks ${url}`,
+          Effect.tap(fetchKeys(url, issuer), (fetched) =>
+            Effect.map(Clock.currentTimeMillis, (at) => {
+              keys.set(url, { jwks: fetched, at })
+            })
+          )
+        )
+      })
+    return { get, invalidate, jwks }
   })

@@ -1,8 +1,10 @@
 /**
  * id_token validation (OpenID Connect Core 1.0 section 3.1.3.7, 3.2.2.11,
  * 3.3.2.12) with jose: the signature against the issuer's JWKS (fetched
- * through the `HttpClient`, once more on an unknown `kid`), `iss`, `aud`
- * and `azp`, `exp` and `iat` with a leeway, `nonce`, `at_hash` and `c_hash`.
+ * through the `HttpClient`, kept by the `Discovery` service in context and
+ * fetched once more on an unknown `kid`), `iss`, `aud` and `azp`, `exp` and
+ * `iat` with a leeway, `nonce`, `at_hash` and `c_hash` (required where the
+ * response type says so).
  */
 import { createHash } from "node:crypto"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -23,26 +25,12 @@ import {
 import { type AuthError, DiscoveryError, InvalidToken } from "../AuthError.js"
 import * as Discovery from "../Discovery.js"
 import type { ValidateIdTokenOptions } from "../OAuth2.js"
-import { checkIssuer, getDocument } from "./discovery.js"
+import { checkIssuer, fetchJwks } from "./discovery.js"
 import { validateDuration } from "./oauth2Options.js"
 import { invalid, resolveText } from "./options.js"
 
 const fail = (reason: string): Effect.Effect<never, InvalidToken> =>
   Effect.fail(new InvalidToken({ reason: `id_token: ${reason}` }))
-
-/** The JWKS at `url`: a JSON object with a `keys` array. */
-const fetchJwks = (http: HttpClient.HttpClient, url: string, issuer: string) =>
-  Effect.flatMap(getDocument(http, url, Duration.seconds(30), 1024 * 1024, issuer), (document) => {
-    const json = document._tag === "Found" ? (document.json as { keys?: unknown }) : undefined
-    return json !== undefined && json !== null && Array.isArray(json.keys)
-      ? Effect.succeed(json as JSONWebKeySet)
-      : Effect.fail(
-          new DiscoveryError({
-            issuer,
-            reason: `${url} is no JWKS${document._tag === "Missing" ? ` (${document.reason})` : ""}`
-          })
-        )
-  })
 
 /** OpenID Connect Core section 3.1.3.6: the left half of the hash of the value, base64url; the hash of the JWS alg. */
 export const halfHash = (alg: string, value: string) => {
@@ -109,12 +97,15 @@ export const validate = (
       }
       return error instanceof Error ? error.message : "it could not be verified"
     }
-    const first = yield* fetchJwks(http, jwksUrl, issuer)
+    // the service keeps the JWKS for the program; without one, each validation reads it
+    const load = (stale?: JSONWebKeySet) =>
+      Option.isSome(service) ? service.value.jwks(jwksUrl, issuer, stale) : fetchJwks(http, jwksUrl, issuer)
+    const first = yield* load()
     // a key rotated since: the JWKS is fetched once more on an unknown kid (OpenID Connect Core section 10.1.1)
     const verified = yield* verify(first).pipe(
       Effect.catchIf(
         (error) => error instanceof errors.JWKSNoMatchingKey,
-        () => Effect.flatMap(fetchJwks(http, jwksUrl, issuer), verify)
+        () => Effect.flatMap(load(first), verify)
       ),
       Effect.catchAll(
         (error): Effect.Effect<never, DiscoveryError | InvalidToken> =>
@@ -133,13 +124,28 @@ export const validate = (
       return yield* fail("its nonce is not the one sent with the authorization request")
     }
     const alg = verified.protectedHeader.alg
-    if (options.accessToken !== undefined && claims.at_hash !== undefined) {
-      const accessToken =
-        typeof options.accessToken === "string" ? options.accessToken : Redacted.value(options.accessToken)
-      if (claims.at_hash !== halfHash(alg, accessToken)) return yield* fail("at_hash does not match the access token")
-    }
-    if (options.code !== undefined && claims.c_hash !== undefined && claims.c_hash !== halfHash(alg, options.code)) {
-      return yield* fail("c_hash does not match the authorization code")
+    // OpenID Connect Core 3.2.2.10, 3.3.2.11: from the authorization endpoint, at_hash goes with a token, c_hash with a code
+    const responseTypes = (options.responseType ?? "").split(" ")
+    const hashes = [
+      { claim: "at_hash", value: options.accessToken, of: "access token", required: responseTypes.includes("token") },
+      { claim: "c_hash", value: options.code, of: "authorization code", required: responseTypes.includes("code") }
+    ] as const
+    for (const { claim, value, of, required } of hashes) {
+      const option = claim === "at_hash" ? "accessToken" : "code"
+      if (required && value === undefined) {
+        return yield* Effect.fail(invalid(scheme, option, `is needed with responseType "${options.responseType}"`))
+      }
+      const got = claims[claim]
+      if (got === undefined) {
+        if (!required) continue
+        const section = claim === "at_hash" && !responseTypes.includes("code") ? "3.2.2.10" : "3.3.2.11"
+        return yield* fail(
+          `it has no ${claim}, required with response_type "${options.responseType}" (OpenID Connect Core section ${section})`
+        )
+      }
+      if (value !== undefined && got !== halfHash(alg, typeof value === "string" ? value : Redacted.value(value))) {
+        return yield* fail(`${claim} does not match the ${of}`)
+      }
     }
     return claims
   })

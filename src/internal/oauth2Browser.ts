@@ -12,7 +12,12 @@ import { type AuthError, type DiscoveryError, type InvalidOptions, InvalidToken,
 import * as Browser from "../Browser.js"
 import * as Discovery from "../Discovery.js"
 import type * as HttpAuth from "../HttpAuth.js"
-import type { AuthorizationCodeOptions, BrowserGrantOptions, ImplicitOptions } from "../OAuth2.js"
+import type {
+  AuthorizationCodeOptions,
+  BrowserGrantOptions,
+  ImplicitOptions,
+  ValidateIdTokenOptions
+} from "../OAuth2.js"
 import * as RedirectListener from "../RedirectListener.js"
 import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
@@ -20,6 +25,7 @@ import * as idTokens from "./idToken.js"
 import * as engine from "./oauth2Engine.js"
 import * as grants from "./oauth2Grant.js"
 import { checkParams } from "./oauth2Grant.js"
+import { revokeOnClose } from "./oauth2Manage.js"
 import { cacheKey, validateDuration, validateNonEmpty, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveText } from "./options.js"
 import * as pkce from "./pkce.js"
@@ -115,10 +121,7 @@ export const authorizationCodeGrant = (
 ): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     // with an issuer, its metadata names the endpoints not given (read now: the authorization URL is checked when built)
-    const located =
-      options.authorizationUrl === undefined || options.tokenUrl === undefined
-        ? yield* grants.issuer(scheme, options)
-        : undefined
+    const located = yield* grants.issuer(scheme, options)
     const discovered =
       options.authorizationUrl === undefined && located !== undefined
         ? yield* located.endpoint("authorization_endpoint")
@@ -183,30 +186,23 @@ export const authorizationCodeGrant = (
           new InvalidToken({ reason: "openid was asked, and the token response has no id_token" })
         )
       }
-      const claims = yield* idTokens
-        .validate(token.idToken, {
-          issuer: located.issuer,
-          clientId: endpoint.clientId,
-          nonce,
-          accessToken: token.accessToken,
-          code: Redacted.value(received.grant)
-        })
-        .pipe(
-          Effect.provideService(HttpClient.HttpClient, http),
-          Effect.provideService(Discovery.Discovery, located.discovery)
-        )
-      // the decoded claims travel with the token
-      return new Token.Token({ ...token, fields: { ...token.fields, id_token_claims: claims } })
+      return yield* withIdTokenClaims(token, token.idToken, located, http, {
+        clientId: endpoint.clientId,
+        nonce,
+        accessToken: token.accessToken,
+        code: Redacted.value(received.grant)
+      })
     })
 
+    // Not the redirect URI: a token does not depend on the port it came through.
+    const key = endpoint.cacheKey(verifierLength === undefined ? "authorization_code" : "authorization_code_pkce", {
+      ...browser.keyParams(),
+      responseType,
+      tokenField: endpoint.tokenField
+    })
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options, endpoint.dpop),
-      // Not the redirect URI: a token does not depend on the port it came through.
-      cacheKey: endpoint.cacheKey(verifierLength === undefined ? "authorization_code" : "authorization_code_pkce", {
-        ...browser.keyParams(),
-        responseType,
-        tokenField: endpoint.tokenField
-      }),
+      ...(yield* revokeOnClose(scheme, options, endpoint, located, key)),
+      cacheKey: key,
       grant,
       // RFC 6749 section 6: a refresh token spares the person another login
       refresh: endpoint.refresh
@@ -294,6 +290,23 @@ const checkIss = (known: grants.Issuer, iss: string | undefined) =>
       : Effect.void
   )
 
+/**
+ * OpenID Connect Core 3.1.3.7 (3.2.2.11 for the implicit grant): the id_token validated against the
+ * issuer's JWKS, through the grant's `Discovery` (which keeps the JWKS); its claims travel with the token.
+ */
+const withIdTokenClaims = (
+  token: Token.Token,
+  idToken: string | Redacted.Redacted<string>,
+  located: grants.Issuer,
+  http: HttpClient.HttpClient,
+  options: Omit<ValidateIdTokenOptions, "issuer">
+) =>
+  idTokens.validate(idToken, { ...options, issuer: located.issuer }).pipe(
+    Effect.provideService(HttpClient.HttpClient, http),
+    Effect.provideService(Discovery.Discovery, located.discovery),
+    Effect.map((claims) => new Token.Token({ ...token, fields: { ...token.fields, id_token_claims: claims } }))
+  )
+
 const jwtClaims = (jwt: string): Record<string, unknown> | undefined => {
   const parts = jwt.split(".")
   if (parts.length !== 3) return undefined
@@ -327,7 +340,7 @@ const checkNonce = (idToken: string, nonce: string) => {
 export const implicitGrant = (
   scheme: string,
   options: ImplicitOptions
-): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     // not in ImplicitOptions' type; from JavaScript, refused rather than silently ignored
     const given = options as { readonly dpop?: unknown; readonly pushedAuthorization?: unknown }
@@ -345,7 +358,12 @@ export const implicitGrant = (
         )
       )
     }
-    const browser = yield* browserCommon(scheme, options)
+    const located = yield* grants.issuer(scheme, options)
+    const discovered =
+      options.authorizationUrl === undefined && located !== undefined
+        ? yield* located.endpoint("authorization_endpoint")
+        : undefined
+    const browser = yield* browserCommon(scheme, options, discovered)
     const client = yield* grants.client(scheme, options, { clientId: false, clientSecret: false })
     // the URL's response_type, when it has one, decides the token field and the nonce
     const responseType = yield* browser.responseType(options.responseType, "token")
@@ -359,6 +377,11 @@ export const implicitGrant = (
     const wantsIdToken = types.includes("id_token")
     const givenNonce = browser.fromUrl("nonce") ?? options.nonce
     if (givenNonce !== undefined) yield* validateNonEmpty(givenNonce, scheme, "nonce")
+    // with an issuer, the id_token is validated as the code grant's is (its aud is this client)
+    if (located !== undefined && wantsIdToken && client.clientId === undefined) {
+      return yield* Effect.fail(invalid(scheme, "clientId", "is needed with issuer, to check the id_token's aud"))
+    }
+    const http = yield* HttpClient.HttpClient
 
     const grant = Effect.gen(function* () {
       const nonce = wantsIdToken ? (givenNonce ?? (yield* browser.provide(SecureRandom.token(32)))) : givenNonce
@@ -374,22 +397,38 @@ export const implicitGrant = (
       })
       const fields: Record<string, string> = { ...received.fields, [tokenField]: Redacted.value(received.grant) }
       const idToken = fields.id_token
-      if (idToken !== undefined && nonce !== undefined) yield* checkNonce(idToken, nonce)
       const now = yield* Clock.currentTimeMillis
       // Expiry from expires_in when the redirect has it, else the JWT's exp.
-      return Token.fromResponse(fields, now, { tokenField, defaultLifetime })
+      const token = Token.fromResponse(fields, now, { tokenField, defaultLifetime })
+      if (idToken === undefined) {
+        if (located === undefined || !wantsIdToken) return token
+        return yield* Effect.fail(new InvalidToken({ reason: "an id_token was asked, and the redirect has none" }))
+      }
+      if (located === undefined || client.clientId === undefined) {
+        // no issuer, no JWKS: the nonce is all that can be checked
+        if (nonce !== undefined) yield* checkNonce(idToken, nonce)
+        return token
+      }
+      // OpenID Connect Core 3.2.2.11; at_hash is required with response_type "id_token token" (3.2.2.10)
+      return yield* withIdTokenClaims(token, idToken, located, http, {
+        clientId: client.clientId,
+        nonce,
+        accessToken: fields.access_token,
+        responseType
+      })
     })
 
+    // Not the nonce nor the state: they change on every run.
+    const key = cacheKey({
+      grant: "implicit",
+      tokenUrl: browser.keyParams().authorizationUrl!,
+      clientId: client.clientId,
+      scope: client.scope,
+      params: { ...browser.keyParams(), responseType, tokenField }
+    })
     return yield* engine.make(scheme, {
-      ...grants.engineOptions(options),
-      // Not the nonce nor the state: they change on every run.
-      cacheKey: cacheKey({
-        grant: "implicit",
-        tokenUrl: browser.keyParams().authorizationUrl!,
-        clientId: client.clientId,
-        scope: client.scope,
-        params: { ...browser.keyParams(), responseType, tokenField }
-      }),
+      ...(yield* revokeOnClose(scheme, options, client, located, key)),
+      cacheKey: key,
       grant
     })
   })

@@ -44,10 +44,7 @@ export const deviceCodeGrant = (
   options: DeviceCodeOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
-    const located =
-      options.deviceAuthorizationUrl === undefined || options.tokenUrl === undefined
-        ? yield* grants.issuer(scheme, options)
-        : undefined
+    const located = yield* grants.issuer(scheme, options)
     const endpoint = yield* grants.endpoint(scheme, options, { clientId: true, clientSecret: false }, located)
     const deviceUrl = yield* grants.endpointUrl(
       scheme,
@@ -96,7 +93,14 @@ export const deviceCodeGrant = (
         // RFC 8628 section 3.5: past expires_in the device code is dead, whatever the server says
         Effect.timeoutFail({
           duration: expiresIn,
-          onTimeout: () => new AuthorizationTimeout({ timeout: expiresIn, redirectUri: verificationUri })
+          onTimeout: () =>
+            new AuthorizationTimeout({
+              timeout: expiresIn,
+              redirectUri: verificationUri,
+              // the wait is the code's life, which the server sets (expires_in): no option of the grant lengthens it
+              remedy:
+                "the device code expired (the server's expires_in, RFC 8628 section 3.2): approve the code there sooner; the next request asks for a new one"
+            })
         })
       )
     })

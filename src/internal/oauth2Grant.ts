@@ -300,9 +300,17 @@ export const endpoint = (
     }
     const dpop = yield* dpopOf(scheme, options.dpop)
     const http = yield* HttpClient.HttpClient
+    // the issue's "refreshed after a failure": a discovered endpoint that cannot be reached, is gone (404) or
+    // fails (5xx) may have moved, so the metadata is dropped and the next attempt reads it once more
+    const send = (request: TokenEndpoint.RequestOptions): Effect.Effect<Token.Token, AuthError> =>
+      located === undefined
+        ? TokenEndpoint.request(http, request)
+        : Effect.tapError(TokenEndpoint.request(http, request), (error) =>
+            isEndpointFailure(error) ? located.discovery.invalidate(located.issuer) : Effect.void
+          )
     const request = (params: Readonly<Record<string, string>>): Effect.Effect<Token.Token, AuthError> =>
       Effect.flatMap(target, (resolved) =>
-        TokenEndpoint.request(http, {
+        send({
           tokenUrl: resolved.tokenUrl,
           params: { ...params, ...tokenParams },
           clientAuth: resolved.clientAuth,
@@ -324,7 +332,7 @@ export const endpoint = (
       field: string
     ): Effect.Effect<Token.Token, AuthError> =>
       Effect.flatMap(Effect.zip(target, url), ([resolved, endpointUrl]) =>
-        TokenEndpoint.request(http, {
+        send({
           tokenUrl: endpointUrl,
           params,
           clientAuth: resolved.clientAuth,
@@ -369,6 +377,11 @@ export const endpoint = (
         })
     }
   })
+
+/** A failure that says the endpoint may have moved: no connection or answer, 404, or 5xx. */
+const isEndpointFailure = (error: AuthError) =>
+  (error._tag === "AuthenticationFailed" && error.scheme === "TokenEndpoint") ||
+  (error._tag === "OAuth2Error" && error.status !== undefined && (error.status === 404 || error.status >= 500))
 
 /** The `dpop` option checked once per auth: its key imported, its thumbprint computed (RFC 9449). */
 export const dpopOf = (

@@ -20,7 +20,10 @@ import type * as OAuth2 from "../OAuth2.js"
  * @category models
  */
 export interface ImplicitOptions
-  extends Omit<OAuth2.ImplicitOptions, "authorizationUrl" | "responseType" | "tokenField" | "clientId"> {
+  extends Omit<
+    OAuth2.ImplicitOptions,
+    "authorizationUrl" | "responseType" | "tokenField" | "clientId" | "issuer" | "revokeOnClose" | "revocationUrl"
+  > {
   /** The directory: a tenant id (GUID), a domain, or `common`, `organizations`, `consumers`. */
   readonly tenantId: TextInput
   /** The application (client) id. */
@@ -105,7 +108,9 @@ const implicitWith = (scheme: string, options: ImplicitOptions, responseType: st
  * @since 0.1.0
  * @category constructors
  */
-export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
+export const implicit = (
+  options: ImplicitOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   implicitWith("AzureAD.implicit", options, "token")
 
 /**
@@ -115,7 +120,9 @@ export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpA
  * @since 0.1.0
  * @category constructors
  */
-export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
+export const implicitIdToken = (
+  options: ImplicitOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   implicitWith("AzureAD.implicitIdToken", options, "id_token")
 
 /**

@@ -184,7 +184,10 @@ export interface AuthorizationCodePkceOptions
  * @category models
  */
 export interface ImplicitOptions
-  extends Omit<OAuth2.ImplicitOptions, "authorizationUrl" | "clientId" | "responseType" | "tokenField"> {
+  extends Omit<
+    OAuth2.ImplicitOptions,
+    "authorizationUrl" | "clientId" | "responseType" | "tokenField" | "issuer" | "revokeOnClose" | "revocationUrl"
+  > {
   readonly instance: TextInput
   readonly clientId: TextInput
   /** Default `"default"`. */
@@ -269,7 +272,9 @@ const implicitWith = (scheme: string, options: ImplicitOptions, responseType: st
  * @since 0.1.0
  * @category browser grants
  */
-export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
+export const implicit = (
+  options: ImplicitOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   implicitWith("Okta.implicit", options, "token")
 
 /**
@@ -279,5 +284,7 @@ export const implicit = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpA
  * @since 0.1.0
  * @category browser grants
  */
-export const implicitIdToken = (options: ImplicitOptions): Effect.Effect<HttpAuth.HttpAuth, AuthError, Scope.Scope> =>
+export const implicitIdToken = (
+  options: ImplicitOptions
+): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   implicitWith("Okta.implicitIdToken", options, "id_token")
