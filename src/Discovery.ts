@@ -58,7 +58,9 @@ export const ServerMetadata = Schema.Struct(
     grant_types_supported: Schema.optional(Schema.Array(Schema.String)),
     token_endpoint_auth_methods_supported: Schema.optional(Schema.Array(Schema.String)),
     code_challenge_methods_supported: Schema.optional(Schema.Array(Schema.String)),
-    id_token_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String))
+    id_token_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String)),
+    // RFC 8705 section 5: the endpoints a client authenticating with its certificate uses instead
+    mtls_endpoint_aliases: Schema.optional(Schema.Record({ key: Schema.String, value: Endpoint }))
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )

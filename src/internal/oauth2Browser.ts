@@ -201,7 +201,7 @@ export const authorizationCodeGrant = (
       // RFC 6749 section 6: a refresh token spares the person another login
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient(scheme, options))
 
 const jwtClaims = (jwt: string): Record<string, unknown> | undefined => {
   const parts = jwt.split(".")

@@ -108,4 +108,4 @@ export const deviceCodeGrant = (
       grant,
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient(scheme, options))
