@@ -5,7 +5,7 @@
  * a bearer token only when it is bound to that certificate (`cnf.x5t#S256`,
  * read by introspection at oidc-provider).
  */
-import { createHash, createPublicKey, X509Certificate } from "node:crypto"
+import { createHash, X509Certificate } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createServer, request as httpsRequest } from "node:https"
@@ -53,7 +53,7 @@ export const selfSignedCertificate = (material: TlsMaterial, name: string): Self
   )
   const certificate = new X509Certificate(readFileSync(certFile))
   const jwk = {
-    ...createPublicKey(certificate.publicKey).export({ format: "jwk" }),
+    ...certificate.publicKey.export({ format: "jwk" }),
     x5c: [certificate.raw.toString("base64")]
   }
   return { certFile, keyFile, jwk }

@@ -243,6 +243,15 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
         ...(mtlsOrigin === undefined
           ? {}
           : {
+              clientAuthMethods: [
+                "client_secret_basic",
+                "client_secret_jwt",
+                "client_secret_post",
+                "private_key_jwt",
+                "none",
+                "tls_client_auth",
+                "self_signed_tls_client_auth"
+              ],
               discovery: {
                 mtls_endpoint_aliases: {
                   token_endpoint: `${mtlsOrigin}/token`,
