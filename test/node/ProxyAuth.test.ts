@@ -5,6 +5,7 @@
  * unasked). The proxy's credentials go in CONNECT requests only, never to an
  * origin.
  */
+import { type AddressInfo, createServer, type Server } from "node:net"
 import { HttpClient, HttpClientError, HttpServerResponse } from "@effect/platform"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
@@ -164,6 +165,33 @@ describe("NodeTransport.layer: a proxy that challenges (squid)", () => {
       )
       expect(body).toBe(
         `authorization=Basic ${Buffer.from("alice:s3cret").toString("base64")} proxy-authorization=(none)`
+      )
+    })
+  )
+
+  it.scoped("a proxy that never answers CONNECT fails within connectTimeout", () =>
+    Effect.gen(function* () {
+      const silent = yield* Effect.acquireRelease(
+        Effect.async<Server>((resume) => {
+          const server = createServer(() => {})
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        // no wait for the close: the refused connection may still be closing
+        (server) => Effect.sync(() => server.close())
+      )
+      const port = (silent.address() as AddressInfo).port
+      const error = yield* Effect.flip(
+        get(
+          {
+            connectTimeout: "300 millis",
+            proxy: { url: `http://127.0.0.1:${port}`, username: "u", password: "p", scheme: "auto" }
+          },
+          "http://127.0.0.1:9/"
+        )
+      )
+      expect((error as HttpClientError.RequestError).reason).toBe("Transport")
+      expect(String((error as HttpClientError.RequestError).cause)).toBe(
+        "Error: the proxy did not answer CONNECT in time"
       )
     })
   )

@@ -39,16 +39,21 @@ interface Head {
   readonly rest: Buffer
 }
 
-/** Reads the proxy's answer head; the socket stays open for the tunnel. */
-const readHead = (socket: Socket): Promise<Head> =>
+/** Reads the proxy's answer head within `timeout` ms; the socket stays open for the tunnel. */
+const readHead = (socket: Socket, timeout: number): Promise<Head> =>
   new Promise((resolve, reject) => {
     let buffered = Buffer.alloc(0)
     const done = (error?: Error) => {
+      socket.setTimeout(0)
+      socket.off("timeout", onTimeout)
       socket.off("data", onData)
       socket.off("error", onError)
       socket.off("close", onClose)
       if (error !== undefined) reject(error)
     }
+    const onTimeout = () => done(new Error("the proxy did not answer CONNECT in time"))
+    socket.setTimeout(timeout)
+    socket.once("timeout", onTimeout)
     const onError = (error: Error) => done(error)
     const onClose = () => done(new Error("the proxy closed the connection before it answered CONNECT"))
     const onData = (chunk: Buffer) => {
@@ -172,7 +177,7 @@ const openTunnel = async (
     )
     let head: Head
     try {
-      head = await readHead(socket)
+      head = await readHead(socket, options.timeout)
     } catch (error) {
       socket.destroy()
       throw error
@@ -212,8 +217,14 @@ export const connector = (options: TunnelOptions): buildConnector.connector => {
         })
         options.track(secure)
         const onError = (error: Error) => done(error, null)
+        // the origin's handshake within the connect timeout too
+        const onTimeout = () => secure.destroy(new Error("the TLS handshake through the proxy timed out"))
+        secure.setTimeout(options.timeout)
+        secure.once("timeout", onTimeout)
         secure.once("error", onError)
         secure.once("secureConnect", () => {
+          secure.setTimeout(0)
+          secure.off("timeout", onTimeout)
           secure.off("error", onError)
           done(null, secure)
         })
