@@ -14,7 +14,7 @@ import { invalid, resolveSecret, resolveText, type SecretInput, type TextInput }
  * @category models
  */
 export interface Options {
-  /** The header to set; `"Proxy-Authorization"` for a proxy. Default `"Authorization"`. */
+  /** The header to set (not `Proxy-Authorization`: a proxy's credentials go to the transport). Default `"Authorization"`. */
   readonly headerName?: string | undefined
 }
 

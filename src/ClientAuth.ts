@@ -127,6 +127,51 @@ export const none = (clientId: string): ClientAuth => ({
   apply: (request) => Effect.succeed({ ...request, params: { ...request.params, client_id: clientId } })
 })
 
+/** RFC 8705 section 2: the certificate authenticates; the form names the client (RFC 6749 section 3.2.1). */
+const byCertificate = (method: string, clientId: string): ClientAuth => ({
+  ...none(clientId),
+  method
+})
+
+/**
+ * `tls_client_auth` (RFC 8705 section 2.1): the client proves itself with
+ * its TLS client certificate, issued by a CA the server trusts; the form
+ * carries only `client_id`. The certificate is the token client's
+ * transport certificate (`NodeTransport.layer({ cert })` as the grant's
+ * `tokenClient`). With an `issuer`, the token, revocation and
+ * introspection requests go to the server's `mtls_endpoint_aliases`
+ * (RFC 8705 section 5) where it has them.
+ *
+ * @example
+ * ```ts
+ * import { ClientAuth } from "effect-http-auth"
+ *
+ * const auth = ClientAuth.tlsClientAuth("service-a")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const tlsClientAuth = (clientId: string): ClientAuth => byCertificate("tls_client_auth", clientId)
+
+/**
+ * `self_signed_tls_client_auth` (RFC 8705 section 2.2): as
+ * `tlsClientAuth`, with a self-signed certificate the server knows by its
+ * registered key (`jwks` with `x5c`).
+ *
+ * @example
+ * ```ts
+ * import { ClientAuth } from "effect-http-auth"
+ *
+ * const auth = ClientAuth.selfSignedTlsClientAuth("service-a")
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const selfSignedTlsClientAuth = (clientId: string): ClientAuth =>
+  byCertificate("self_signed_tls_client_auth", clientId)
+
 /**
  * Options of the client assertions (RFC 7523 section 2.2).
  *

@@ -36,8 +36,9 @@ import * as SecureRandom from "./SecureRandom.js"
  */
 export interface Options {
   /**
-   * Answer a proxy's 407 with `Proxy-Authorization` instead of a server's
-   * 401 with `Authorization`. Default `false`.
+   * Only `false` (the default): `true` is refused with `InvalidOptions`. A
+   * proxy's Digest challenge is answered by the transport:
+   * `NodeTransport.layer({ proxy: { url, username, password, scheme: "digest" } })`.
    */
   readonly proxy?: boolean | undefined
 }
@@ -84,8 +85,8 @@ const bodyBytes = (body: HttpBody.HttpBody): Uint8Array | string | undefined => 
  * only the first request pays a round trip; requests made while it is under
  * way wait for its challenge rather than each taking a 401. A `stale=true`
  * challenge is answered once more with its new nonce; any other second 401
- * is returned to the caller. With `{ proxy: true }`, the same for a proxy's
- * 407.
+ * is returned to the caller. A proxy's Digest challenge is the transport's
+ * to answer: `NodeTransport.layer({ proxy: { ..., scheme: "digest" } })`.
  *
  * Algorithms MD5, SHA-256 and SHA-512-256 and their `-sess` variants (the
  * strongest one offered wins), qop `auth`, `auth-int` and none, `userhash`,
@@ -116,6 +117,17 @@ export const make = (
     const proxy = options?.proxy ?? false
     if (typeof proxy !== "boolean") {
       return yield* Effect.fail(invalid("Digest.make", "proxy", "must be true or false"))
+    }
+    // a forward proxy challenges the CONNECT of the tunnel, which only the transport sees; an answer in
+    // the request would go through the tunnel to the origin
+    if (proxy) {
+      return yield* Effect.fail(
+        invalid(
+          "Digest.make",
+          "proxy",
+          'cannot be true: a forward proxy challenges the CONNECT of the transport\'s tunnel; use NodeTransport.layer({ proxy: { url, username, password, scheme: "digest" } })'
+        )
+      )
     }
     const status = proxy ? 407 : 401
     const challengeHeader = proxy ? "proxy-authenticate" : "www-authenticate"

@@ -64,7 +64,9 @@ export const ServerMetadata = Schema.Struct(
     pushed_authorization_request_endpoint: Schema.optional(Endpoint),
     require_pushed_authorization_requests: Schema.optional(Schema.Boolean),
     authorization_response_iss_parameter_supported: Schema.optional(Schema.Boolean),
-    dpop_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String))
+    dpop_signing_alg_values_supported: Schema.optional(Schema.Array(Schema.String)),
+    // RFC 8705 section 5: the endpoints a client authenticating with its certificate uses instead
+    mtls_endpoint_aliases: Schema.optional(Schema.Record({ key: Schema.String, value: Endpoint }))
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 )

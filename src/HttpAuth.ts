@@ -32,7 +32,7 @@ import {
   resolveSecret,
   type Secret,
   type SecretInput,
-  validateHeaderName,
+  validateCredentialHeader,
   validateHeaderValue,
   validateTemplate
 } from "./internal/options.js"
@@ -624,7 +624,7 @@ export const headerScheme = <E, R>(
   token: { readonly value: TokenInput<E, R>; readonly option: string }
 ): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
   Effect.gen(function* () {
-    const name = yield* validateHeaderName(header.headerName, scheme, "headerName")
+    const name = yield* validateCredentialHeader(header.headerName, scheme, "headerName")
     const template = header.headerValue
     yield* validateTemplate(template, scheme, "headerValue")
     const source = yield* tokenSource(token.value, scheme, token.option)

@@ -10,6 +10,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -232,6 +233,16 @@ export interface TokenEndpointOptions extends IssuerOptions {
    * resource request, and `Authorization: DPoP <token>`. Default: off.
    */
   readonly dpop?: DPoP.Option | undefined
+  /**
+   * The identity provider's own client (its CA, client certificate or
+   * proxy): the token, discovery, JWKS, device authorization, revocation
+   * and introspection requests of the grant go through it, the API
+   * requests through the client the auth wraps. An `HttpClient`, or a
+   * `Layer` of one (`NodeTransport.layer(...)`), built in the auth's scope
+   * so that it lives exactly as long as the auth. Default: the
+   * `HttpClient` in context.
+   */
+  readonly tokenClient?: HttpClient.HttpClient | Layer.Layer<HttpClient.HttpClient, InvalidOptions> | undefined
 }
 
 /**
@@ -299,7 +310,7 @@ export const clientCredentials = (
       // RFC 6749 section 4.4.3: no refresh token should come; if one does, it is used
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient("OAuth2.clientCredentials", options))
 
 /**
  * The resource owner password credentials grant (RFC 6749 section 4.3),
@@ -347,7 +358,7 @@ export const password = (
       }),
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient("OAuth2.password", options))
 
 // --- Browser grants (issue 4): authorization code, PKCE, implicit ----------
 // Their engine is internal/oauth2Browser.ts; the listener and the browser are

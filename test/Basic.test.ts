@@ -30,11 +30,11 @@ describe("Basic", () => {
     }).pipe(Effect.provide(Base))
   )
 
-  it.scoped("reads username and password from Config, and sets Proxy-Authorization when asked", () =>
+  it.scoped("reads username and password from Config, and sets the header asked for", () =>
     Effect.gen(function* () {
       const server = yield* serve(echo)
       const client = yield* HttpAuth.client(
-        Basic.make(Config.string("USER"), Config.redacted("PASS"), { headerName: "Proxy-Authorization" })
+        Basic.make(Config.string("USER"), Config.redacted("PASS"), { headerName: "X-Upstream-Authorization" })
       ).pipe(
         Effect.withConfigProvider(
           ConfigProvider.fromMap(
@@ -46,9 +46,20 @@ describe("Basic", () => {
         )
       )
       const seen = yield* Effect.flatMap(client.get(`${server.origin}/`), seenOf)
-      expect(seen.headers["proxy-authorization"]).toBe("Basic dTpw")
+      expect(seen.headers["x-upstream-authorization"]).toBe("Basic dTpw")
       expect(seen.headers.authorization).toBeUndefined()
     }).pipe(Effect.provide(Base))
+  )
+
+  it.effect("refuses Proxy-Authorization: a proxy's credentials belong to the transport", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Basic.make("u", "p", { headerName: "Proxy-Authorization" }))
+      expect(error).toMatchObject({ _tag: "InvalidOptions", scheme: "Basic.make", option: "headerName" })
+      expect(error.message).toBe(
+        'Basic.make: option "headerName" must not be Proxy-Authorization: through a proxy\'s tunnel it would reach the origin; give the proxy\'s credentials to the transport, NodeTransport.layer({ proxy: { url, username, password, scheme: "basic" | "digest" | "auto" } })'
+      )
+      expect(JSON.stringify(error)).not.toContain('"p"')
+    })
   )
 
   it.effect("accepts an empty password", () =>

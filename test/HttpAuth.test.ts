@@ -245,12 +245,13 @@ describe("HttpAuth.followRedirects", () => {
     Bearer.make("bearer-secret"),
     ApiKey.header("header-secret", { headerName: "X-Custom-Key" }),
     ApiKey.query("query-secret"),
-    Basic.make("proxy", "proxy-secret", { headerName: "Proxy-Authorization" })
+    Basic.make("upstream", "upstream-secret", { headerName: "X-Upstream-Authorization" })
   )
 
   const userRequest = (url: string) =>
     HttpClientRequest.get(url).pipe(
       HttpClientRequest.setHeader("cookie", "session=cookie-secret"),
+      HttpClientRequest.setHeader("proxy-authorization", "Basic cHJveHk6cHJveHktc2VjcmV0"),
       HttpClientRequest.setHeader("x-trace", "kept")
     )
 
@@ -264,6 +265,9 @@ describe("HttpAuth.followRedirects", () => {
       expect(end.headers.authorization).toBe("Bearer bearer-secret")
       expect(end.headers["x-custom-key"]).toBe("header-secret")
       expect(end.headers["proxy-authorization"]).toBe("Basic cHJveHk6cHJveHktc2VjcmV0")
+      expect(end.headers["x-upstream-authorization"]).toBe(
+        `Basic ${Buffer.from("upstream:upstream-secret").toString("base64")}`
+      )
       expect(end.headers.cookie).toBe("session=cookie-secret")
     }).pipe(Effect.provide(Base))
   )
@@ -281,6 +285,7 @@ describe("HttpAuth.followRedirects", () => {
         expect(seen.headers.authorization).toBeUndefined()
         expect(seen.headers["x-custom-key"]).toBeUndefined()
         expect(seen.headers["proxy-authorization"]).toBeUndefined()
+        expect(seen.headers["x-upstream-authorization"]).toBeUndefined()
         expect(seen.headers.cookie).toBeUndefined()
         expect(seen.headers["x-trace"]).toBe("kept")
         expect(JSON.stringify(seen)).not.toMatch(/secret/)

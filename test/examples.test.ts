@@ -64,6 +64,12 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "PLAINTEXT in the query -> 200",
     "wrong secret -> OAuth1Error signature_invalid"
   ],
+  "mtls-client": [
+    'tls_client_auth, same certificate: GET /me -> 200 {"client":"service-a","bound":true}',
+    "the token request went to the mTLS alias: true",
+    "the API over another certificate: 401 the token is bound to another certificate",
+    'no client certificate: OAuth2Error: OAuth 2 error "invalid_client" (HTTP 401): client authentication failed'
+  ],
   transport: [
     "verify + cert + proxy: GET /me -> 200 authorization=Bearer api-…",
     "the API saw: client certificate test-client, proxy-authorization (none)",

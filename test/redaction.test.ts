@@ -31,7 +31,7 @@ describe("secrets in logs and errors", () => {
         })
       )
       const auth = HttpAuth.all(
-        Basic.make("user", Redacted.make("basic-secret"), { headerName: "Proxy-Authorization" }),
+        Basic.make("user", Redacted.make("basic-secret"), { headerName: "X-Upstream-Authorization" }),
         Bearer.make("bearer-secret"),
         ApiKey.header("custom-key-secret", { headerName: "X-Secret-Key" }),
         HttpAuth.header("PRIVATE-TOKEN", "private-token-secret")

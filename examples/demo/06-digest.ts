@@ -9,7 +9,7 @@ import { answer, got, header, note, sent } from "../support/demoLines.js"
 import { digestServer } from "../support/digestServer.js"
 import { serve } from "../support/loopback.js"
 
-export const title = "Digest (RFC 7616, proxy 407) and .netrc"
+export const title = "Digest (RFC 7616) and .netrc"
 
 /** A Digest Authorization value, the nonce, cnonce and response hash shortened. */
 const digestHeader = (value: string | undefined) =>
@@ -28,16 +28,6 @@ export default Effect.gen(function* () {
   yield* got(yield* answer(first))
   for (let i = 0; i < 4; i++) yield* digest.get(`${server.origin}/private`)
   yield* note(`5 requests, ${server.received.length} exchanges: the challenge is reused, nc counts`)
-
-  const proxy = yield* digestServer({ realm: "proxy", users: [["demo", "s3cret"]], proxy: true })
-  const viaProxy = yield* HttpAuth.client(Digest.make("demo", "s3cret", { proxy: true }))
-  const proxied = yield* viaProxy.get(`${proxy.origin}/`)
-  yield* sent("Proxy", "GET /  (no proxy-authorization)")
-  yield* got('407  proxy-authenticate: Digest realm="proxy", …')
-  yield* sent("", "GET /", [
-    `proxy-authorization: ${digestHeader(proxied.request.headers["proxy-authorization"]).slice(0, 40)}…`
-  ])
-  yield* got(`${proxied.status}`)
 
   const basicServer = yield* serve((seen) => HttpServerResponse.text(seen.headers.authorization ?? "(none)"))
   const dir = yield* Effect.acquireRelease(

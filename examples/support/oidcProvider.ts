@@ -5,8 +5,9 @@
  * resource owner password grant (which oidc-provider lacks), issuing refresh
  * tokens when `offline_access` is asked for.
  */
-import { generateKeyPairSync } from "node:crypto"
-import { createServer, type Server } from "node:http"
+import { generateKeyPairSync, X509Certificate } from "node:crypto"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { createServer as createHttpsServer } from "node:https"
 import type { AddressInfo } from "node:net"
 import { HttpServerResponse } from "@effect/platform"
 import { Effect, type Scope } from "effect"
@@ -97,6 +98,17 @@ export interface OidcProviderOptions {
   readonly ttl?: Readonly<Record<string, number>> | undefined
   /** Further configuration, merged last. */
   readonly configuration?: Configuration | undefined
+  /** Serve over HTTPS with this certificate and key (PEM texts): the issuer is then `https://127.0.0.1:PORT`. */
+  readonly https?: { readonly cert: string; readonly key: string } | undefined
+  /**
+   * A second HTTPS listener (with `https`) that asks for a client
+   * certificate (RFC 8705): its handshake accepts any certificate,
+   * `features.mTLS` reads it and trusts it when it chains to `ca`.
+   * Enables `features.mTLS` (tls_client_auth, self_signed_tls_client_auth,
+   * certificate-bound access tokens) and publishes the listener's token,
+   * revocation and introspection endpoints as `mtls_endpoint_aliases`.
+   */
+  readonly mtls?: { readonly ca: string } | undefined
 }
 
 export interface OidcProvider {
@@ -104,10 +116,12 @@ export interface OidcProvider {
   readonly issuer: string
   readonly tokenUrl: string
   readonly introspectionUrl: string
+  /** The origin of the `mtls` listener, when there is one. */
+  readonly mtlsOrigin?: string | undefined
   readonly provider: Provider
   /** How many requests the token endpoint received. */
   readonly tokenRequests: Effect.Effect<number>
-  /** Every request it received, as `METHOD /path` (without the query), in order. */
+  /** Every request, in order, as `METHOD /path` (no query); `mtls ` before those of the `mtls` listener. */
   readonly requests: Effect.Effect<ReadonlyArray<string>>
 }
 
@@ -163,16 +177,52 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
   Effect.acquireRelease(
     Effect.promise(async () => {
       const { default: Provider, errors } = await loadOidcProvider()
-      const server: Server = createServer()
+      const server: Server = options.https === undefined ? createServer() : createHttpsServer({ ...options.https })
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
       const { port } = server.address() as AddressInfo
-      const issuer = `http://127.0.0.1:${port}`
+      const issuer = `${options.https === undefined ? "http" : "https"}://127.0.0.1:${port}`
+      const mtls = options.https === undefined || options.mtls === undefined ? undefined : options.mtls
+      // the handshake takes any certificate: tls_client_auth trusts it by its chain (certificateAuthorized),
+      // self_signed_tls_client_auth by its registered thumbprint
+      const mtlsServer =
+        mtls === undefined
+          ? undefined
+          : createHttpsServer({ ...options.https, ca: mtls.ca, requestCert: true, rejectUnauthorized: false })
+      if (mtlsServer !== undefined) await new Promise<void>((resolve) => mtlsServer.listen(0, "127.0.0.1", resolve))
+      const mtlsOrigin =
+        mtlsServer === undefined ? undefined : `https://127.0.0.1:${(mtlsServer.address() as AddressInfo).port}`
+      const peer = (ctx: any) => {
+        const socket = ctx.socket as { getPeerCertificate?: (detailed: boolean) => { raw?: Buffer } }
+        const raw = socket.getPeerCertificate?.(true)?.raw
+        return raw === undefined ? undefined : new X509Certificate(raw)
+      }
+      const mtlsFeatures: Configuration["features"] =
+        mtls === undefined
+          ? {}
+          : {
+              mTLS: {
+                enabled: true,
+                certificateBoundAccessTokens: true,
+                tlsClientAuth: true,
+                selfSignedTlsClientAuth: true,
+                getCertificate: (ctx: any) => peer(ctx)?.toString(),
+                certificateAuthorized: (ctx: any) => {
+                  const ca = new X509Certificate(mtls.ca)
+                  const certificate = peer(ctx)
+                  return certificate?.checkIssued(ca) === true && certificate.verify(ca.publicKey)
+                },
+                certificateSubjectMatches: (ctx: any, property: string, expected: string) =>
+                  property === "tls_client_auth_subject_dn" &&
+                  (peer(ctx)?.subject ?? "").split("\n").reverse().join(",") === expected
+              }
+            }
       const provider = new Provider(issuer, {
         clients: [...options.clients],
         features: {
           devInteractions: { enabled: false },
           clientCredentials: { enabled: true },
           introspection: { enabled: true, allowedPolicy: async () => true },
+          ...mtlsFeatures,
           ...options.features
         },
         // numbers, not oidc-provider's default functions (which print a notice when called)
@@ -191,36 +241,65 @@ export const startOidcProvider = (options: OidcProviderOptions): Effect.Effect<O
         issueRefreshToken: async (_ctx: unknown, client: any) => client.grantTypeAllowed("refresh_token"),
         jwks: signingKeys(),
         adapter: memoryAdapter(),
+        ...(mtlsOrigin === undefined
+          ? {}
+          : {
+              clientAuthMethods: [
+                "client_secret_basic",
+                "client_secret_jwt",
+                "client_secret_post",
+                "private_key_jwt",
+                "none",
+                "tls_client_auth",
+                "self_signed_tls_client_auth"
+              ],
+              discovery: {
+                mtls_endpoint_aliases: {
+                  token_endpoint: `${mtlsOrigin}/token`,
+                  revocation_endpoint: `${mtlsOrigin}/token/revocation`,
+                  introspection_endpoint: `${mtlsOrigin}/token/introspection`
+                }
+              }
+            }),
         ...options.configuration
       })
       if (options.passwordGrant !== undefined) passwordGrant(provider, errors, options.passwordGrant)
       let tokenRequests = 0
-      const requests: Array<string> = []
       const callback = provider.callback()
-      server.on("request", (request, response) => {
+      const requests: Array<string> = []
+      const handle = (prefix: string) => (request: IncomingMessage, response: ServerResponse) => {
         if (request.method === "POST" && request.url === "/token") tokenRequests++
-        requests.push(`${request.method} ${(request.url ?? "").split("?")[0]}`)
+        requests.push(`${prefix}${request.method} ${(request.url ?? "").split("?")[0]}`)
         callback(request, response)
-      })
+      }
+      server.on("request", handle(""))
+      mtlsServer?.on("request", handle("mtls "))
       return {
         server,
+        mtlsServer,
         value: {
           issuer,
           tokenUrl: `${issuer}/token`,
           introspectionUrl: `${issuer}/token/introspection`,
+          mtlsOrigin,
           provider,
           tokenRequests: Effect.sync(() => tokenRequests),
           requests: Effect.sync(() => [...requests])
         }
       }
     }),
-    ({ server }) =>
-      Effect.promise(
-        () =>
-          new Promise<void>((resolve) => {
-            server.closeAllConnections()
-            server.close(() => resolve())
-          })
+    ({ mtlsServer, server }) =>
+      Effect.promise(() =>
+        Promise.all(
+          [server, mtlsServer].map(
+            (listener) =>
+              new Promise<void>((resolve) => {
+                if (listener === undefined) return resolve()
+                listener.closeAllConnections()
+                listener.close(() => resolve())
+              })
+          )
+        )
       )
   ).pipe(Effect.map(({ value }) => value))
 

@@ -23,6 +23,9 @@ export interface Squid {
 }
 
 const helper = ["/usr/lib/squid/basic_ncsa_auth", "/usr/lib64/squid/basic_ncsa_auth"].find((path) => existsSync(path))
+const digestHelper = ["/usr/lib/squid/digest_file_auth", "/usr/lib64/squid/digest_file_auth"].find((path) =>
+  existsSync(path)
+)
 const binary = ["/usr/sbin/squid", "/usr/bin/squid"].find((path) => existsSync(path))
 
 const accepts = (port: number) =>
@@ -47,12 +50,17 @@ const ready = async (port: number, child: ChildProcess, dir: string) => {
   throw new Error(`squid did not start on 127.0.0.1:${port}:\n${log.slice(-2000)}`)
 }
 
-/** Starts squid with Basic proxy auth for `username`/`password`. */
+/**
+ * Starts squid with Basic proxy auth for `username`/`password`, or Digest
+ * (RFC 7616 through digest_file_auth, a plain-text password file) with
+ * `{ auth: "digest" }`.
+ */
 export const squid = (
   credentials: { readonly username: string; readonly password: string } = {
     username: "proxyuser",
     password: "proxy-pass-42"
-  }
+  },
+  options: { readonly auth?: "basic" | "digest" } = {}
 ): Effect.Effect<Squid, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(async () => {
@@ -62,8 +70,25 @@ export const squid = (
       const dir = mkdtempSync(join(tmpdir(), "effect-http-auth-squid-"))
       // run as root, squid drops to its own user, which must read the files and write the logs
       chmodSync(dir, 0o777)
-      const hash = execFileSync("openssl", ["passwd", "-apr1", credentials.password], { encoding: "utf8" }).trim()
-      writeFileSync(join(dir, "htpasswd"), `${credentials.username}:${hash}\n`, { mode: 0o644 })
+      const digest = options.auth === "digest"
+      if (digest && digestHelper === undefined) throw new Error("squid's digest_file_auth helper is not installed")
+      if (digest) {
+        writeFileSync(join(dir, "digest-passwd"), `${credentials.username}:${credentials.password}\n`, { mode: 0o644 })
+      } else {
+        const hash = execFileSync("openssl", ["passwd", "-apr1", credentials.password], { encoding: "utf8" }).trim()
+        writeFileSync(join(dir, "htpasswd"), `${credentials.username}:${hash}\n`, { mode: 0o644 })
+      }
+      const auth = digest
+        ? [
+            `auth_param digest program ${digestHelper} ${join(dir, "digest-passwd")}`,
+            "auth_param digest children 2",
+            "auth_param digest realm effect-http-auth digest proxy"
+          ]
+        : [
+            `auth_param basic program ${helper} ${join(dir, "htpasswd")}`,
+            "auth_param basic children 2",
+            "auth_param basic realm effect-http-auth test proxy"
+          ]
       const port = await freePort()
       writeFileSync(
         join(dir, "squid.conf"),
@@ -80,9 +105,7 @@ export const squid = (
           "shutdown_lifetime 0 seconds",
           "forwarded_for delete",
           "via off",
-          `auth_param basic program ${helper} ${join(dir, "htpasswd")}`,
-          "auth_param basic children 2",
-          "auth_param basic realm effect-http-auth test proxy",
+          ...auth,
           "acl authenticated proxy_auth REQUIRED",
           "http_access allow authenticated",
           "http_access deny all",

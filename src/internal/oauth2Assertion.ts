@@ -128,7 +128,7 @@ export const jwtBearer = (
       ),
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient(scheme, options))
 
 /** RFC 8693 section 3: the registered token type identifiers (a URI of one's own is allowed too). */
 export const tokenTypes = {
@@ -228,4 +228,4 @@ export const tokenExchange = (
       }),
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient(scheme, options))

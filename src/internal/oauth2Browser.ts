@@ -207,7 +207,7 @@ export const authorizationCodeGrant = (
       // RFC 6749 section 6: a refresh token spares the person another login
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient(scheme, options))
 
 /**
  * RFC 9126: the pushed authorization request's endpoint, or `undefined` when

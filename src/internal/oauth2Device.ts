@@ -112,4 +112,4 @@ export const deviceCodeGrant = (
       grant,
       refresh: endpoint.refresh
     })
-  })
+  }).pipe(grants.withTokenClient(scheme, options))

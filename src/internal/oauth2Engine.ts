@@ -18,7 +18,13 @@ import type { MakeOptions } from "../OAuth2.js"
 import * as Token from "../Token.js"
 import * as TokenCache from "../TokenCache.js"
 import { validateDuration } from "./oauth2Options.js"
-import { fillTemplate, headerValueReason, isHeaderValue, validateHeaderName, validateTemplate } from "./options.js"
+import {
+  fillTemplate,
+  headerValueReason,
+  isHeaderValue,
+  validateCredentialHeader,
+  validateTemplate
+} from "./options.js"
 
 class Unauthorized extends Data.TaggedClass("Unauthorized")<{
   readonly response: HttpClientResponse.HttpClientResponse
@@ -62,7 +68,7 @@ export const make = (
   options: MakeOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, Scope.Scope> =>
   Effect.gen(function* () {
-    const name = yield* validateHeaderName(options.headerName ?? "Authorization", scheme, "headerName")
+    const name = yield* validateCredentialHeader(options.headerName ?? "Authorization", scheme, "headerName")
     const dpop = options.dpop
     // RFC 9449 section 7.1: a DPoP-bound token goes in `Authorization: DPoP <token>`
     const template = options.headerValue ?? (dpop === undefined ? "Bearer {token}" : "DPoP {token}")

@@ -8,7 +8,9 @@
  * the wire.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
@@ -183,9 +185,27 @@ export interface Endpoint extends Client {
 export interface Issuer {
   readonly issuer: string
   readonly discovery: Discovery.Service
-  /** An endpoint of the metadata, or `DiscoveryError` naming the field it lacks. */
-  readonly endpoint: (field: EndpointField) => Effect.Effect<string, DiscoveryError>
+  /**
+   * An endpoint of the metadata, or `DiscoveryError` naming the field it
+   * lacks; its mTLS alias where the server has one, for a client that
+   * authenticates with its certificate (`mtls`).
+   */
+  readonly endpoint: (field: EndpointField, mtls?: boolean) => Effect.Effect<string, DiscoveryError>
 }
+
+/** RFC 8705 section 2: the client authentications by TLS certificate. */
+export const isMutualTls = (auth: ClientAuth.ClientAuth | undefined): boolean =>
+  auth?.method === "tls_client_auth" || auth?.method === "self_signed_tls_client_auth"
+
+/**
+ * RFC 8705 section 5: a client that authenticates with its certificate
+ * sends to the server's `mtls_endpoint_aliases` where the metadata has one.
+ */
+export const endpointOf = (
+  metadata: Discovery.ServerMetadata,
+  field: EndpointField,
+  mtls: boolean
+): string | undefined => (mtls ? metadata.mtls_endpoint_aliases?.[field] : undefined) ?? metadata[field]
 
 /** The metadata fields that name an endpoint. */
 export type EndpointField =
@@ -213,9 +233,9 @@ export const issuer = (
     return {
       issuer: value,
       discovery,
-      endpoint: (field) =>
+      endpoint: (field, mtls = false) =>
         Effect.flatMap(discovery.get(value), (metadata) => {
-          const url = metadata[field]
+          const url = endpointOf(metadata, field, mtls)
           return url === undefined
             ? Effect.fail(
                 new DiscoveryError({
@@ -282,9 +302,13 @@ export const endpoint = (
     > =
       options.tokenUrl !== undefined || located === undefined
         ? Effect.map(tokenUrlOf, (url) => ({ tokenUrl: url, clientAuth: owner.clientAuth }))
-        : Effect.flatMap(located.discovery.get(located.issuer), (metadata) =>
-            Effect.map(tokenUrlOf, (url) => ({ tokenUrl: url, clientAuth: clientAuthOf(metadata) }))
-          )
+        : Effect.flatMap(located.discovery.get(located.issuer), (metadata) => {
+            const clientAuth = clientAuthOf(metadata)
+            const alias = isMutualTls(clientAuth) ? metadata.mtls_endpoint_aliases?.token_endpoint : undefined
+            return alias !== undefined
+              ? Effect.succeed({ tokenUrl: alias, clientAuth })
+              : Effect.map(tokenUrlOf, (url) => ({ tokenUrl: url, clientAuth }))
+          })
     const tokenField = yield* validateNonEmpty(options.tokenField ?? "access_token", scheme, "tokenField")
     const timeout = yield* validateDuration(options.tokenTimeout, "60 seconds", scheme, "tokenTimeout", {
       positive: true
@@ -389,6 +413,35 @@ export const dpopOf = (
   option: DPoP.Option | undefined
 ): Effect.Effect<DPoP.Prover | undefined, InvalidOptions> =>
   option === undefined || option === false ? Effect.succeed(undefined) : DPoP.make(option, scheme)
+
+/**
+ * A grant built with its identity provider's own client: `tokenClient`
+ * stands for the `HttpClient` in context while the grant is built, and
+ * every request the grant makes to the provider (token, discovery, JWKS,
+ * device authorization, revocation) goes through the client it took then.
+ * The API requests go through the client the auth wraps, taken when it is
+ * used. A `Layer` is built in the auth's scope: its dispatcher lives as
+ * long as the auth, not as long as an `Effect.provide` around the build
+ * (which closes it before the first token request: undici's
+ * ClientDestroyedError).
+ */
+export const withTokenClient =
+  (scheme: string, options: TokenEndpointOptions) =>
+  <A, E, R>(build: Effect.Effect<A, E, R>): Effect.Effect<A, E | InvalidOptions, R | Scope.Scope> => {
+    const given = options.tokenClient
+    if (given === undefined) return build
+    if (Layer.isLayer(given)) {
+      const layer = given as Layer.Layer<HttpClient.HttpClient, InvalidOptions>
+      return Effect.flatMap(Effect.scope, (scope) =>
+        Effect.flatMap(Layer.buildWithScope(layer, scope), (context) =>
+          Effect.provideService(build, HttpClient.HttpClient, Context.get(context, HttpClient.HttpClient))
+        )
+      )
+    }
+    return Predicate.hasProperty(given, HttpClient.TypeId)
+      ? Effect.provideService(build, HttpClient.HttpClient, given)
+      : Effect.fail(invalid(scheme, "tokenClient", "must be an HttpClient or a Layer that provides one"))
+  }
 
 /** The engine options, as every grant passes them on (with the token endpoint's DPoP key). */
 export const engineOptions = (options: EngineOptions, dpop?: DPoP.Prover) => ({

@@ -28,7 +28,7 @@ import type {
 import * as TokenCache from "../TokenCache.js"
 import { checkIssuer } from "./discovery.js"
 import { readLimited } from "./http.js"
-import { client, engineOptions, type Issuer } from "./oauth2Grant.js"
+import { client, endpointOf, engineOptions, type Issuer, isMutualTls } from "./oauth2Grant.js"
 import { validateDuration, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, resolveText, type TextInput } from "./options.js"
 import { errorOf, errorOfBody, parseBody } from "./tokenResponse.js"
@@ -41,7 +41,8 @@ const locate = (
   given: TextInput | undefined,
   option: string,
   issuerInput: TextInput | undefined,
-  field: EndpointField
+  field: EndpointField,
+  mtls = false
 ): Effect.Effect<string, AuthError, HttpClient.HttpClient> =>
   Effect.gen(function* () {
     if (given !== undefined) {
@@ -56,7 +57,7 @@ const locate = (
     const metadata = Option.isSome(service)
       ? yield* service.value.get(issuer)
       : yield* Effect.flatMap(HttpClient.HttpClient, (http) => Discovery.fetch(http, issuer))
-    const url = metadata[field]
+    const url = endpointOf(metadata, field, mtls)
     if (url === undefined) {
       return yield* Effect.fail(
         new DiscoveryError({ issuer, reason: `its metadata has no ${field}: give the endpoint's URL as an option` })
@@ -64,6 +65,10 @@ const locate = (
     }
     return url
   })
+
+/** A `ClientAuth` value given as is (an mTLS one is never an Effect). */
+const clientAuthOf = (options: RevokeOptions | IntrospectOptions) =>
+  typeof options.clientAuth === "object" && !Effect.isEffect(options.clientAuth) ? options.clientAuth : undefined
 
 /** One form POST with client authentication; the answer's status and text. */
 const post = (
@@ -137,7 +142,14 @@ export const revoke = (options: RevokeOptions): Effect.Effect<void, AuthError, H
   Effect.gen(function* () {
     const scheme = "OAuth2.revoke"
     const params = yield* tokenParams(scheme, options)
-    const url = yield* locate(scheme, options.revocationUrl, "revocationUrl", options.issuer, "revocation_endpoint")
+    const url = yield* locate(
+      scheme,
+      options.revocationUrl,
+      "revocationUrl",
+      options.issuer,
+      "revocation_endpoint",
+      isMutualTls(clientAuthOf(options))
+    )
     const answer = yield* post(scheme, options, url, params)
     // RFC 7009 section 2.2: 200 whether or not the token was valid; the body is ignored
     if (answer.status !== 200) return yield* Effect.fail(failure(answer.status, answer.text, answer.contentType))
@@ -157,7 +169,8 @@ export const introspect = (
       options.introspectionUrl,
       "introspectionUrl",
       options.issuer,
-      "introspection_endpoint"
+      "introspection_endpoint",
+      isMutualTls(clientAuthOf(options))
     )
     const answer = yield* post(scheme, options, url, params)
     if (answer.status !== 200 || answer.text === undefined) {
@@ -197,7 +210,7 @@ export const revokeOnClose = (
             )
           )
         : located !== undefined
-          ? located.endpoint("revocation_endpoint")
+          ? located.endpoint("revocation_endpoint", isMutualTls(owner.clientAuth))
           : yield* Effect.fail(invalid(scheme, "revocationUrl", "is needed with revokeOnClose, unless issuer is given"))
     const cache =
       options.cache ??

@@ -67,6 +67,25 @@ export const validateHeaderName = (name: string, scheme: string, option: string)
         )
       )
 
+/**
+ * The header an auth sets: any valid name but `Proxy-Authorization`. Through
+ * a forward proxy's tunnel (CONNECT, which every proxied request takes) that
+ * header goes to the origin, and a proxy's credentials with it; the proxy
+ * gets its credentials from the transport.
+ */
+export const validateCredentialHeader = (name: string, scheme: string, option: string) =>
+  Effect.flatMap(validateHeaderName(name, scheme, option), (lower) =>
+    lower === "proxy-authorization"
+      ? Effect.fail(
+          invalid(
+            scheme,
+            option,
+            'must not be Proxy-Authorization: through a proxy\'s tunnel it would reach the origin; give the proxy\'s credentials to the transport, NodeTransport.layer({ proxy: { url, username, password, scheme: "basic" | "digest" | "auto" } })'
+          )
+        )
+      : Effect.succeed(lower)
+  )
+
 export const validateParamName = (name: string, scheme: string, option: string) =>
   name === ""
     ? Effect.fail(invalid(scheme, option, "must not be empty"))

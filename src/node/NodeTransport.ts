@@ -84,6 +84,12 @@ export interface ProxyOptions {
   readonly url: string
   readonly username?: string | undefined
   readonly password?: string | Redacted.Redacted<string> | undefined
+  /**
+   * `"basic"` (default): Basic credentials sent with every CONNECT, unasked.
+   * `"digest"`: none at first, then the answer to the proxy's Digest
+   * challenge (407). `"auto"`: the answer to its Digest or Basic challenge.
+   */
+  readonly scheme?: "basic" | "digest" | "auto" | undefined
 }
 
 /**

@@ -49,7 +49,7 @@ const schemes = (tokenUrl: string) => ({
   Bearer: Bearer.make(S.bearer),
   "ApiKey.header": ApiKey.header(S.key),
   "ApiKey.query": ApiKey.query(S.query),
-  "Proxy-Authorization": Bearer.make(S.bearer, { headerName: "Proxy-Authorization" }),
+  "X-Upstream-Authorization": Bearer.make(S.bearer, { headerName: "X-Upstream-Authorization" }),
   AwsSigV4: AwsSigV4.make({
     region: "us-east-1",
     service: "s3",

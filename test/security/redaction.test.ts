@@ -20,7 +20,7 @@ const closedPort = Effect.async<number>((resume) => {
 /** Schemes whose headers Effect does not redact by itself. */
 const schemes = {
   "custom key header": HttpAuth.header("x-custom-key", secret),
-  "Proxy-Authorization": Bearer.make(secret, { headerName: "Proxy-Authorization" }),
+  "X-Upstream-Authorization": Bearer.make(secret, { headerName: "X-Upstream-Authorization" }),
   "x-amz-security-token": AwsSigV4.make({
     region: "us-east-1",
     service: "execute-api",

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { X509Certificate } from "node:crypto"
+import type { Socket } from "node:net"
 import * as tls from "node:tls"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -14,6 +15,7 @@ import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent }
 import { type InvalidOptions, ProxyError, TlsError } from "../../AuthError.js"
 import { invalid, type Secret } from "../../internal/options.js"
 import type * as NodeTransport from "../NodeTransport.js"
+import { connector as tunnelConnector, type ProxyScheme } from "./tunnel.js"
 
 const scheme = "NodeTransport.layer"
 
@@ -33,6 +35,8 @@ export interface ProxyTarget {
   readonly origin: string
   readonly username?: string
   readonly password?: Redacted.Redacted<string>
+  /** How the credentials are given: preset Basic (undici's ProxyAgent), or answering the proxy's 407. */
+  readonly scheme?: "basic" | ProxyScheme
 }
 
 export type ProxySettings =
@@ -304,7 +308,22 @@ const resolveProxy = (proxy: ProxyInput | undefined): Effect.Effect<ProxySetting
     if (proxy.password !== undefined && proxy.username === undefined) {
       return Effect.fail(invalid(scheme, "proxy.password", "needs proxy.username"))
     }
-    return Effect.map(proxyTarget(proxy.url, "proxy.url", proxy), (target) => ({ _tag: "Fixed", target }))
+    const answer = proxy.scheme ?? "basic"
+    if (answer !== "basic" && answer !== "digest" && answer !== "auto") {
+      return Effect.fail(
+        invalid(scheme, "proxy.scheme", `must be "basic", "digest" or "auto", not ${JSON.stringify(answer)}`)
+      )
+    }
+    return Effect.flatMap(proxyTarget(proxy.url, "proxy.url", proxy), (target) =>
+      answer !== "basic" && target.username === undefined
+        ? Effect.fail(
+            invalid(scheme, "proxy.scheme", `${JSON.stringify(answer)} needs proxy.username and proxy.password`)
+          )
+        : Effect.succeed({
+            _tag: "Fixed" as const,
+            target: answer === "basic" ? target : { ...target, scheme: answer }
+          })
+    )
   }
   return Effect.fail(invalid(scheme, "proxy", 'must be a URL, { url, username, password } or "env"'))
 }
@@ -358,17 +377,23 @@ export class Alerts {
     const connect = buildConnector(options)
     return (options, callback) =>
       connect(options, (error, socket) => {
-        if (error === null && socket != null) {
-          const key = `${socket.localPort}:${socket.remotePort}`
-          socket.on("error", (error: NodeJS.ErrnoException) => {
-            if (error.code === undefined || TLS_REASONS[error.code] === undefined || this.codes.has(key)) return
-            // a connection that never meets undici's error leaves its entry: keep the map small
-            if (this.codes.size >= 64) this.codes.delete(this.codes.keys().next().value!)
-            this.codes.set(key, error.code)
-          })
-        }
+        if (error === null && socket != null) this.track(socket)
         ;(callback as (error: Error | null, socket: unknown) => void)(error, socket)
       })
+  }
+  /** Keeps the TLS alerts of a socket to an origin. */
+  track(socket: {
+    readonly localPort?: number | undefined
+    readonly remotePort?: number | undefined
+    on: Socket["on"]
+  }) {
+    const key = `${socket.localPort}:${socket.remotePort}`
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === undefined || TLS_REASONS[error.code] === undefined || this.codes.has(key)) return
+      // a connection that never meets undici's error leaves its entry: keep the map small
+      if (this.codes.size >= 64) this.codes.delete(this.codes.keys().next().value!)
+      this.codes.set(key, error.code)
+    })
   }
   /** The alert seen on the socket undici's SocketError describes, if any (once). */
   take(socket: unknown): string | undefined {
@@ -413,7 +438,19 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
     case "None":
       return new Agent(agent)
     case "Fixed":
-      return viaProxy(proxy.target)
+      return proxy.target.scheme === undefined || proxy.target.scheme === "basic"
+        ? viaProxy(proxy.target)
+        : new Agent({
+            ...agent,
+            connect: tunnelConnector({
+              proxy: proxy.target,
+              scheme: proxy.target.scheme,
+              tls: settings.tls,
+              proxyTls: proxyTls as tls.ConnectionOptions,
+              timeout: settings.connectTimeout ?? 10_000,
+              track: (socket) => alerts.track(socket)
+            })
+          })
     case "Env": {
       if (proxy.http === undefined && proxy.https === undefined) return new Agent(agent)
       // given explicitly, EnvHttpProxyAgent does not read the environment again; ProxyAgent takes

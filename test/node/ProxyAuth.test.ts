@@ -1,0 +1,215 @@
+/**
+ * Proxy authentication beyond preset Basic: NodeTransport's own CONNECT
+ * handshake answers a real forward proxy's 407 (Debian squid with Digest
+ * through digest_file_auth, and with Basic when no credentials are sent
+ * unasked). The proxy's credentials go in CONNECT requests only, never to an
+ * origin.
+ */
+import { type AddressInfo, createServer, type Server } from "node:net"
+import { HttpClient, HttpClientError, HttpServerResponse } from "@effect/platform"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { Basic, HttpAuth } from "effect-http-auth"
+import { NodeTransport } from "effect-http-auth/node"
+import { serve } from "../fixtures/server.js"
+import { type Squid, squid } from "../fixtures/squid.js"
+import { serveHttps, type TlsMaterial, tlsMaterial } from "../fixtures/tls.js"
+
+let material: TlsMaterial
+let digestProxy: Squid
+let basicProxy: Squid
+let scope: Scope.CloseableScope
+
+beforeAll(async () => {
+  scope = await Effect.runPromise(Scope.make())
+  material = await Effect.runPromise(Scope.extend(tlsMaterial, scope))
+  digestProxy = await Effect.runPromise(
+    Scope.extend(squid({ username: "digest-user", password: "digest-pass-7" }, { auth: "digest" }), scope)
+  )
+  basicProxy = await Effect.runPromise(Scope.extend(squid({ username: "basic-user", password: "basic-pass-9" }), scope))
+}, 60_000)
+afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
+
+/** GET `url` with a client of `options`: status and body, or the error. */
+const get = (options: NodeTransport.Options, url: string) =>
+  Effect.flatMap(HttpClient.HttpClient, (client) => client.get(url)).pipe(
+    Effect.flatMap((response) => Effect.map(response.text, (text) => `${response.status} ${text}`)),
+    Effect.provide(NodeTransport.layer(options))
+  )
+
+/** An http origin that answers with the proxy headers it saw. */
+const origin = serve((seen) =>
+  HttpServerResponse.text(
+    `proxy headers at the origin: ${
+      Object.keys(seen.headers)
+        .filter((name) => name.startsWith("proxy"))
+        .join(",") || "(none)"
+    }`
+  )
+)
+
+/** CONNECT lines of squid's access log since `before`, as `status user`, once `count` are logged (bounded poll). */
+const connects = (proxy: Squid, before: number, count: number) =>
+  Effect.promise(async () => {
+    const lines = () =>
+      proxy
+        .accessLog()
+        .slice(before)
+        .filter((line) => line.includes(" CONNECT "))
+    for (let attempt = 0; attempt < 500 && lines().length < count; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return lines().map((line) => {
+      const fields = line.trim().split(/\s+/)
+      return `${fields[3]} ${fields[7]}`
+    })
+  })
+
+const digestOptions = (password = "digest-pass-7"): NodeTransport.Options => ({
+  verify: { caFile: material.caFile },
+  proxy: { url: digestProxy.origin, username: "digest-user", password: Redacted.make(password), scheme: "digest" }
+})
+
+describe("NodeTransport.layer: a proxy that challenges (squid)", () => {
+  it.scoped("Digest: http and https targets through the tunnel; the credentials stay with the proxy", () =>
+    Effect.gen(function* () {
+      const before = digestProxy.accessLog().length
+      const plain = yield* origin
+      const secure = yield* serveHttps(material)
+      expect(yield* get(digestOptions(), `${plain.origin}/a`)).toBe("200 proxy headers at the origin: (none)")
+      expect(yield* get(digestOptions(), `${secure.origin}/b`)).toBe("200 hello anonymous")
+      expect(secure.seen().map((seen) => Object.keys(seen.headers).filter((name) => name.startsWith("proxy")))).toEqual(
+        [[]]
+      )
+      // each first CONNECT goes without credentials; its 407 is answered with Digest
+      expect(yield* connects(digestProxy, before, 4)).toEqual([
+        "TCP_DENIED/407 -",
+        "TCP_TUNNEL/200 digest-user",
+        "TCP_DENIED/407 -",
+        "TCP_TUNNEL/200 digest-user"
+      ])
+    })
+  )
+
+  it.scoped("Digest: later tunnels answer the known challenge at once (a fresh nc)", () =>
+    Effect.gen(function* () {
+      const before = digestProxy.accessLog().length
+      const a = yield* origin
+      const b = yield* origin
+      const twoOrigins = Effect.flatMap(HttpClient.HttpClient, (client) =>
+        Effect.zipRight(
+          Effect.flatMap(client.get(`${a.origin}/`), (response) => response.text),
+          Effect.flatMap(client.get(`${b.origin}/`), (response) => response.text)
+        )
+      ).pipe(Effect.provide(NodeTransport.layer(digestOptions())))
+      expect(yield* twoOrigins).toBe("proxy headers at the origin: (none)")
+      expect(yield* connects(digestProxy, before, 3)).toEqual([
+        "TCP_DENIED/407 -",
+        "TCP_TUNNEL/200 digest-user",
+        "TCP_TUNNEL/200 digest-user"
+      ])
+    })
+  )
+
+  it.scoped("a wrong password is a ProxyError 407 that holds no password, after one answer", () =>
+    Effect.gen(function* () {
+      const before = digestProxy.accessLog().length
+      const plain = yield* origin
+      const error = yield* Effect.flip(get(digestOptions("wrong-pass-1"), `${plain.origin}/`))
+      expect(HttpClientError.isHttpClientError(error)).toBe(true)
+      const cause = (error as HttpClientError.RequestError).cause
+      expect(cause).toMatchObject({ _tag: "ProxyError", proxy: digestProxy.origin, status: 407 })
+      expect(JSON.stringify(cause)).not.toContain("wrong-pass-1")
+      expect(String(cause)).not.toContain("wrong-pass-1")
+      expect((yield* connects(digestProxy, before, 2)).map((line) => line.split(" ")[0])).toEqual([
+        "TCP_DENIED/407",
+        "TCP_DENIED/407"
+      ])
+      expect(yield* plain.seen).toEqual([])
+    })
+  )
+
+  it.scoped('"auto": a Basic proxy answered after its 407, no credentials sent unasked', () =>
+    Effect.gen(function* () {
+      const before = basicProxy.accessLog().length
+      const secure = yield* serveHttps(material)
+      const options: NodeTransport.Options = {
+        verify: { caFile: material.caFile },
+        proxy: { url: basicProxy.origin, username: "basic-user", password: "basic-pass-9", scheme: "auto" }
+      }
+      expect(yield* get(options, `${secure.origin}/`)).toBe("200 hello anonymous")
+      expect(yield* connects(basicProxy, before, 2)).toEqual(["TCP_DENIED/407 -", "TCP_TUNNEL/200 basic-user"])
+      // "digest" does not answer a Basic challenge
+      const digestOnly = yield* Effect.flip(
+        get(
+          { ...options, proxy: { ...(options.proxy as NodeTransport.ProxyOptions), scheme: "digest" } },
+          secure.origin
+        )
+      )
+      expect((digestOnly as HttpClientError.RequestError).cause).toMatchObject({ _tag: "ProxyError", status: 407 })
+    })
+  )
+
+  it.scoped("under an auth that sends its own Basic credentials: the origin sees those, never the proxy's", () =>
+    Effect.gen(function* () {
+      const seen = yield* serve((request) =>
+        HttpServerResponse.text(
+          `authorization=${request.headers.authorization ?? "(none)"} proxy-authorization=${request.headers["proxy-authorization"] ?? "(none)"}`
+        )
+      )
+      const body = yield* Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${seen.origin}/me`)).pipe(
+        Effect.flatMap((response) => response.text),
+        Effect.provide(
+          HttpAuth.layer(Basic.make("alice", "s3cret")).pipe(Layer.provide(NodeTransport.layer(digestOptions())))
+        )
+      )
+      expect(body).toBe(
+        `authorization=Basic ${Buffer.from("alice:s3cret").toString("base64")} proxy-authorization=(none)`
+      )
+    })
+  )
+
+  it.scoped("a proxy that never answers CONNECT fails within connectTimeout", () =>
+    Effect.gen(function* () {
+      const silent = yield* Effect.acquireRelease(
+        Effect.async<Server>((resume) => {
+          const server = createServer(() => {})
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        // no wait for the close: the refused connection may still be closing
+        (server) => Effect.sync(() => server.close())
+      )
+      const port = (silent.address() as AddressInfo).port
+      const error = yield* Effect.flip(
+        get(
+          {
+            connectTimeout: "300 millis",
+            proxy: { url: `http://127.0.0.1:${port}`, username: "u", password: "p", scheme: "auto" }
+          },
+          "http://127.0.0.1:9/"
+        )
+      )
+      expect((error as HttpClientError.RequestError).reason).toBe("Transport")
+      expect(String((error as HttpClientError.RequestError).cause)).toBe(
+        "Error: the proxy did not answer CONNECT in time"
+      )
+    })
+  )
+
+  it.effect("bad scheme options fail the layer", () =>
+    Effect.gen(function* () {
+      const build = (proxy: NodeTransport.ProxyOptions) =>
+        Effect.flip(Effect.scoped(NodeTransport.make({ proxy }))).pipe(
+          Effect.map((error) => ({ option: error.option, message: error.message }))
+        )
+      expect(yield* build({ url: "http://127.0.0.1:3128", scheme: "ntlm" as never })).toEqual({
+        option: "proxy.scheme",
+        message: 'NodeTransport.layer: option "proxy.scheme" must be "basic", "digest" or "auto", not "ntlm"'
+      })
+      expect(yield* build({ url: "http://127.0.0.1:3128", scheme: "digest" })).toEqual({
+        option: "proxy.scheme",
+        message: 'NodeTransport.layer: option "proxy.scheme" "digest" needs proxy.username and proxy.password'
+      })
+    })
+  )
+})
