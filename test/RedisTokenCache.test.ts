@@ -65,31 +65,33 @@ const capture = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
 }
 
 describe("RedisTokenCache, one process", () => {
-  it.scopedLive("stores the file cache's JSON with a TTL that ends at the expiry (a day later with a refresh token)", () =>
-    Effect.gen(function* () {
-      const prefix = `t1-${Date.now()}:`
-      const cache = yield* RedisTokenCache.make({ url: redis.url, prefix })
-      yield* cache.set("plain", token("at-1", 60))
-      yield* cache.set("refreshable", token("at-2", 60, "rt-2"))
-      const value = yield* Effect.promise(() => admin.get(`${prefix}token:plain`))
-      expect(JSON.parse(value!)).toEqual({
-        accessToken: "at-1",
-        tokenType: "Bearer",
-        expiresAt: expect.any(Number),
-        fields: { expires_in: 60 }
+  it.scopedLive(
+    "stores the file cache's JSON with a TTL that ends at the expiry (a day later with a refresh token)",
+    () =>
+      Effect.gen(function* () {
+        const prefix = `t1-${Date.now()}:`
+        const cache = yield* RedisTokenCache.make({ url: redis.url, prefix })
+        yield* cache.set("plain", token("at-1", 60))
+        yield* cache.set("refreshable", token("at-2", 60, "rt-2"))
+        const value = yield* Effect.promise(() => admin.get(`${prefix}token:plain`))
+        expect(JSON.parse(value!)).toEqual({
+          accessToken: "at-1",
+          tokenType: "Bearer",
+          expiresAt: expect.any(Number),
+          fields: { expires_in: 60 }
+        })
+        const plainTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:plain`))
+        expect(plainTtl).toBeGreaterThan(55_000)
+        expect(plainTtl).toBeLessThanOrEqual(60_000)
+        const refreshableTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:refreshable`))
+        expect(refreshableTtl).toBeGreaterThan(RedisStore.refreshableMillis)
+        // another process of the fleet reads it
+        const other = yield* RedisTokenCache.make({ url: redis.url, prefix })
+        const read = yield* other.get("refreshable")
+        expect(Option.map(read, (t) => Redacted.value(t.refreshToken!))).toEqual(Option.some("rt-2"))
+        yield* other.clear
+        expect(yield* Effect.promise(() => admin.keys(`${prefix}*`))).toEqual([])
       })
-      const plainTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:plain`))
-      expect(plainTtl).toBeGreaterThan(55_000)
-      expect(plainTtl).toBeLessThanOrEqual(60_000)
-      const refreshableTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:refreshable`))
-      expect(refreshableTtl).toBeGreaterThan(RedisStore.refreshableMillis)
-      // another process of the fleet reads it
-      const other = yield* RedisTokenCache.make({ url: redis.url, prefix })
-      const read = yield* other.get("refreshable")
-      expect(Option.map(read, (t) => Redacted.value(t.refreshToken!))).toEqual(Option.some("rt-2"))
-      yield* other.clear
-      expect(yield* Effect.promise(() => admin.keys(`${prefix}*`))).toEqual([])
-    })
   )
 
   it.scopedLive("with an encryptionKey, Redis holds no token in clear; another key reads nothing and says why", () =>
@@ -202,7 +204,9 @@ describe(`RedisTokenCache, a fleet of ${processes} processes`, () => {
     expect(totals.every((total) => total.failed === 0 && total.ok > 0)).toBe(true)
     const issues = server.issues("expiry")
     expect(issues.map((issue) => `${issue.grant} ${issue.refreshToken ?? "-"} ${issue.at - issues[0]!.at}`)).toEqual(
-      issues.map((issue, i) => (i === 0 ? "client_credentials - 0" : `refresh_token ${issue.refreshToken} ${issue.at - issues[0]!.at}`))
+      issues.map((issue, i) =>
+        i === 0 ? "client_credentials - 0" : `refresh_token ${issue.refreshToken} ${issue.at - issues[0]!.at}`
+      )
     )
     expect(server.reuses("expiry")).toBe(0)
     const sent = issues.slice(1).map((issue) => issue.refreshToken)
@@ -274,7 +278,7 @@ describe(`RedisTokenCache, a fleet of ${processes} processes`, () => {
     server.dropHeld()
     await until(() => server.issues("kill").length === 2, 30_000, "another token request")
     expect(server.issues("kill")[1]!.at - killedAt).toBeLessThanOrEqual(lockTtlMillis + 1000)
-    expect(server.issues("kill")[1]!.worker).not.toBe(holder.pid)
+    expect(server.issues("kill")[1]!.worker).not.toBe(String(holder.pid))
     const lines = await Promise.all(pending)
     expect(lines.filter((line) => line === "killed")).toHaveLength(1)
     expect(lines.filter((line) => line === "burst 50 0 1")).toHaveLength(processes - 1)
