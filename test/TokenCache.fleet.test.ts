@@ -72,7 +72,11 @@ describe(`TokenCache.layerFile, a fleet of ${processes} processes on one file`, 
     const killedAt = Date.now()
     await holder.exited
     server.dropHeld()
-    await until(() => server.issues("kill").length === 2, 30_000, "another token request")
+    await until(() => server.issues("kill").length === 2, 30_000, "another token request").catch((error) => {
+      throw new Error(
+        `${error.message}; the workers printed:\n${workers.map((w) => w.lines().slice(-4).join("\n")).join("\n")}`
+      )
+    })
     // its pid no longer runs: the lock file is stale at once, not after 10 s
     expect(server.issues("kill")[1]!.at - killedAt).toBeLessThanOrEqual(3000)
     expect(server.issues("kill")[1]!.worker).not.toBe(String(holder.pid))

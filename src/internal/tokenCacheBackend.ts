@@ -169,6 +169,36 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
         return !Number.isNaN(pid) && !isAlive(pid)
       }).pipe(Effect.orElseSucceed(() => false))
 
+    /**
+     * Removes a stale lock file; `true` when it did. Many processes may find
+     * it stale at once: only the one that creates `<lock>.takeover` (O_EXCL)
+     * removes it, after checking again, so that none removes the lock another
+     * has just taken over.
+     */
+    const removeStale = (lockPath: string) =>
+      Effect.gen(function* () {
+        if (!(yield* isStale(lockPath))) return false
+        const guard = `${lockPath}.takeover`
+        const mine = yield* fs.writeFileString(guard, `${process.pid}\n`, { flag: "wx", mode: 0o600 }).pipe(
+          Effect.as(true),
+          Effect.orElseSucceed(() => false)
+        )
+        if (!mine) {
+          // a guard left by a process killed in these few milliseconds
+          if (yield* isStale(guard)) yield* Effect.ignore(fs.remove(guard))
+          return false
+        }
+        return yield* Effect.ensuring(
+          Effect.gen(function* () {
+            if (!(yield* isStale(lockPath))) return false
+            yield* Effect.logWarning(`TokenCache.layerFile: took over the stale lock ${lockPath}`)
+            yield* Effect.ignore(fs.remove(lockPath))
+            return true
+          }),
+          Effect.ignore(fs.remove(guard))
+        )
+      })
+
     /** Takes the lock file (created with O_EXCL: one process wins), waiting a bounded time. */
     const acquire = Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
@@ -178,11 +208,7 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
           Effect.catchIf(alreadyExists, () => Effect.succeed(false))
         )
         if (taken) return true
-        if (yield* isStale(lockPath)) {
-          yield* Effect.logWarning(`TokenCache.layerFile: took over the stale lock ${lockPath}`)
-          yield* Effect.ignore(fs.remove(lockPath))
-          continue
-        }
+        if (yield* removeStale(lockPath)) continue
         if ((yield* Clock.currentTimeMillis) - started > lockTiming.waitMillis) return false
         yield* Effect.sleep(lockTiming.pollMillis)
       }
@@ -278,11 +304,7 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
             )
             let outcome = yield* take
             // a holder killed mid-fetch (kill -9) leaves its lock file: the next process takes it over
-            if (outcome === "busy" && (yield* isStale(fetchLock))) {
-              yield* Effect.logWarning(`TokenCache.layerFile: took over the stale lock ${fetchLock}`)
-              yield* Effect.ignore(fs.remove(fetchLock))
-              outcome = yield* take
-            }
+            if (outcome === "busy" && (yield* removeStale(fetchLock))) outcome = yield* take
             if (outcome !== "held") return outcome
             // released by its owner only; a fetch longer than staleAfterMillis keeps it fresh
             yield* Effect.addFinalizer(() =>
