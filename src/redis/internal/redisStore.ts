@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
@@ -179,9 +180,13 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
       waiters.delete(key)
       for (const deferred of waiting) Deferred.unsafeDone(deferred, Exit.succeed(message.slice(0, 1)))
     })
-    yield* ready(client, timeout)
-    if (yield* ready(subscriber, timeout)) yield* command(() => subscriber.subscribe(channel))
-    else yield* warnDown(new Error(`could not connect in ${timeout} ms`))
+    // on every (re)connection, also one made after Redis was down at start; SUBSCRIBE twice is harmless
+    const subscribe = () => void subscriber.subscribe(channel).catch(() => undefined)
+    subscriber.on("ready", subscribe)
+    if (subscriber.status === "ready") subscribe()
+    if (!(yield* ready(client, timeout)) || !(yield* ready(subscriber, timeout))) {
+      yield* warnDown(new Error(`could not connect in ${timeout} ms`))
+    }
 
     const pollMillis = Math.min(250, lockTtl / 4)
     const fleet: FleetLock = {
@@ -189,7 +194,7 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
       waitMillis: lockWait,
       changed: (key) =>
         Effect.gen(function* () {
-          const deferred = Deferred.unsafeMake<string>(undefined as never)
+          const deferred = Deferred.unsafeMake<string>(FiberId.none)
           const set = waiters.get(key) ?? new Set()
           set.add(deferred)
           waiters.set(key, set)
