@@ -82,6 +82,13 @@ const examples: Record<string, ReadonlyArray<string>> = {
     "run 1: GET /me -> 200 as alice, device logins so far: 1",
     "run 2: GET /me -> 200 as alice, device logins so far: 1"
   ],
+  "redis-fleet": [
+    "process 1: 100 of 100 requests -> 200",
+    "process 2: 100 of 100 requests -> 200",
+    "process 3: 100 of 100 requests -> 200",
+    "token requests: 1",
+    "in Redis: v1.… (sealed: the token is not readable)"
+  ],
   "pkce-terminal": [
     "run 1: GET /me -> 200 as alice, logins so far: 1",
     "run 2: GET /me -> 200 as alice, logins so far: 1",

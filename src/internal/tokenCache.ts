@@ -12,7 +12,7 @@ import type * as Scope from "effect/Scope"
 import * as Token from "../Token.js"
 import type { GetOrFetchOptions, Service } from "../TokenCache.js"
 import * as SingleFlight from "./singleFlight.js"
-import type { Store } from "./tokenCacheBackend.js"
+import type { FleetLock, Store } from "./tokenCacheBackend.js"
 
 const defaultEarlyMillis = Duration.toMillis(Token.defaultEarlyExpiry)
 
@@ -68,21 +68,83 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
           const now = yield* Clock.currentTimeMillis
           const current = (yield* Ref.get(memory)).get(key)
           if (current !== undefined && !due(current, now, earlyMillis)) return current.token
+          /** The stored token when it is another than the one in memory and fresh. */
+          const usable = (stored: Option.Option<Token.Token>) =>
+            Effect.gen(function* () {
+              if (Option.isNone(stored) || (current !== undefined && sameToken(stored.value, current.token))) {
+                return Option.none<Token.Token>()
+              }
+              const at = yield* Clock.currentTimeMillis
+              const loaded = { token: stored.value, since: issuedAt(stored.value, at) }
+              if (due(loaded, at, earlyMillis)) return Option.none<Token.Token>()
+              yield* remember(key, stored.value, loaded.since)
+              return stored
+            })
+          const fetchAndSave = (expired: Option.Option<Token.Token>) =>
+            Effect.gen(function* () {
+              const token = yield* fetch(expired)
+              yield* remember(key, token, yield* Clock.currentTimeMillis)
+              yield* store.save(key, token)
+              return token
+            })
           // another process (file) or instance (KeyValueStore) may hold a fresher one
           const stored = yield* store.load(key)
-          if (Option.isSome(stored) && (current === undefined || !sameToken(stored.value, current.token))) {
-            const loaded = { token: stored.value, since: issuedAt(stored.value, now) }
-            if (!due(loaded, now, earlyMillis)) {
-              yield* remember(key, stored.value, loaded.since)
-              return stored.value
-            }
-          }
-          const token = yield* fetch(Option.orElse(Option.fromNullable(current?.token), () => stored))
-          yield* remember(key, token, yield* Clock.currentTimeMillis)
-          yield* store.save(key, token)
-          return token
+          const found = yield* usable(stored)
+          if (Option.isSome(found)) return found.value
+          const fleet = store.fleet
+          if (fleet === undefined)
+            return yield* fetchAndSave(Option.orElse(Option.fromNullable(current?.token), () => stored))
+          return yield* fleetFetch(fleet, key, current?.token, stored, usable, fetchAndSave)
         })
       )
+
+    /**
+     * The distributed single-flight: the process that takes the store's lock
+     * fetches (and refreshes: with the token the store holds, whose refresh
+     * token is the newest), the others wait until its token is written and
+     * read it. A failed fetch releases the lock and caches nothing; a waiter
+     * then tries to take it (jittered, so one of them fetches). A waiter that
+     * waited `waitMillis`, or a store that is down, fetches on its own.
+     */
+    const fleetFetch = <E>(
+      fleet: FleetLock,
+      key: string,
+      current: Token.Token | undefined,
+      first: Option.Option<Token.Token>,
+      usable: (stored: Option.Option<Token.Token>) => Effect.Effect<Option.Option<Token.Token>>,
+      fetchAndSave: (expired: Option.Option<Token.Token>) => Effect.Effect<Token.Token, E>
+    ): Effect.Effect<Token.Token, E> =>
+      Effect.gen(function* () {
+        const started = yield* Clock.currentTimeMillis
+        const expiredOf = (stored: Option.Option<Token.Token>) =>
+          Option.orElse(stored, () => Option.fromNullable(current))
+        let stored = first
+        while (true) {
+          const outcome = yield* Effect.scoped(
+            Effect.flatMap(fleet.acquire(key), (lock) => {
+              if (lock === "busy") return Effect.succeedNone
+              if (lock === "down") return Effect.asSome(fetchAndSave(expiredOf(stored)))
+              // another process may have written its token between the read and the lock
+              return Effect.flatMap(store.load(key), (again) =>
+                Effect.flatMap(usable(again), (found) =>
+                  Option.isSome(found) ? Effect.succeed(found) : Effect.asSome(fetchAndSave(expiredOf(again)))
+                )
+              )
+            })
+          )
+          if (Option.isSome(outcome)) return outcome.value
+          if ((yield* Clock.currentTimeMillis) - started >= fleet.waitMillis) {
+            yield* Effect.logWarning(
+              `${fleet.name}: waited ${fleet.waitMillis / 1000} s for another process's token request; requesting one here`
+            )
+            return yield* fetchAndSave(expiredOf(stored))
+          }
+          yield* fleet.changed(key)
+          stored = yield* store.load(key)
+          const found = yield* usable(stored)
+          if (Option.isSome(found)) return found.value
+        }
+      })
 
     const service: Service = {
       get: (key) =>

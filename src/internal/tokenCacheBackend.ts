@@ -10,7 +10,10 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import { hashHex } from "./hash.js"
 import * as SecureRandom from "../SecureRandom.js"
 import { Token, TokenFromJson } from "../Token.js"
 
@@ -23,6 +26,29 @@ export interface Store {
   readonly save: (key: string, token: Token) => Effect.Effect<void>
   readonly remove: (key: string) => Effect.Effect<void>
   readonly clear: Effect.Effect<void>
+  /** A store shared by many processes: the lock that lets one of them fetch while the others wait. */
+  readonly fleet?: FleetLock | undefined
+}
+
+/**
+ * The distributed single-flight of a shared store, in front of each
+ * process's own single-flight: on a miss or an expiry one process of the
+ * fleet fetches under the lock, the others wait for its token.
+ */
+export interface FleetLock {
+  /**
+   * Takes the lock on `key` for the life of the scope (kept alive meanwhile,
+   * released when it closes): `"held"`; `"busy"` while another process holds
+   * it; `"down"` when the lock cannot be asked (the store logs why), and the
+   * process then fetches on its own.
+   */
+  readonly acquire: (key: string) => Effect.Effect<"held" | "busy" | "down", never, Scope.Scope>
+  /** Returns when the token or the lock under `key` may have changed: a notification, else a poll interval (jittered). */
+  readonly changed: (key: string) => Effect.Effect<void>
+  /** How long a process waits for another's token before it fetches on its own. */
+  readonly waitMillis: number
+  /** What the store is called in a warning. */
+  readonly name: string
 }
 
 export const none: Store = {
@@ -133,14 +159,45 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
      * A lock held by a writer that died (kill -9) or hung: its pid no longer
      * runs, or it is older than `staleAfterMillis`.
      */
-    const isStale = Effect.gen(function* () {
-      const info = yield* fs.stat(lockPath)
-      // the file system's clock, not the Clock service: an mtime is wall-clock time
-      if (Date.now() - mtimeOf(info) > lockTiming.staleAfterMillis) return true
-      const pid = Number.parseInt(yield* fs.readFileString(lockPath), 10)
-      // a lock being written has no pid yet: not stale
-      return !Number.isNaN(pid) && !isAlive(pid)
-    }).pipe(Effect.orElseSucceed(() => false))
+    const isStale = (lockPath: string) =>
+      Effect.gen(function* () {
+        const info = yield* fs.stat(lockPath)
+        // the file system's clock, not the Clock service: an mtime is wall-clock time
+        if (Date.now() - mtimeOf(info) > lockTiming.staleAfterMillis) return true
+        const pid = Number.parseInt(yield* fs.readFileString(lockPath), 10)
+        // a lock being written has no pid yet: not stale
+        return !Number.isNaN(pid) && !isAlive(pid)
+      }).pipe(Effect.orElseSucceed(() => false))
+
+    /**
+     * Removes a stale lock file; `true` when it did. Many processes may find
+     * it stale at once: only the one that creates `<lock>.takeover` (O_EXCL)
+     * removes it, after checking again, so that none removes the lock another
+     * has just taken over.
+     */
+    const removeStale = (lockPath: string) =>
+      Effect.gen(function* () {
+        if (!(yield* isStale(lockPath))) return false
+        const guard = `${lockPath}.takeover`
+        const mine = yield* fs.writeFileString(guard, `${process.pid}\n`, { flag: "wx", mode: 0o600 }).pipe(
+          Effect.as(true),
+          Effect.orElseSucceed(() => false)
+        )
+        if (!mine) {
+          // a guard left by a process killed in these few milliseconds
+          if (yield* isStale(guard)) yield* Effect.ignore(fs.remove(guard))
+          return false
+        }
+        return yield* Effect.ensuring(
+          Effect.gen(function* () {
+            if (!(yield* isStale(lockPath))) return false
+            yield* Effect.logWarning(`TokenCache.layerFile: took over the stale lock ${lockPath}`)
+            yield* Effect.ignore(fs.remove(lockPath))
+            return true
+          }),
+          Effect.ignore(fs.remove(guard))
+        )
+      })
 
     /** Takes the lock file (created with O_EXCL: one process wins), waiting a bounded time. */
     const acquire = Effect.gen(function* () {
@@ -151,11 +208,7 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
           Effect.catchIf(alreadyExists, () => Effect.succeed(false))
         )
         if (taken) return true
-        if (yield* isStale) {
-          yield* Effect.logWarning(`TokenCache.layerFile: took over the stale lock ${lockPath}`)
-          yield* Effect.ignore(fs.remove(lockPath))
-          continue
-        }
+        if (yield* removeStale(lockPath)) continue
         if ((yield* Clock.currentTimeMillis) - started > lockTiming.waitMillis) return false
         yield* Effect.sleep(lockTiming.pollMillis)
       }
@@ -233,9 +286,47 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
           const { [key]: _, ...rest } = entries
           return rest
         }),
-      clear: update(() => ({}))
+      clear: update(() => ({})),
+      fleet: {
+        name: `TokenCache.layerFile (${path})`,
+        waitMillis: lockTiming.waitMillis,
+        // no notification on a file: the waiters poll its stamp (one stat)
+        changed: () => jittered(lockTiming.pollMillis),
+        acquire: (key) =>
+          Effect.gen(function* () {
+            // one lock file per key beside the cache, named by a hash (a key holds a URL and spaces)
+            const fetchLock = `${path}.${hashHex("sha256", key).slice(0, 16)}.fetch.lock`
+            const owner = `${process.pid} ${yield* SecureRandom.hex(8)}\n`
+            const take = fs.writeFileString(fetchLock, owner, { flag: "wx", mode: 0o600 }).pipe(
+              Effect.as("held" as const),
+              Effect.catchIf(alreadyExists, () => Effect.succeed("busy" as const)),
+              Effect.catchAll((error) => Effect.as(warn("could not lock")(error), "down" as const))
+            )
+            let outcome = yield* take
+            // a holder killed mid-fetch (kill -9) leaves its lock file: the next process takes it over
+            if (outcome === "busy" && (yield* removeStale(fetchLock))) outcome = yield* take
+            if (outcome !== "held") return outcome
+            // released by its owner only; a fetch longer than staleAfterMillis keeps it fresh
+            yield* Effect.addFinalizer(() =>
+              fs.readFileString(fetchLock).pipe(
+                Effect.flatMap((text) => (text === owner ? fs.remove(fetchLock) : Effect.void)),
+                Effect.ignore
+              )
+            )
+            // an mtime is wall-clock time, so the touch uses the wall clock
+            const touch = Effect.suspend(() => fs.utimes(fetchLock, new Date(), new Date()))
+            yield* Effect.forkScoped(
+              Effect.forever(Effect.zipRight(Effect.sleep(lockTiming.staleAfterMillis / 3), Effect.ignore(touch)))
+            )
+            return outcome
+          })
+      }
     } satisfies Store
   })
+
+/** A poll interval between 0.5x and 1.5x `millis`, so that waiters do not move in step. */
+export const jittered = (millis: number) =>
+  Effect.flatMap(Random.nextRange(0.5, 1.5), (factor) => Effect.sleep(Math.round(millis * factor)))
 
 const reasonOf = (error: unknown): string =>
   typeof error === "string"

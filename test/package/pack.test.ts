@@ -52,7 +52,7 @@ Effect.runPromise)
 console.log("sent " + sent)
 console.log("modules " + [typeof Bearer.make, typeof OAuth2.clientCredentials, typeof RedirectListener.make,
 typeof MockAuth.layer].join(","))
-for (const path of ["effect-http-auth/internal/sigv4", "effect-http-auth/Bearer", "effect-http-auth/node"]) {
+for (const path of ["effect-http-auth/internal/sigv4", "effect-http-auth/Bearer", "effect-http-auth/node", "effect-http-auth/redis"]) {
 const outcome = await import(path).then(() => "imported", (error) => error.code)
 console.log(path + " " + outcome)
 }
@@ -157,7 +157,9 @@ describe("installed with effect and @effect/platform only", () => {
       "effect-http-auth/internal/sigv4 ERR_PACKAGE_PATH_NOT_EXPORTED",
       "effect-http-auth/Bearer ERR_PACKAGE_PATH_NOT_EXPORTED",
       // the Node entry needs the optional peer, which this project does not have
-      "effect-http-auth/node ERR_MODULE_NOT_FOUND"
+      "effect-http-auth/node ERR_MODULE_NOT_FOUND",
+      // the Redis entry needs the optional peer ioredis
+      "effect-http-auth/redis ERR_MODULE_NOT_FOUND"
     ])
   })
 })

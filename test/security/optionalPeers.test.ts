@@ -30,4 +30,14 @@ describe("the core entry", () => {
     expect(modules.size).toBeGreaterThan(20)
     expect(offenders.map(([file]) => file)).toEqual([])
   })
+
+  it("loads no ioredis, nor does the Node entry: only effect-http-auth/redis needs it", () => {
+    for (const entry of ["../../src/index.ts", "../../src/node/index.ts"]) {
+      const modules = reachable(join(import.meta.dirname, entry))
+      const offenders = [...modules].filter(([, specifiers]) => specifiers.includes("ioredis"))
+      expect(offenders.map(([file]) => file)).toEqual([])
+    }
+    const redis = reachable(join(import.meta.dirname, "../../src/redis/index.ts"))
+    expect([...redis].some(([, specifiers]) => specifiers.includes("ioredis"))).toBe(true)
+  })
 })

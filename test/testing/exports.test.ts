@@ -8,7 +8,7 @@ import * as Testing from "effect-http-auth/testing"
 describe("the package's exports map", () => {
   it("names the entries and nothing else: no path into src/ or internal/", () => {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
-    expect(Object.keys(pkg.exports)).toEqual([".", "./testing", "./node", "./package.json"])
+    expect(Object.keys(pkg.exports)).toEqual([".", "./testing", "./node", "./redis", "./package.json"])
   })
 
   it.effect("resolves the root, ./testing and ./node by the package name", () =>

@@ -1,0 +1,287 @@
+/**
+ * The token cache of a fleet against a real redis-server (test/fixtures/redis.ts)
+ * and real worker processes (test/fixtures/fleet.ts): one token request per
+ * miss or expiry for the whole fleet, each rotating refresh token sent once,
+ * a killed lock holder replaced within the lock TTL, and Redis killed and
+ * restarted mid-run without a failed request. The fleet runs 8 processes.
+ */
+import { randomBytes } from "node:crypto"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Logger, Option, Redacted, Scope } from "effect"
+import { Redis } from "ioredis"
+import { InvalidOptions } from "../src/AuthError.js"
+import { Token } from "../src/index.js"
+import { RedisTokenCache } from "../src/redis/index.js"
+import * as RedisStore from "../src/redis/internal/redisStore.js"
+import { burst, fleet, loop, type TokenServer, tokenServer, until, type Worker } from "./fixtures/fleet.js"
+import { type RedisServer, redisServer } from "./fixtures/redis.js"
+
+const processes = 8
+const lockTtlMillis = 2000
+// 8 x 500 concurrent requests took 25 s on the loaded 2-core CI machine: 250 each keeps the file near 60 s
+const requests = 250
+
+let scope: Scope.CloseableScope
+let redis: RedisServer
+let server: TokenServer
+let workers: ReadonlyArray<Worker>
+let admin: Redis
+
+beforeAll(async () => {
+  scope = Effect.runSync(Scope.make())
+  redis = await Effect.runPromise(Scope.extend(redisServer, scope))
+  server = await Effect.runPromise(Scope.extend(tokenServer, scope))
+  admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  admin.on("error", () => undefined)
+  workers = await Effect.runPromise(
+    Scope.extend(
+      fleet(processes, { cache: "redis", origin: server.origin, redisUrl: redis.url, lockTtl: "2 seconds" }),
+      scope
+    )
+  )
+}, 120_000)
+
+afterAll(async () => {
+  admin?.disconnect()
+  if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
+})
+
+const token = (value: string, lifetimeSeconds: number, refreshToken?: string) =>
+  new Token.Token({
+    accessToken: Redacted.make(value),
+    tokenType: "Bearer",
+    expiresAt: Date.now() + lifetimeSeconds * 1000,
+    ...(refreshToken === undefined ? {} : { refreshToken: Redacted.make(refreshToken) }),
+    fields: { expires_in: lifetimeSeconds }
+  })
+
+/** The warnings a program logged. */
+const capture = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    lines.push(`${logLevel.label} ${(Array.isArray(message) ? message : [message]).join(" ")}`)
+  })
+  return Effect.map(Effect.provide(effect, Logger.replace(Logger.defaultLogger, logger)), (a) => ({ a, lines }))
+}
+
+describe("RedisTokenCache, one process", () => {
+  it.scopedLive(
+    "stores the file cache's JSON with a TTL that ends at the expiry (a day later with a refresh token)",
+    () =>
+      Effect.gen(function* () {
+        const prefix = `t1-${Date.now()}:`
+        const cache = yield* RedisTokenCache.make({ url: redis.url, prefix })
+        yield* cache.set("plain", token("at-1", 60))
+        yield* cache.set("refreshable", token("at-2", 60, "rt-2"))
+        const value = yield* Effect.promise(() => admin.get(`${prefix}token:plain`))
+        expect(JSON.parse(value!)).toEqual({
+          accessToken: "at-1",
+          tokenType: "Bearer",
+          expiresAt: expect.any(Number),
+          fields: { expires_in: 60 }
+        })
+        const plainTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:plain`))
+        expect(plainTtl).toBeGreaterThan(55_000)
+        expect(plainTtl).toBeLessThanOrEqual(60_000)
+        const refreshableTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:refreshable`))
+        expect(refreshableTtl).toBeGreaterThan(RedisStore.refreshableMillis)
+        // another process of the fleet reads it
+        const other = yield* RedisTokenCache.make({ url: redis.url, prefix })
+        const read = yield* other.get("refreshable")
+        expect(Option.map(read, (t) => Redacted.value(t.refreshToken!))).toEqual(Option.some("rt-2"))
+        yield* other.clear
+        expect(yield* Effect.promise(() => admin.keys(`${prefix}*`))).toEqual([])
+      })
+  )
+
+  it.scopedLive("with an encryptionKey, Redis holds no token in clear; another key reads nothing and says why", () =>
+    Effect.gen(function* () {
+      const prefix = `t2-${Date.now()}:`
+      const key = randomBytes(32)
+      const cache = yield* RedisTokenCache.make({
+        url: redis.url,
+        prefix,
+        encryptionKey: Redacted.make(key.toString("base64"))
+      })
+      yield* cache.set("k", token("at-secret", 60, "rt-secret"))
+      const value = (yield* Effect.promise(() => admin.get(`${prefix}token:k`)))!
+      expect(value.startsWith("v1.")).toBe(true)
+      expect(value).not.toContain("secret")
+      const same = yield* RedisTokenCache.make({ url: redis.url, prefix, encryptionKey: key.toString("hex") })
+      expect(Option.map(yield* same.get("k"), (t) => Redacted.value(t.accessToken))).toEqual(Option.some("at-secret"))
+      // a value moved under another key does not open (the key is the associated data)
+      yield* Effect.promise(() => admin.set(`${prefix}token:moved`, value))
+      const { a: moved, lines } = yield* capture(same.get("moved"))
+      expect(moved).toEqual(Option.none())
+      expect(lines).toEqual([
+        `WARN RedisTokenCache: could not decrypt (another encryptionKey, or altered) the value of ${prefix}token:moved; it counts as missing`
+      ])
+      const other = yield* RedisTokenCache.make({
+        url: redis.url,
+        prefix,
+        encryptionKey: randomBytes(32).toString("hex")
+      })
+      expect(yield* other.get("k")).toEqual(Option.none())
+    })
+  )
+
+  it.scopedLive("bad options fail with InvalidOptions when the cache is built", () =>
+    Effect.gen(function* () {
+      const cases = [
+        [{}, "url", "give either url or client, not both nor neither"],
+        [
+          { url: redis.url, encryptionKey: "short" },
+          "encryptionKey",
+          "must be 32 bytes in base64 (44 characters) or hex (64 characters)"
+        ],
+        [{ url: redis.url, lockTtl: "10 millis" }, "lockTtl", "must be from 100 milliseconds to 24 days"],
+        [{ url: redis.url, commandTimeout: 0 }, "commandTimeout", "must be more than 0"]
+      ] as const
+      for (const [options, option, reason] of cases) {
+        const exit = yield* Effect.exit(RedisTokenCache.make(options))
+        expect(exit).toEqual(Exit.fail(new InvalidOptions({ scheme: "RedisTokenCache", option, reason })))
+      }
+    })
+  )
+
+  it.scopedLive("the lock: one owner at a time, released by its owner only", () =>
+    Effect.gen(function* () {
+      const prefix = `t3-${Date.now()}:`
+      const store = yield* RedisStore.make({ url: redis.url, prefix })
+      const fleetLock = store.fleet!
+      const first = yield* Scope.make()
+      expect(yield* Scope.extend(fleetLock.acquire("k"), first)).toBe("held")
+      expect(yield* Effect.scoped(fleetLock.acquire("k"))).toBe("busy")
+      // its TTL ran out and another process took it: the first owner's release leaves it alone
+      yield* Effect.promise(() => admin.set(`${prefix}lock:k`, "another-owner", "PX", 5000))
+      yield* Scope.close(first, Exit.void)
+      expect(yield* Effect.promise(() => admin.get(`${prefix}lock:k`))).toBe("another-owner")
+      yield* Effect.promise(() => admin.del(`${prefix}lock:k`))
+      expect(yield* Effect.scoped(fleetLock.acquire("k"))).toBe("held")
+    })
+  )
+
+  it.scopedLive("Redis unreachable: the cache fetches on its own and logs one warning with no secret", () =>
+    Effect.gen(function* () {
+      const { a: results, lines } = yield* capture(
+        Effect.gen(function* () {
+          // a port nothing listens on (the admin connection was never opened on it)
+          const cache = yield* RedisTokenCache.make({
+            url: Redacted.make("redis://:p4ssword@127.0.0.1:1"),
+            commandTimeout: "200 millis"
+          })
+          let calls = 0
+          const fetch = () => Effect.sync(() => token(`t-${++calls}`, 60, "rt"))
+          const tokens = yield* Effect.forEach(Array.from({ length: 50 }), () => cache.getOrFetch("k", fetch), {
+            concurrency: "unbounded"
+          })
+          return { calls, tokens: new Set(tokens.map((t) => Redacted.value(t.accessToken))) }
+        })
+      )
+      expect(results).toEqual({ calls: 1, tokens: new Set(["t-1"]) })
+      expect(lines.filter((line) => line.startsWith("WARN"))).toHaveLength(1)
+      expect(lines[0]).toMatch(
+        /^WARN RedisTokenCache: Redis is unavailable \(.+\); each process requests its own tokens until it is back$/
+      )
+      expect(lines.join("\n")).not.toMatch(/p4ssword|t-1|rt/)
+    })
+  )
+})
+
+describe(`RedisTokenCache, a fleet of ${processes} processes`, () => {
+  it(`${requests} concurrent requests in each on a cold cache: 1 token request`, async () => {
+    const results = await burst(workers, "cold", requests)
+    expect(results).toEqual(workers.map(() => ({ ok: requests, failed: 0, tokens: 1 })))
+    expect(server.issues("cold").map((issue) => issue.grant)).toEqual(["client_credentials"])
+  })
+
+  it("at each expiry 1 token request, a refresh, each rotating refresh token sent once", async () => {
+    // 1 s tokens, renewed at half their life: about 2 renewals a second for the whole fleet
+    server.lifetimes.set("expiry", 1)
+    const totals = await loop(workers, "expiry", 10, () =>
+      until(() => server.issues("expiry").length >= 5, 30_000, "5 token requests")
+    )
+    expect(totals.every((total) => total.failed === 0 && total.ok > 0)).toBe(true)
+    const issues = server.issues("expiry")
+    expect(issues.map((issue) => `${issue.grant} ${issue.refreshToken ?? "-"} ${issue.at - issues[0]!.at}`)).toEqual(
+      issues.map((issue, i) =>
+        i === 0 ? "client_credentials - 0" : `refresh_token ${issue.refreshToken} ${issue.at - issues[0]!.at}`
+      )
+    )
+    expect(server.reuses("expiry")).toBe(0)
+    const sent = issues.slice(1).map((issue) => issue.refreshToken)
+    expect(new Set(sent).size).toBe(sent.length)
+    // never two requests for one expiry: each comes at least near half a lifetime after the one before
+    const gaps = issues.slice(1).map((issue, i) => issue.at - issues[i]!.at)
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400)
+  })
+
+  it("Redis killed and restarted mid-run: no request fails, one warning per process, the fleet shares again", async () => {
+    server.lifetimes.set("restart", 1)
+    const from = workers.map((worker) => worker.lines().length)
+    let restartedAt = 0
+    const totals = await loop(workers, "restart", 10, async () => {
+      await until(() => server.issues("restart").length >= 2, 30_000, "2 token requests before the kill")
+      await Effect.runPromise(redis.kill)
+      const before = server.issues("restart").length
+      // each process goes on alone: its own tokens
+      await until(() => server.issues("restart").length >= before + 2, 30_000, "token requests while Redis is down")
+      await Effect.runPromise(redis.start)
+      restartedAt = Date.now()
+      await until(
+        () =>
+          workers.every((worker, i) =>
+            worker
+              .lines()
+              .slice(from[i])
+              .some((line) => line.includes("Redis is back"))
+          ),
+        30_000,
+        "every process back on Redis"
+      )
+      const back = Date.now()
+      await until(
+        () => server.issues("restart").filter((issue) => issue.at > back + 1000).length >= 3,
+        30_000,
+        "3 token requests after"
+      )
+    })
+    expect(totals.every((total) => total.failed === 0 && total.ok > 0)).toBe(true)
+    expect(workers.every((worker) => worker.alive())).toBe(true)
+    for (const [i, worker] of workers.entries()) {
+      const logged = worker
+        .lines()
+        .slice(from[i])
+        .filter((line) => line.startsWith("log "))
+      expect(logged.filter((line) => line.includes("Redis is unavailable"))).toHaveLength(1)
+      expect(logged.join("\n")).not.toMatch(/s3cret|a-\d|r-\d/)
+    }
+    // a lifetime after every process is back, one request per expiry again
+    const last = Math.max(...workers.map(() => restartedAt))
+    const after = server.issues("restart").filter((issue) => issue.at > last + 2000)
+    const gaps = after.slice(1).map((issue, i) => issue.at - after[i]!.at)
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(300)
+  })
+
+  it("kill -9 of the lock holder mid-fetch: another process fetches within the lock TTL", async () => {
+    server.holdNext = "kill"
+    const pending = workers.map((worker) => {
+      const from = worker.lines().length
+      worker.send("burst kill 50")
+      return worker.waitFor((line) => line.startsWith("burst "), from, 60_000).catch(() => "killed")
+    })
+    await until(() => server.issues("kill").length === 1, 30_000, "the held token request")
+    const holder = workers.find((worker) => String(worker.pid) === server.issues("kill")[0]!.worker)!
+    holder.kill("SIGKILL")
+    const killedAt = Date.now()
+    await holder.exited
+    server.dropHeld()
+    await until(() => server.issues("kill").length === 2, 30_000, "another token request")
+    expect(server.issues("kill")[1]!.at - killedAt).toBeLessThanOrEqual(lockTtlMillis + 1000)
+    expect(server.issues("kill")[1]!.worker).not.toBe(String(holder.pid))
+    const lines = await Promise.all(pending)
+    expect(lines.filter((line) => line === "killed")).toHaveLength(1)
+    expect(lines.filter((line) => line === "burst 50 0 1")).toHaveLength(processes - 1)
+    expect(server.issues("kill")).toHaveLength(2)
+  })
+})

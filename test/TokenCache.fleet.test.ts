@@ -1,0 +1,88 @@
+/**
+ * The file cache's fleet guarantee on one machine: 8 worker processes
+ * (test/fixtures/fleet.ts) share one JSON file; on a miss or an expiry one
+ * of them requests the token under the key's lock file, the others wait for
+ * it, and a lock holder killed mid-fetch is taken over at once (its pid no
+ * longer runs).
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Scope } from "effect"
+import { burst, fleet, loop, type TokenServer, tokenServer, until, type Worker } from "./fixtures/fleet.js"
+
+const processes = 8
+// as in the Redis fleet test: 250 concurrent requests in each keeps the file short on a loaded machine
+const requests = 250
+
+let scope: Scope.CloseableScope
+let server: TokenServer
+let workers: ReadonlyArray<Worker>
+let dir: string
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "fleet-file-"))
+  scope = Effect.runSync(Scope.make())
+  server = await Effect.runPromise(Scope.extend(tokenServer, scope))
+  workers = await Effect.runPromise(
+    Scope.extend(fleet(processes, { cache: "file", origin: server.origin, path: join(dir, "tokens.json") }), scope)
+  )
+}, 120_000)
+
+afterAll(async () => {
+  if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe(`TokenCache.layerFile, a fleet of ${processes} processes on one file`, () => {
+  it(`${requests} concurrent requests in each on a cold cache: 1 token request`, async () => {
+    const results = await burst(workers, "cold", requests)
+    expect(results).toEqual(workers.map(() => ({ ok: requests, failed: 0, tokens: 1 })))
+    expect(server.issues("cold").map((issue) => issue.grant)).toEqual(["client_credentials"])
+  })
+
+  it("at each expiry 1 token request, a refresh, each rotating refresh token sent once", async () => {
+    server.lifetimes.set("expiry", 1)
+    const totals = await loop(workers, "expiry", 10, () =>
+      until(() => server.issues("expiry").length >= 5, 30_000, "5 token requests")
+    )
+    expect(totals.every((total) => total.failed === 0 && total.ok > 0)).toBe(true)
+    const issues = server.issues("expiry")
+    expect(issues.map((issue) => `${issue.grant} ${issue.refreshToken ?? "-"}`)).toEqual(
+      issues.map((issue, i) => (i === 0 ? "client_credentials -" : `refresh_token ${issue.refreshToken}`))
+    )
+    expect(server.reuses("expiry")).toBe(0)
+    const sent = issues.slice(1).map((issue) => issue.refreshToken)
+    expect(new Set(sent).size).toBe(sent.length)
+    const gaps = issues.slice(1).map((issue, i) => issue.at - issues[i]!.at)
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400)
+  })
+
+  it("kill -9 of the lock holder mid-fetch: another process takes its lock file over", async () => {
+    server.holdNext = "kill"
+    const pending = workers.map((worker) => {
+      const from = worker.lines().length
+      worker.send("burst kill 50")
+      return worker.waitFor((line) => line.startsWith("burst "), from, 60_000).catch(() => "killed")
+    })
+    await until(() => server.issues("kill").length === 1, 30_000, "the held token request")
+    const holder = workers.find((worker) => String(worker.pid) === server.issues("kill")[0]!.worker)!
+    holder.kill("SIGKILL")
+    const killedAt = Date.now()
+    await holder.exited
+    server.dropHeld()
+    await until(() => server.issues("kill").length === 2, 30_000, "another token request").catch((error) => {
+      throw new Error(
+        `${error.message}; the workers printed:\n${workers.map((w) => w.lines().slice(-4).join("\n")).join("\n")}`
+      )
+    })
+    // its pid no longer runs: the lock file is stale at once, not after 10 s
+    expect(server.issues("kill")[1]!.at - killedAt).toBeLessThanOrEqual(3000)
+    expect(server.issues("kill")[1]!.worker).not.toBe(String(holder.pid))
+    const lines = await Promise.all(pending)
+    expect(lines.filter((line) => line === "killed")).toHaveLength(1)
+    expect(lines.filter((line) => line === "burst 50 0 1")).toHaveLength(processes - 1)
+    expect(server.issues("kill")).toHaveLength(2)
+  })
+})
