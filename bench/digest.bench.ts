@@ -40,9 +40,12 @@ const measure = async (
     layerClient(`Digest (${algorithm})`, base, authLayer(Digest.make("user", "password")))
   ]
   await prime(clients, url) // the first challenge
-  const results = await medians(clients.map((client) => getTask(client, url, inFlight)), {
-    warmup: inFlight === 1 ? 200 : 20
-  })
+  const results = await medians(
+    clients.map((client) => getTask(client, url, inFlight)),
+    {
+      warmup: inFlight === 1 ? 200 : 20
+    }
+  )
   printRatios(title, results, "Basic", { difference: true })
   await dispose(clients)
 }

@@ -101,7 +101,9 @@ export const printRatios = (
 ) => {
   const rounds = results.get(baseline)!.wall.length
   console.log(`\n${title} (per operation, ${rounds} rounds in random order; ratios to ${baseline} paired per round)`)
-  console.log(`  ${"".padEnd(36)} ${"wall".padStart(9)}  ${"ratio [spread]".padEnd(22)} ${"CPU".padStart(9)}  CPU ratio`)
+  console.log(
+    `  ${"".padEnd(36)} ${"wall".padStart(9)}  ${"ratio [spread]".padEnd(22)} ${"CPU".padStart(9)}  CPU ratio`
+  )
   for (const [name, measured] of results) {
     const over = options.difference
       ? `  +${median(measured.wall.map((w, i) => w - results.get(baseline)!.wall[i]!)).toFixed(1)} µs wall, +${median(
