@@ -12,6 +12,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
@@ -297,19 +298,25 @@ const protect = <E, R>(
   if (!carries && !asClientErrors) return authenticated
   const redactNames = withCredentialHeaders(auth)
   const watch = carries ? redirectWatch() : undefined
+  const mapError = (request: HttpClientRequest.HttpClientRequest, error: E): E =>
+    asClientErrors && AuthError.isAuthError(error)
+      ? (toClientError(request)(error) as E)
+      : carries && HttpClientError.isHttpClientError(error)
+        ? redactRequest(error, auth.credentials)
+        : error
   return fromExecute((request) => {
-    const sent = Effect.mapError(
-      redactHeaders && carries
-        ? Effect.locallyWith(authenticated.execute(request), Headers.currentRedactedNames, redactNames)
-        : authenticated.execute(request),
-      (error): E =>
-        asClientErrors && AuthError.isAuthError(error)
-          ? (toClientError(request)(error) as E)
-          : carries && HttpClientError.isHttpClientError(error)
-            ? redactRequest(error, auth.credentials)
-            : error
+    const sent = authenticated.execute(request)
+    // one step per request for both sides (as Effect.mapError is, with the watch on its success side)
+    return Effect.matchCauseEffect(
+      redactHeaders && carries ? Effect.locallyWith(sent, Headers.currentRedactedNames, redactNames) : sent,
+      {
+        onFailure: (cause) => {
+          const failure = Cause.failureOrCause(cause)
+          return failure._tag === "Left" ? Effect.fail(mapError(request, failure.left)) : Effect.failCause(cause)
+        },
+        onSuccess: watch?.(request) ?? Effect.succeed
+      }
     )
-    return watch === undefined ? sent : watch(request, sent)
   })
 }
 
@@ -332,15 +339,15 @@ const redirectWatch = () => {
       `HttpAuth: a redirect from ${from} to ${to} was followed by a client ${how} the auth (such as HttpClient.followRedirects): the credentials went to ${to} too. Use HttpAuth.followRedirects(auth) instead, which drops them on a cross-origin hop.`
     )
   }
-  return <A extends HttpClientResponse.HttpClientResponse, E, R>(
-    request: HttpClientRequest.HttpClientRequest,
-    effect: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E, R> => {
-    if (warned) return effect
+  /** What to do with the response to `request`; undefined once the warning was given. */
+  return (
+    request: HttpClientRequest.HttpClientRequest
+  ): (<A extends HttpClientResponse.HttpClientResponse>(response: A) => Effect.Effect<A>) | undefined => {
+    if (warned) return undefined
     const before = redirected.get(request.headers)
     const over = before !== undefined ? originOf(request) : undefined
-    return Effect.tap(effect, (response) => {
-      if (over !== undefined && over !== before) return warn("over", before!, over)
+    return (response) => {
+      if (over !== undefined && over !== before) return Effect.as(warn("over", before!, over), response)
       if (response.status >= 300 && response.status < 400 && response.headers.location !== undefined) {
         const origin = originOf(request)
         if (origin !== undefined) redirected.set(request.headers, origin)
@@ -348,10 +355,12 @@ const redirectWatch = () => {
       if (response.request.url !== request.url && !isSafelyFollowed(response)) {
         const sent = originOf(request)
         const answered = originOf(response.request)
-        if (sent !== undefined && answered !== undefined && sent !== answered) return warn("under", sent, answered)
+        if (sent !== undefined && answered !== undefined && sent !== answered) {
+          return Effect.as(warn("under", sent, answered), response)
+        }
       }
-      return Effect.void
-    })
+      return Effect.succeed(response)
+    }
   }
 }
 
