@@ -41,10 +41,13 @@ export const authLayer = (auth: HttpAuth.Input<unknown, Scope.Scope>) =>
 /**
  * A task of `inFlight` GETs of `url` at once (batch `inFlight`), each body
  * read; with `inARow`, that many GETs one after the other in one fiber (an
- * in-memory client's cost per request shows without a runtime start each).
+ * in-memory client's cost per request shows without a runtime start each);
+ * without `readBody`, the response is not read.
  */
-export const getTask = (client: Client, url: string, inFlight = 1, inARow = 1): Task => {
-  const one = Effect.flatMap(HttpClient.get(url), (response) => response.text)
+export const getTask = (client: Client, url: string, inFlight = 1, inARow = 1, readBody = true): Task => {
+  const one: Effect.Effect<unknown, unknown, HttpClient.HttpClient> = readBody
+    ? Effect.flatMap(HttpClient.get(url), (response) => response.text)
+    : HttpClient.get(url)
   const all = (count: number, concurrency: number) =>
     Effect.forEach(Array.from({ length: count }), () => one, { concurrency, discard: true })
   const program: Effect.Effect<unknown, unknown, HttpClient.HttpClient> =
