@@ -42,7 +42,7 @@ const measure = async (
     layerClient("Basic", base, authLayer(Basic.make("user", "password"))),
     layerClient(`Digest (${algorithm})`, base, authLayer(Digest.make("user", "password")))
   ]
-  await prime(clients, url) // the first challenge
+  await prime(clients, url, shape.readBody) // the first challenge
   const results = await medians(
     clients.map((client) => getTask(client, url, shape.inFlight, shape.inARow, shape.readBody)),
     { warmup: 20 }

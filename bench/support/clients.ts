@@ -56,8 +56,8 @@ export const getTask = (client: Client, url: string, inFlight = 1, inARow = 1, r
 }
 
 /** Sends one request through each client (Digest's first challenge, caches, connections). */
-export const prime = async (clients: ReadonlyArray<Client>, url: string) => {
-  for (const client of clients) await getTask(client, url).fn()
+export const prime = async (clients: ReadonlyArray<Client>, url: string, readBody = true) => {
+  for (const client of clients) await getTask(client, url, 1, 1, readBody).fn()
 }
 
 export const dispose = (clients: ReadonlyArray<Client>) =>
