@@ -1,81 +1,81 @@
 /**
  * Per-request cost of Digest once the first challenge is answered (every
  * later request reuses it: one hash chain and one exchange), as a ratio to
- * Basic, on an in-memory server that checks nothing (the auth's own cost
- * shows) and on a real loopback server (what a program pays).
+ * Basic, each through `HttpAuth.layer`: on an in-memory server that checks
+ * nothing (the auth's own cost shows) and on a real loopback server with
+ * 64 requests in flight (what a program pays). Goal (issue 20): at most
+ * 1.05x on loopback.
  */
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
-import { Basic, Digest, HttpAuth } from "../src/index.js"
+import { Effect, Layer } from "effect"
+import { Basic, Digest } from "../src/index.js"
+import { authLayer, dispose, getTask, layerClient, loopback, prime } from "./support/clients.js"
 import { medians, printRatios } from "./support/measure.js"
 
 const challenge = 'Digest realm="bench", nonce="abc", qop="auth", algorithm='
 
-/** A client that challenges a request without Authorization, and answers 200 otherwise. */
-const inMemory = (algorithm: string) =>
-  HttpClient.make((request) =>
-    Effect.succeed(
-      HttpClientResponse.fromWeb(
-        request,
-        request.headers.authorization === undefined
-          ? new Response(null, { status: 401, headers: { "www-authenticate": `${challenge}${algorithm}` } })
-          : new Response("ok")
-      )
-    )
+/**
+ * A client that challenges a request without Authorization, and answers 200
+ * otherwise: no tracing span, one Response object per answer never read, so
+ * what is left is the auth's own cost.
+ */
+const inMemory = (algorithm: string) => {
+  const ok = new Response("ok")
+  const challenged = new Response(null, { status: 401, headers: { "www-authenticate": `${challenge}${algorithm}` } })
+  return HttpClient.makeWith<never, never, never, never>(
+    Effect.map((request) =>
+      HttpClientResponse.fromWeb(request, request.headers.authorization === undefined ? challenged : ok)
+    ),
+    Effect.succeed
   )
+}
 
 const measure = async (
   title: string,
   base: Layer.Layer<HttpClient.HttpClient>,
   url: string,
-  schemes: Record<string, Effect.Effect<HttpAuth.HttpAuth, unknown, Scope.Scope>>
+  algorithm: string,
+  shape: { readonly inFlight: number; readonly inARow: number; readonly readBody: boolean }
 ) => {
-  const runtime = ManagedRuntime.make(base)
-  // the auths live as long as the measure: Digest's first challenge runs in this scope
-  const scope = Effect.runSync(Scope.make())
-  const tasks: Array<{ name: string; client: HttpClient.HttpClient }> = []
-  for (const [name, auth] of Object.entries(schemes)) {
-    const client = (await runtime.runPromise(Scope.extend(HttpAuth.client(auth), scope))) as HttpClient.HttpClient
-    await runtime.runPromise(Effect.flatMap(client.get(url), (response) => response.text)) // the first challenge
-    tasks.push({ name, client })
-  }
+  const clients = [
+    layerClient("Basic", base, authLayer(Basic.make("user", "password"))),
+    layerClient(`Digest (${algorithm})`, base, authLayer(Digest.make("user", "password")))
+  ]
+  await prime(clients, url, shape.readBody) // the first challenge
   const results = await medians(
-    tasks.map(({ client, name }) => ({
-      name,
-      fn: () => runtime.runPromise(Effect.flatMap(client.get(url), (response) => response.text))
-    }))
+    clients.map((client) => getTask(client, url, shape.inFlight, shape.inARow, shape.readBody)),
+    { warmup: 20 }
   )
-  printRatios(title, results, "Basic")
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-  await runtime.dispose()
+  printRatios(title, results, "Basic", { difference: true })
+  await dispose(clients)
 }
 
 export default async () => {
   for (const algorithm of ["MD5", "SHA-256", "SHA-512-256"]) {
     await measure(
-      `in-memory client, ${algorithm} challenge`,
+      `HttpAuth.layer, in-memory client, ${algorithm} challenge, 200 requests in a row`,
       Layer.succeed(HttpClient.HttpClient, inMemory(algorithm)),
       "http://in-memory.test/items?page=2",
-      { Basic: Basic.make("user", "password"), [`Digest (${algorithm})`]: Digest.make("user", "password") }
+      algorithm,
+      { inFlight: 1, inARow: 200, readBody: false }
     )
   }
   // A raw server that checks nothing: it challenges a request without Authorization and answers
   // 200 otherwise, so both schemes pay the same exchange and the ratio is the client's cost.
-  const server = createServer((request, response) => {
+  const server = await loopback((request, response) => {
     if (request.headers.authorization === undefined) {
       response.writeHead(401, { "www-authenticate": `${challenge}MD5` }).end()
     } else {
       response.end("ok")
     }
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as AddressInfo
-  await measure("loopback server (undici), MD5", NodeHttpClient.layerUndici, `http://127.0.0.1:${port}/items?page=2`, {
-    Basic: Basic.make("user", "password"),
-    "Digest (MD5)": Digest.make("user", "password")
-  })
-  server.close()
+  await measure(
+    "HttpAuth.layer, loopback server (undici), MD5, 64 requests in flight",
+    NodeHttpClient.layerUndici,
+    `${server.origin}/items?page=2`,
+    "MD5",
+    { inFlight: 64, inARow: 1, readBody: true }
+  )
+  await server.close()
 }

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { HttpClient, HttpClientResponse, KeyValueStore } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
-import { Clock, Effect, Layer, ManagedRuntime, Option, Scope, SynchronizedRef } from "effect"
+import { Clock, Deferred, Effect, Layer, ManagedRuntime, Option, Scope, SynchronizedRef } from "effect"
 import { Bearer, HttpAuth, OAuth2, Token, TokenCache } from "../src/index.js"
 import { medians, printRatios } from "./support/measure.js"
 
@@ -95,6 +95,63 @@ const storm = async (name: string, cache: Layer.Layer<TokenCache.TokenCache>) =>
   console.log(`  ${name.padEnd(28)} 1000 requests sent, ${tokenRequests} token request(s)`)
 }
 
+/**
+ * Heap held by each request of a storm while it waits: `count` requests at
+ * once through `auth`, held (the token endpoint for a cold OAuth 2 cache, the
+ * API for a static Bearer) until every one is waiting; the heap (after a GC,
+ * when run with --expose-gc) is read then, and compared with the heap before.
+ */
+const heldHeap = async (
+  auth: HttpAuth.Input<unknown, Scope.Scope | HttpClient.HttpClient>,
+  holdsToken: boolean,
+  count: number
+) => {
+  const gc = (globalThis as { gc?: () => void }).gc
+  const release = Effect.runSync(Deferred.make<void>())
+  let arrived = 0
+  let measured = 0
+  const everyone = Effect.runSync(Deferred.make<void>())
+  const held = HttpClient.make((request, url) => {
+    const isToken = url.href === tokenUrl
+    const respond = isToken
+      ? new Response(JSON.stringify({ access_token: "t", token_type: "Bearer", expires_in: 3600 }), {
+          headers: { "content-type": "application/json" }
+        })
+      : new Response("ok")
+    const response = Effect.succeed(HttpClientResponse.fromWeb(request, respond))
+    if (isToken !== holdsToken) return response
+    arrived++
+    return Effect.zipRight(Deferred.await(release), response)
+  })
+  const program = Effect.gen(function* () {
+    const client = yield* HttpAuth.client(auth)
+    gc?.()
+    const before = process.memoryUsage().heapUsed
+    const all = yield* Effect.fork(
+      Effect.forEach(Array.from({ length: count }), () => client.get("http://api.bench/x"), {
+        concurrency: "unbounded",
+        discard: true
+      })
+    )
+    // every request has reached the held point (the one token request for OAuth 2: let the others queue)
+    yield* Effect.yieldNow()
+    while (holdsToken ? arrived < 1 : arrived < count) yield* Effect.sleep(1)
+    for (let i = 0; i < 5; i++) yield* Effect.yieldNow()
+    gc?.()
+    measured = process.memoryUsage().heapUsed - before
+    yield* Deferred.succeed(release, undefined)
+    yield* Effect.fromFiber(all)
+    yield* Deferred.succeed(everyone, undefined)
+  })
+  await Effect.runPromise(
+    program.pipe(
+      Effect.provide(Layer.merge(TokenCache.layerMemory, Layer.succeed(HttpClient.HttpClient, held))),
+      Effect.scoped
+    )
+  )
+  return measured / count
+}
+
 export default async () => {
   await measure("in-memory client", Layer.succeed(HttpClient.HttpClient, inMemory), "http://api.bench/items")
 
@@ -116,4 +173,20 @@ export default async () => {
     TokenCache.layerKeyValueStore().pipe(Layer.provide(KeyValueStore.layerMemory))
   )
   rmSync(dir, { recursive: true, force: true })
+
+  const count = 10_000
+  const gcNote = (globalThis as { gc?: () => void }).gc === undefined ? " (no --expose-gc: heap read without a GC)" : ""
+  console.log(`\nstorm memory: heap per waiting request, ${count} at once${gcNote}`)
+  const staticBytes: Array<number> = []
+  const oauthBytes: Array<number> = []
+  for (let round = 0; round < 3; round++) {
+    staticBytes.push(await heldHeap(Bearer.make("t"), false, count))
+    oauthBytes.push(await heldHeap(clientCredentials, true, count))
+  }
+  const mid = (values: Array<number>) => values.sort((a, b) => a - b)[1]!
+  console.log(`  ${"static Bearer (API held)".padEnd(36)} ${(mid(staticBytes) / 1024).toFixed(2)} KB`)
+  console.log(`  ${"OAuth2, cold cache (token held)".padEnd(36)} ${(mid(oauthBytes) / 1024).toFixed(2)} KB`)
+  console.log(
+    `  ${"OAuth2 over static".padEnd(36)} ${((mid(oauthBytes) - mid(staticBytes)) / 1024).toFixed(2)} KB (3 runs, median; goal ≤ 2 KB)`
+  )
 }

@@ -18,7 +18,14 @@ import { DigestError, type InvalidOptions } from "./AuthError.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { parseChallenges, parseParams } from "./internal/challenge.js"
 import * as SingleFlight from "./internal/singleFlight.js"
-import { authorization, chooseChallenge, type DigestChallenge } from "./internal/digest.js"
+import {
+  authorizationWith,
+  chooseChallenge,
+  type DigestChallenge,
+  fastTarget,
+  type Prepared,
+  prepare
+} from "./internal/digest.js"
 import {
   hasLineBreak,
   invalid,
@@ -45,9 +52,11 @@ export interface Options {
 
 /** The last challenge of one origin (or of the proxy) and how many times its nonce was used. */
 interface Reuse {
-  readonly challenge: DigestChallenge
+  readonly prepared: Prepared
   nc: number
 }
+
+const empty = new Uint8Array(0)
 
 /** Bytes of the cnonce: 33 random bytes are 44 base64 characters, as RFC 7616 section 3.9.1's. */
 const cnonceBytes = 33
@@ -134,32 +143,33 @@ export const make = (
     const credentialHeader = proxy ? "proxy-authorization" : "authorization"
     const reuse = new Map<string, Reuse>()
 
-    const authorize = (request: HttpClientRequest.HttpClientRequest, url: URL, entry: Reuse) =>
-      Effect.gen(function* () {
-        let body: Uint8Array | string = new Uint8Array(0)
-        if (entry.challenge.qop === "auth-int") {
-          const bytes = bodyBytes(request.body)
-          if (bytes === undefined) {
-            return yield* fail(
-              `qop "auth-int" needs the request body's bytes, and a ${request.body._tag} body has none`
-            )
-          }
-          body = bytes
+    /** A challenge to reuse, with what stays the same across its requests computed once. */
+    const remember = (origin: string, challenge: DigestChallenge): Reuse => {
+      const entry: Reuse = { prepared: prepare(challenge, user, Redacted.value(secret)), nc: 0 }
+      reuse.set(origin, entry)
+      return entry
+    }
+
+    /** The request with its credential header, or a DigestError (auth-int without the body's bytes). */
+    const authorize = (request: HttpClientRequest.HttpClientRequest, uri: string, entry: Reuse) => {
+      let body: Uint8Array | string = empty
+      if (entry.prepared.challenge.qop === "auth-int") {
+        const bytes = bodyBytes(request.body)
+        if (bytes === undefined) {
+          return fail(`qop "auth-int" needs the request body's bytes, and a ${request.body._tag} body has none`)
         }
-        const cnonce = Buffer.from(yield* SecureRandom.bytes(cnonceBytes)).toString("base64")
+        body = bytes
+      }
+      const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
+      // one draw, read in place (no copy) as the cnonce
+      return Effect.map(SecureRandom.bytes(cnonceBytes), (drawn) => {
+        const cnonce = Buffer.from(drawn.buffer, drawn.byteOffset, drawn.byteLength).toString("base64")
         // Counted when taken: concurrent requests never share an nc (RFC 7616 section 3.4)
         entry.nc += 1
-        const value = authorization(entry.challenge, {
-          username: user,
-          password: Redacted.value(secret),
-          method: request.method,
-          uri: `${url.pathname}${url.search}`,
-          nc: entry.nc,
-          cnonce,
-          body: typeof body === "string" ? Buffer.from(body, "utf8") : body
-        })
+        const value = authorizationWith(entry.prepared, request.method, uri, entry.nc, cnonce, bytes)
         return HttpClientRequest.setHeader(request, credentialHeader, value)
       })
+    }
 
     /** The Digest challenge of a 401/407, undefined when it offers none. */
     const challengeOf = (response: HttpClientResponse.HttpClientResponse) => {
@@ -179,7 +189,7 @@ export const make = (
       if (info === undefined || entry === undefined) return
       const params = parseParams(info)
       if (Either.isRight(params) && params.right.nextnonce !== undefined) {
-        reuse.set(origin, { challenge: { ...entry.challenge, nonce: params.right.nextnonce, stale: false }, nc: 0 })
+        remember(origin, { ...entry.prepared.challenge, nonce: params.right.nextnonce, stale: false })
       }
     }
 
@@ -193,7 +203,7 @@ export const make = (
 
     const exchange = <E, R>(
       request: HttpClientRequest.HttpClientRequest,
-      url: URL,
+      uri: string,
       origin: string,
       send: (
         request: HttpClientRequest.HttpClientRequest
@@ -202,7 +212,7 @@ export const make = (
     ) =>
       Effect.gen(function* () {
         const known = reuse.get(origin)
-        let response = first ?? (yield* send(known === undefined ? request : yield* authorize(request, url, known)))
+        let response = first ?? (yield* send(known === undefined ? request : yield* authorize(request, uri, known)))
         // At most: the preemptive try, the answer to a fresh challenge, one retry for a stale nonce.
         let answered = false
         let staleRetried = false
@@ -217,21 +227,62 @@ export const make = (
           if (!retry) return response
           if (answered) staleRetried = true
           answered = true
-          const entry: Reuse = { challenge, nc: 0 }
-          reuse.set(origin, entry)
+          const entry = remember(origin, challenge)
           yield* discard(response)
-          response = yield* send(yield* authorize(request, url, entry))
+          response = yield* send(yield* authorize(request, uri, entry))
         }
       })
 
-    const exchangeOf = <E, R>(original: HttpClientRequest.HttpClientRequest, send: HttpAuth.Send<E, R>) =>
-      Effect.gen(function* () {
+    /**
+     * The usual request once the origin's challenge is known: one flat chain
+     * (no generator) that answers it, sends, and hands any 401 to `exchange`.
+     */
+    const reused = <E, R>(
+      request: HttpClientRequest.HttpClientRequest,
+      uri: string,
+      origin: string,
+      entry: Reuse,
+      send: HttpAuth.Send<E, R>
+    ) =>
+      Effect.flatMap(
+        Effect.flatMap(authorize(request, uri, entry), send),
+        (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | DigestError, R> => {
+          if (response.status === status) return exchange(request, uri, origin, send, response)
+          followNextNonce(origin, response)
+          return Effect.succeed(response)
+        }
+      )
+
+    const exchangeOf = <E, R>(original: HttpClientRequest.HttpClientRequest, send: HttpAuth.Send<E, R>) => {
+      // the origin and request-target without a URL parse when the request's URL is plain already
+      const fast =
+        original.urlParams.length === 0 && original.hash._tag === "None" ? fastTarget(original.url) : undefined
+      let origin: string
+      let uri: string
+      if (fast !== undefined) {
+        origin = fast.origin
+        uri = fast.uri
+      } else {
         const url = requestUrl(original)
-        if (url === undefined) return yield* send(original)
-        const request = yield* replayable(original)
-        // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
-        const origin = proxy ? "proxy" : url.origin
-        if (reuse.has(origin)) return yield* exchange(request, url, origin, send)
+        if (url === undefined) return send(original)
+        origin = url.origin
+        uri = `${url.pathname}${url.search}`
+      }
+      // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
+      if (proxy) origin = "proxy"
+      const known = reuse.get(origin)
+      if (known !== undefined && original.body._tag !== "Stream") return reused(original, uri, origin, known, send)
+      return Effect.flatMap(replayable(original), (request) => first(request, uri, origin, send))
+    }
+
+    const first = <E, R>(
+      request: HttpClientRequest.HttpClientRequest,
+      uri: string,
+      origin: string,
+      send: HttpAuth.Send<E, R>
+    ) =>
+      Effect.gen(function* () {
+        if (reuse.has(origin)) return yield* exchange(request, uri, origin, send)
         // One request per origin goes first, unauthenticated; its 401 teaches the challenge
         // (kept in `reuse`) before the requests waiting on it go on.
         const context = yield* Effect.context<R>()
@@ -244,7 +295,7 @@ export const make = (
                 Effect.tap(Effect.provide(send(request), context), (response) =>
                   response.status === status
                     ? Effect.map(challengeOf(response), (challenge) => {
-                        if (challenge !== undefined && !reuse.has(origin)) reuse.set(origin, { challenge, nc: 0 })
+                        if (challenge !== undefined && !reuse.has(origin)) remember(origin, challenge)
                       })
                     : Effect.void
                 )
@@ -256,8 +307,8 @@ export const make = (
           )
           .pipe(Effect.exit)
         if (first._tag === "Failure" || first.value.ticket !== ticket)
-          return yield* exchange(request, url, origin, send)
-        return yield* exchange(request, url, origin, send, yield* first.value.exit)
+          return yield* exchange(request, uri, origin, send)
+        return yield* exchange(request, uri, origin, send, yield* first.value.exit)
       })
 
     return HttpAuth.fromExchange(exchangeOf, { headers: [credentialHeader], params: [] })

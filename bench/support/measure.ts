@@ -1,51 +1,121 @@
 /**
- * Shared bench helpers: runs the tasks interleaved one call at a time (so
- * that a slow moment of a shared machine hits every task alike) and prints
- * each task's median as a ratio to a baseline measured in the same run.
+ * Shared bench helpers. A measure is several rounds; in each round the tasks
+ * run in a new random order, interleaved one call at a time (so that a slow
+ * moment of a shared machine hits every task alike), and each task's median
+ * wall time and its CPU time (process.cpuUsage, user + system) per operation
+ * are taken. Ratios to the baseline are paired: a task's figure over the
+ * baseline's in the same round. The print shows the median over rounds and
+ * the spread [lowest–highest], so a figure can be checked against a rerun.
  */
 import { performance } from "node:perf_hooks"
 
 export interface Task {
   readonly name: string
   readonly fn: () => Promise<unknown> | unknown
-  /** How many operations one call of `fn` makes (a batch); the median is per operation. Default 1. */
+  /** How many operations one call of `fn` makes (a batch, or requests in flight); figures are per operation. Default 1. */
   readonly batch?: number
 }
 
+/** Per round: the median wall time and the CPU time, each in µs per operation. */
+export interface Measured {
+  readonly wall: Array<number>
+  readonly cpu: Array<number>
+}
+
+const cpuNow = () => {
+  const usage = process.cpuUsage()
+  return usage.user + usage.system
+}
+
+const shuffled = <A>(values: ReadonlyArray<A>): Array<A> => {
+  const copy = [...values]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j]!, copy[i]!]
+  }
+  return copy
+}
+
+const median = (values: ReadonlyArray<number>) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
+
 /**
- * Medians in microseconds (per operation of a batch), by task name. Each task runs `warmup` calls, then
- * the tasks take turns, one call each in a rotating order, until every task
- * has spent `rounds * time` milliseconds (and made at least 50 calls).
+ * Each task runs `warmup` calls, then `rounds` rounds (default 5, or
+ * BENCH_ROUNDS) in which every task spends about `time` milliseconds (and
+ * makes at least 20 calls).
  */
 export const medians = async (
   tasks: ReadonlyArray<Task>,
   options: { readonly rounds?: number; readonly time?: number; readonly warmup?: number } = {}
-): Promise<Map<string, number>> => {
-  const budget = (options.rounds ?? 5) * (options.time ?? 200)
+): Promise<Map<string, Measured>> => {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? options.rounds ?? 5)
+  const time = options.time ?? 200
   for (const task of tasks) {
     for (let i = 0; i < (options.warmup ?? 200); i++) await task.fn()
   }
-  const samples = tasks.map(() => [] as Array<number>)
-  const spent = tasks.map(() => 0)
-  for (let turn = 0; spent.some((ms, i) => ms < budget || samples[i]!.length < 50); turn++) {
-    for (let k = 0; k < tasks.length; k++) {
-      const i = (k + turn) % tasks.length
-      const start = performance.now()
-      await tasks[i]!.fn()
-      const elapsed = performance.now() - start
-      samples[i]!.push(elapsed * 1000)
-      spent[i]! += elapsed
+  const results = new Map(tasks.map((task) => [task.name, { wall: [], cpu: [] } as Measured]))
+  for (let round = 0; round < rounds; round++) {
+    const order = shuffled(tasks)
+    const samples = order.map(() => [] as Array<number>)
+    const spent = order.map(() => 0)
+    const cpu = order.map(() => 0)
+    while (spent.some((ms, i) => ms < time || samples[i]!.length < 20)) {
+      for (let i = 0; i < order.length; i++) {
+        const cpuStart = cpuNow()
+        const start = performance.now()
+        await order[i]!.fn()
+        const elapsed = performance.now() - start
+        cpu[i]! += cpuNow() - cpuStart
+        samples[i]!.push(elapsed * 1000)
+        spent[i]! += elapsed
+      }
     }
+    order.forEach((task, i) => {
+      const batch = task.batch ?? 1
+      results.get(task.name)!.wall.push(median(samples[i]!) / batch)
+      results.get(task.name)!.cpu.push(cpu[i]! / (samples[i]!.length * batch))
+    })
   }
-  const median = (values: Array<number>) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
-  return new Map(tasks.map((task, i) => [task.name, median(samples[i]!) / (task.batch ?? 1)]))
+  return results
 }
 
-/** Prints `name  median µs  ratio` rows against `baseline`. */
-export const printRatios = (title: string, results: Map<string, number>, baseline: string) => {
-  const base = results.get(baseline)!
-  console.log(`\n${title} (median per request; ratio to ${baseline})`)
-  for (const [name, micros] of results) {
-    console.log(`  ${name.padEnd(28)} ${micros.toFixed(1).padStart(8)} µs  ${(micros / base).toFixed(3)}x`)
+const spread = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return `${median(values).toFixed(3)}x [${sorted[0]!.toFixed(2)}–${sorted[sorted.length - 1]!.toFixed(2)}]`
+}
+
+/** The paired ratios of `task` to `baseline`, one a round. */
+export const ratios = (results: Map<string, Measured>, task: string, baseline: string, of: "wall" | "cpu" = "wall") =>
+  results.get(task)![of].map((value, round) => value / results.get(baseline)![of][round]!)
+
+/**
+ * Prints, for each task: median wall µs per operation, the paired wall ratio
+ * to `baseline` (median [min–max] over rounds), the CPU µs per operation and
+ * its paired ratio; with `difference`, the wall and CPU µs above the baseline too.
+ */
+export const printRatios = (
+  title: string,
+  results: Map<string, Measured>,
+  baseline: string,
+  options: { readonly difference?: boolean } = {}
+) => {
+  const rounds = results.get(baseline)!.wall.length
+  console.log(`\n${title} (per operation, ${rounds} rounds in random order; ratios to ${baseline} paired per round)`)
+  console.log(
+    `  ${"".padEnd(36)} ${"wall".padStart(9)}  ${"ratio [spread]".padEnd(22)} ${"CPU".padStart(9)}  CPU ratio`
+  )
+  for (const [name, measured] of results) {
+    const over = options.difference
+      ? `  +${median(measured.wall.map((w, i) => w - results.get(baseline)!.wall[i]!)).toFixed(1)} µs wall, +${median(
+          measured.cpu.map((c, i) => c - results.get(baseline)!.cpu[i]!)
+        ).toFixed(1)} µs CPU`
+      : ""
+    console.log(
+      `  ${name.padEnd(36)} ${median(measured.wall).toFixed(1).padStart(6)} µs  ${spread(ratios(results, name, baseline)).padEnd(22)} ${median(
+        measured.cpu
+      )
+        .toFixed(1)
+        .padStart(6)} µs  ${spread(ratios(results, name, baseline, "cpu"))}${over}`
+    )
   }
 }

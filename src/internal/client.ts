@@ -15,14 +15,19 @@ import * as Effect from "effect/Effect"
  * A client made from one function of the request as it stands when the
  * client is called: its preprocess is the identity, so the function can call
  * other clients' `execute` without running any preprocess twice.
+ * Its `execute` is `execute` itself: the same result as the two stages
+ * (`Effect.succeed` then `flatMap`), without their two steps per request.
  */
 export const fromExecute = <E, R>(
   execute: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
-): HttpClient.HttpClient.With<E, R> =>
-  HttpClient.makeWith<E, R, E, R>(
+): HttpClient.HttpClient.With<E, R> => {
+  const client = HttpClient.makeWith<E, R, E, R>(
     (request) => Effect.flatMap(request, execute),
     Effect.succeed as HttpClient.HttpClient.Preprocess<E, R>
   )
+  ;(client as { execute: typeof execute }).execute = execute
+  return client
+}
 
 /**
  * Wraps `client` with a handler that gets the preprocessed request and a

@@ -157,3 +157,97 @@ export const authorization = (challenge: DigestChallenge, answer: Answer): strin
   if (challenge.userhash) fields.push("userhash=true")
   return `Digest ${fields.join(", ")}`
 }
+
+/**
+ * The parts of an `Authorization` value that stay the same while a challenge
+ * is reused, computed once when it arrives (RFC 7616 section 3.4.2: H(A1)
+ * depends on user, realm and password only; a `-sess` A1 adds the nonce and
+ * the request's cnonce, so only that last hash is left per request). Saves
+ * one hash and the field formatting on every request after the first;
+ * `authorizationWith(prepare(c, u, p), ...)` equals `authorization(c, ...)`
+ * (a property test checks it).
+ */
+export interface Prepared {
+  readonly challenge: DigestChallenge
+  /** H(username:realm:password). */
+  readonly ha1: string
+  /** `Digest username=…, realm=…, uri=` */
+  readonly head: string
+  /** `, algorithm=…, nonce=…` */
+  readonly middle: string
+  /** `, opaque=…, userhash=true`, or empty. */
+  readonly tail: string
+  readonly sess: boolean
+}
+
+export const prepare = (challenge: DigestChallenge, username: string, password: string): Prepared => {
+  const H = (data: string) => hash(challenge.algorithm, data)
+  const name = challenge.userhash
+    ? `username=${quote(H(`${username}:${challenge.realm}`))}`
+    : isPlainUsername(username)
+      ? `username=${quote(username)}`
+      : `username*=${extValue(username)}`
+  return {
+    challenge,
+    ha1: H(`${username}:${challenge.realm}:${password}`),
+    head: `Digest ${name}, realm=${quote(challenge.realm)}, uri=`,
+    middle: `${challenge.algorithmSent ? `, algorithm=${challenge.algorithm}` : ""}, nonce=${quote(challenge.nonce)}`,
+    tail: `${challenge.opaque === undefined ? "" : `, opaque=${quote(challenge.opaque)}`}${challenge.userhash ? ", userhash=true" : ""}`,
+    sess: challenge.algorithm.endsWith("-sess")
+  }
+}
+
+/** `authorization` from a prepared challenge: the per-request hashes only. */
+export const authorizationWith = (
+  prepared: Prepared,
+  method: string,
+  uri: string,
+  nc: number,
+  cnonce: string,
+  body: Uint8Array
+): string => {
+  const { challenge } = prepared
+  const { algorithm, nonce, qop } = challenge
+  const ha1 = prepared.sess ? hash(algorithm, `${prepared.ha1}:${nonce}:${cnonce}`) : prepared.ha1
+  const ha2 = hash(algorithm, qop === "auth-int" ? `${method}:${uri}:${hash(algorithm, body)}` : `${method}:${uri}`)
+  let fields: string
+  let digest: string
+  if (qop === undefined) {
+    digest = hash(algorithm, `${ha1}:${nonce}:${ha2}`)
+    fields = prepared.sess ? `, cnonce=${quote(cnonce)}` : ""
+  } else {
+    const count = formatNc(nc)
+    digest = hash(algorithm, `${ha1}:${nonce}:${count}:${cnonce}:${qop}:${ha2}`)
+    fields = `, nc=${count}, cnonce=${quote(cnonce)}, qop=${qop}`
+  }
+  return `${prepared.head}${quote(uri)}${prepared.middle}${fields}, response="${digest}"${prepared.tail}`
+}
+
+// The origin and request-target of an absolute http(s) URL whose parts the
+// WHATWG parser would keep as written: lower-case host (a name whose last
+// label starts with a letter, or a dotted quad), no default port, a path
+// without dot segments and of characters that need no percent-encoding.
+const plainUrl =
+  /^(https?):\/\/((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::([1-9]\d{0,4}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(\?[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*)?$/
+
+/**
+ * The origin and the request-target (path and query as sent) of a request
+ * URL without urlParams or hash, read without building a `URL` (about 1 µs a
+ * request) when the text is already in the form the parser would give;
+ * `undefined` sends the caller to `URL`. A property test compares it with
+ * `URL`.
+ */
+export const fastTarget = (url: string): { readonly origin: string; readonly uri: string } | undefined => {
+  const match = plainUrl.exec(url)
+  if (match === null) return undefined
+  const [, scheme, host, port, path, query] = match
+  if (port !== undefined && (Number(port) > 65535 || port === (scheme === "https" ? "443" : "80"))) return undefined
+  if (host!.includes("xn--")) return undefined
+  // dot segments, written or percent-encoded (%2e), are resolved by the parser
+  if (path !== undefined && /\/\.\.?(?:\/|$)|%2e|%(?![0-9A-Fa-f]{2})/i.test(path)) return undefined
+  if (query !== undefined && /%(?![0-9A-Fa-f]{2})/.test(query)) return undefined
+  return {
+    origin: port === undefined ? `${scheme}://${host}` : `${scheme}://${host}:${port}`,
+    uri: `${path ?? "/"}${query === "?" ? "" : (query ?? "")}`
+  }
+}

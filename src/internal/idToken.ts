@@ -13,20 +13,13 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import {
-  createLocalJWKSet,
-  decodeProtectedHeader,
-  errors,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type JWTVerifyResult,
-  jwtVerify
-} from "jose"
+import type { JSONWebKeySet, JWTPayload, JWTVerifyResult } from "jose"
 import { type AuthError, DiscoveryError, InvalidToken } from "../AuthError.js"
 import * as Discovery from "../Discovery.js"
 import type { ValidateIdTokenOptions } from "../OAuth2.js"
 import { checkIssuer, fetchJwks } from "./discovery.js"
 import { validateDuration } from "./oauth2Options.js"
+import { jose } from "./jose.js"
 import { invalid, resolveText } from "./options.js"
 
 const fail = (reason: string): Effect.Effect<never, InvalidToken> =>
@@ -45,6 +38,7 @@ export const validate = (
   options: ValidateIdTokenOptions
 ): Effect.Effect<JWTPayload, AuthError, HttpClient.HttpClient> =>
   Effect.gen(function* () {
+    const { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify } = yield* jose
     const scheme = "OAuth2.validateIdToken"
     const token = typeof idToken === "string" ? idToken : Redacted.value(idToken)
     const issuer = yield* resolveText(options.issuer, scheme, "issuer")

@@ -13,10 +13,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import { SignJWT } from "jose"
 import { AuthenticationFailed, type InvalidOptions } from "../AuthError.js"
 import * as SecureRandom from "../SecureRandom.js"
 import { validateDuration } from "./oauth2Options.js"
+import { jose } from "./jose.js"
 import { invalid, resolveSecret, type SecretInput } from "./options.js"
 
 export { invalid }
@@ -255,6 +255,7 @@ export const sign = (
       typ: "JWT",
       ...(signingKey.keyId === undefined ? {} : { kid: signingKey.keyId })
     }
+    const { SignJWT } = yield* jose
     return yield* Effect.tryPromise({
       try: () => new SignJWT(payload).setProtectedHeader(header).sign(signingKey.key),
       // jose's message names the algorithm or the key type, never the key: the cause is still left out
