@@ -25,7 +25,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "processes", include: heavy, fileParallelism: false, sequence: { groupOrder: 1 } }
+        test: {
+          name: "processes",
+          include: heavy,
+          // one fork for all three: one file at a time
+          poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 1 }
+        }
       }
     ]
   }
