@@ -1,7 +1,7 @@
 /**
- * HTTP Digest authentication (RFC 7616, and the RFC 2617 / RFC 2069 forms),
- * for servers (401, `WWW-Authenticate`) and proxies (407,
- * `Proxy-Authenticate`).
+ * HTTP Digest authentication (RFC 7616, and the RFC 2617 / RFC 2069 forms)
+ * for servers (401, `WWW-Authenticate`). A forward proxy's Digest challenge
+ * (407) is answered by the transport: `NodeTransport`'s `proxy.scheme`.
  *
  * @since 0.1.0
  */
@@ -138,9 +138,6 @@ export const make = (
         )
       )
     }
-    const status = proxy ? 407 : 401
-    const challengeHeader = proxy ? "proxy-authenticate" : "www-authenticate"
-    const credentialHeader = proxy ? "proxy-authorization" : "authorization"
     const reuse = new Map<string, Reuse>()
 
     /** A challenge to reuse, with what stays the same across its requests computed once. */
@@ -167,15 +164,15 @@ export const make = (
         // Counted when taken: concurrent requests never share an nc (RFC 7616 section 3.4)
         entry.nc += 1
         const value = authorizationWith(entry.prepared, request.method, uri, entry.nc, cnonce, bytes)
-        return HttpClientRequest.setHeader(request, credentialHeader, value)
+        return HttpClientRequest.setHeader(request, "authorization", value)
       })
     }
 
-    /** The Digest challenge of a 401/407, undefined when it offers none. */
+    /** The Digest challenge of a 401, undefined when it offers none. */
     const challengeOf = (response: HttpClientResponse.HttpClientResponse) => {
-      const header = response.headers[challengeHeader]
+      const header = response.headers["www-authenticate"]
       if (header === undefined) return Effect.succeed(undefined)
-      const parsed = parseChallenges(header, proxy ? "Proxy-Authenticate header" : "WWW-Authenticate header")
+      const parsed = parseChallenges(header, "WWW-Authenticate header")
       if (Either.isLeft(parsed)) return fail(`could not read the challenge: ${parsed.left}`)
       const chosen = chooseChallenge(parsed.right)
       if (chosen === undefined) return Effect.succeed(undefined)
@@ -184,7 +181,7 @@ export const make = (
 
     /** RFC 7616 section 3.5: a `nextnonce` replaces the nonce for the next request. */
     const followNextNonce = (origin: string, response: HttpClientResponse.HttpClientResponse) => {
-      const info = response.headers[proxy ? "proxy-authentication-info" : "authentication-info"]
+      const info = response.headers["authentication-info"]
       const entry = reuse.get(origin)
       if (info === undefined || entry === undefined) return
       const params = parseParams(info)
@@ -217,7 +214,7 @@ export const make = (
         let answered = false
         let staleRetried = false
         for (;;) {
-          if (response.status !== status) {
+          if (response.status !== 401) {
             if (reuse.has(origin)) followNextNonce(origin, response)
             return response
           }
@@ -247,7 +244,7 @@ export const make = (
       Effect.flatMap(
         Effect.flatMap(authorize(request, uri, entry), send),
         (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | DigestError, R> => {
-          if (response.status === status) return exchange(request, uri, origin, send, response)
+          if (response.status === 401) return exchange(request, uri, origin, send, response)
           followNextNonce(origin, response)
           return Effect.succeed(response)
         }
@@ -268,8 +265,6 @@ export const make = (
         origin = url.origin
         uri = `${url.pathname}${url.search}`
       }
-      // A proxy's challenge is the proxy's, whatever the target; a server's is its origin's
-      if (proxy) origin = "proxy"
       const known = reuse.get(origin)
       if (known !== undefined && original.body._tag !== "Stream") return reused(original, uri, origin, known, send)
       return Effect.flatMap(replayable(original), (request) => first(request, uri, origin, send))
@@ -293,7 +288,7 @@ export const make = (
             Effect.map(
               Effect.exit(
                 Effect.tap(Effect.provide(send(request), context), (response) =>
-                  response.status === status
+                  response.status === 401
                     ? Effect.map(challengeOf(response), (challenge) => {
                         if (challenge !== undefined && !reuse.has(origin)) remember(origin, challenge)
                       })
@@ -311,5 +306,5 @@ export const make = (
         return yield* exchange(request, uri, origin, send, yield* first.value.exit)
       })
 
-    return HttpAuth.fromExchange(exchangeOf, { headers: [credentialHeader], params: [] })
+    return HttpAuth.fromExchange(exchangeOf, { headers: ["authorization"], params: [] })
   })
