@@ -22,14 +22,23 @@ export interface RedisServer {
   readonly start: Effect.Effect<void>
 }
 
-const listening = (port: number) =>
+/** Whether a Redis answers PING on the port (not merely something that accepts connections). */
+const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, "127.0.0.1")
-    socket.once("connect", () => {
+    let reply = ""
+    const done = (ok: boolean) => {
       socket.destroy()
-      resolve(true)
+      resolve(ok)
+    }
+    socket.setTimeout(1000, () => done(false))
+    socket.once("connect", () => socket.write("PING\r\n"))
+    socket.on("data", (chunk: Buffer) => {
+      reply += chunk.toString()
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"))
     })
-    socket.once("error", () => resolve(false))
+    socket.once("error", () => done(false))
+    socket.once("close", () => done(false))
   })
 
 const launch = async (port: number, dir: string) => {
@@ -45,7 +54,8 @@ const launch = async (port: number, dir: string) => {
   })
   // bounded: 10 s for a loaded machine
   for (let attempt = 0; attempt < 400 && failed === undefined && child.exitCode === null; attempt++) {
-    if (await listening(port)) return { child, exited }
+    // ours, still running: a redis-server that could not bind the port exits, whatever else answers on it
+    if ((await answers(port)) && child.exitCode === null && child.signalCode === null) return { child, exited }
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   child.kill("SIGKILL")

@@ -119,11 +119,15 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
     }
 
     // our own connections fail a command at once while Redis is down (no offline queue): the
-    // process then goes on alone instead of waiting; ioredis keeps reconnecting meanwhile
+    // process then goes on alone instead of waiting; ioredis keeps reconnecting meanwhile. ioredis's
+    // own commandTimeout also bounds the handshake of each (re)connection (its INFO ready check has
+    // no timeout of its own): a peer that accepts the connection but never answers is dropped and
+    // reconnected, instead of a client left "connecting" for good, never back on Redis
     const own = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: timeout,
+      commandTimeout: timeout,
       retryStrategy: (times: number) => Math.min(times * 100, 1000)
     }
     const url = options.url === undefined ? undefined : yield* resolveSecret(options.url, scheme, "url")
