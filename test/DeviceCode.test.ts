@@ -8,7 +8,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, Ref, TestClock } from "effect"
 import type { AuthError } from "../src/index.js"
-import { DeviceDisplay, HttpAuth, OAuth2 } from "../src/index.js"
+import { ClientAuth, DeviceDisplay, HttpAuth, OAuth2 } from "../src/index.js"
 import { type Seen, serve } from "./fixtures/server.js"
 
 type Answer = { readonly status: number; readonly body: Record<string, unknown> }
@@ -207,6 +207,61 @@ describe("OAuth2.deviceCode against a fixture of ours, under TestClock", () => {
         })
       )
       expect(zero.message).toBe('OAuth2.deviceCode: option "interval" must be more than 0')
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scoped("a client authenticating with its certificate (RFC 8705) polls at the mtls_endpoint_aliases", () =>
+    Effect.gen(function* () {
+      let origin = ""
+      const server = yield* serve((seen: Seen) => {
+        if (seen.url === "/.well-known/openid-configuration") {
+          return Effect.succeed(
+            HttpServerResponse.unsafeJson({
+              issuer: origin,
+              token_endpoint: `${origin}/token`,
+              device_authorization_endpoint: `${origin}/device`,
+              mtls_endpoint_aliases: {
+                token_endpoint: `${origin}/mtls/token`,
+                device_authorization_endpoint: `${origin}/mtls/device`
+              }
+            })
+          )
+        }
+        if (seen.url === "/mtls/device") {
+          return Effect.succeed(
+            HttpServerResponse.unsafeJson({
+              device_code: "dev-code-1",
+              user_code: "WDJB-MJHT",
+              verification_uri: `${origin}/activate`,
+              expires_in: 600
+            })
+          )
+        }
+        if (seen.url === "/mtls/token") return Effect.succeed(HttpServerResponse.unsafeJson(issued.body))
+        return Effect.succeed(
+          seen.headers.authorization === "Bearer device-token"
+            ? HttpServerResponse.unsafeJson({ ok: true })
+            : HttpServerResponse.text("no", { status: 404 })
+        )
+      })
+      origin = server.origin
+      const display = yield* shown
+      const client = yield* HttpAuth.client(
+        OAuth2.deviceCode({ issuer: origin, clientAuth: ClientAuth.tlsClientAuth("tv") })
+      ).pipe(Effect.provide(display.layer))
+      const call = yield* Effect.fork(client.get(`${origin}/api`))
+      yield* sleepingUntil(5_000)
+      yield* TestClock.setTime(5_000)
+      expect((yield* Fiber.join(call)).status).toBe(200)
+      const seen = yield* server.seen
+      expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+        "GET /.well-known/openid-configuration",
+        "POST /mtls/device",
+        "POST /mtls/token",
+        "GET /api"
+      ])
+      // tls_client_auth: the client id in the form, no secret (the certificate is the transport's)
+      expect(seen[1]!.body).toBe("client_id=tv")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 })

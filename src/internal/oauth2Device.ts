@@ -51,7 +51,9 @@ export const deviceCodeGrant = (
       options.deviceAuthorizationUrl,
       "deviceAuthorizationUrl",
       located,
-      "device_authorization_endpoint"
+      "device_authorization_endpoint",
+      // RFC 8705 section 5: a client authenticating with its certificate uses the alias
+      grants.isMutualTls(endpoint.clientAuth)
     )
     const interval = yield* validateDuration(options.interval, "5 seconds", scheme, "interval", { positive: true })
     // the display and the browser of the program that builds the auth, whatever fiber later needs a token

@@ -249,15 +249,17 @@ export const issuer = (
   })
 
 /**
- * An endpoint given as an option, else read from the issuer's metadata;
- * `InvalidOptions` when there is neither.
+ * An endpoint given as an option, else read from the issuer's metadata
+ * (its `mtls_endpoint_aliases` entry for a client that authenticates with
+ * its certificate); `InvalidOptions` when there is neither.
  */
 export const endpointUrl = (
   scheme: string,
   given: TextInput | undefined,
   option: string,
   located: Issuer | undefined,
-  field: EndpointField
+  field: EndpointField,
+  mtls = false
 ): Effect.Effect<Effect.Effect<string, DiscoveryError>, InvalidOptions> =>
   given !== undefined
     ? Effect.map(
@@ -265,7 +267,7 @@ export const endpointUrl = (
         Effect.succeed
       )
     : located !== undefined
-      ? Effect.succeed(located.endpoint(field))
+      ? Effect.succeed(located.endpoint(field, mtls))
       : Effect.fail(invalid(scheme, option, "is mandatory, unless issuer is given"))
 
 /** The token endpoint options and the client options checked. */
