@@ -158,12 +158,18 @@ export const defaultRetry: Schedule.Schedule<unknown, TransientFailure> = Schedu
  */
 const transportCause = (error: HttpClientError.RequestError | HttpClientError.ResponseError): Error => {
   const inner = error.cause instanceof Error ? error.cause : undefined
-  const code = (inner as { code?: unknown } | undefined)?.code ?? (inner?.cause as { code?: unknown } | undefined)?.code
+  const code = transportCode(error)
   const transport = new Error(
     `${error._tag} (${error.reason})${inner === undefined ? "" : `: ${inner.name}: ${inner.message}`}${typeof code === "string" ? ` [${code}]` : ""}`
   )
   transport.name = "TransportError"
   return transport
+}
+
+/** The transport's error code (`ECONNREFUSED`, undici's `UND_ERR_…`), when it has one. */
+const transportCode = (error: HttpClientError.RequestError | HttpClientError.ResponseError): unknown => {
+  const inner = error.cause instanceof Error ? error.cause : undefined
+  return (inner as { code?: unknown } | undefined)?.code ?? (inner?.cause as { code?: unknown } | undefined)?.code
 }
 
 type Final = Either.Either<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed>
@@ -242,7 +248,7 @@ export const request = (
         if (Either.isLeft(proof)) return final(proof.left)
         sent = HttpClientRequest.setHeader(httpRequest, "DPoP", proof.right)
       }
-      const { response, text } = yield* client.execute(sent).pipe(
+      const answered = yield* client.execute(sent).pipe(
         Effect.flatMap((response) =>
           Effect.map(readLimited(response, maxResponseBytes), (text) => ({ response, text }))
         ),
@@ -253,9 +259,20 @@ export const request = (
         Effect.catchTags({
           // the client's errors hold the token request, client credentials included: never kept (transportCause)
           RequestError: (error) =>
-            Effect.fail(
-              new TransientFailure({ reason: `could not connect (${error.reason})`, cause: transportCause(error) })
-            ),
+            // a closed connection pool never opens again: no retry, and the usual cause named
+            transportCode(error) === "UND_ERR_DESTROYED"
+              ? Effect.succeed(
+                  final(
+                    new AuthenticationFailed({
+                      scheme: "TokenEndpoint",
+                      reason: `the token endpoint ${prepared.tokenUrl} was not asked: the HttpClient's connection pool is closed (UND_ERR_DESTROYED). A Layer given with Effect.provide around the auth closes once the auth is built: give it as the grant's tokenClient option instead`,
+                      cause: transportCause(error)
+                    })
+                  )
+                )
+              : Effect.fail(
+                  new TransientFailure({ reason: `could not connect (${error.reason})`, cause: transportCause(error) })
+                ),
           ResponseError: (error) =>
             Effect.fail(
               new TransientFailure({
@@ -265,6 +282,8 @@ export const request = (
             )
         })
       )
+      if (Either.isEither(answered)) return answered
+      const { response, text } = answered
       const now = yield* Clock.currentTimeMillis
       const status = response.status
       const nonce = response.headers["dpop-nonce"]

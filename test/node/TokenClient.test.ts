@@ -107,6 +107,34 @@ describe("tokenClient", () => {
       })
   )
 
+  it.scoped(
+    "the pitfall itself, Effect.provide around the grant: AuthenticationFailed at once, naming tokenClient",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* api
+        // TestClock: a retry of the closed pool would sleep forever here; the failure must come without one
+        const AuthLive = HttpAuth.layer(
+          OAuth2.clientCredentials({
+            tokenUrl: oidc.tokenUrl,
+            clientId: "reporting",
+            clientSecret: "reporting-secret"
+          }).pipe(Effect.provide(NodeTransport.layer({ verify: { caFile: material.caFile } })))
+        ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        const error = yield* Effect.flip(
+          Effect.flatMap(HttpClient.HttpClient, (client) => client.get(`${server.origin}/a`)).pipe(
+            Effect.provide(AuthLive)
+          )
+        )
+        const failed = AuthError.fromHttpClientError(error)
+        expect(Option.map(failed, (e) => `${e._tag}: ${e.message}`)).toEqual(
+          Option.some(
+            `AuthenticationFailed: TokenEndpoint: the token endpoint ${oidc.tokenUrl} was not asked: the HttpClient's connection pool is closed (UND_ERR_DESTROYED). A Layer given with Effect.provide around the auth closes once the auth is built: give it as the grant's tokenClient option instead`
+          )
+        )
+        expect(yield* server.seen).toHaveLength(0)
+      })
+  )
+
   it.scoped("an HttpClient value: discovery, token and revokeOnClose go through it", () =>
     Effect.gen(function* () {
       const server = yield* api
