@@ -13,8 +13,9 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
-import { calculateJwkThumbprint, importJWK, type JWK, SignJWT } from "jose"
+import type { JWK, SignJWT } from "jose"
 import { AuthenticationFailed, type InvalidOptions } from "./AuthError.js"
+import { jose } from "./internal/jose.js"
 import { type AsymmetricAlgorithm, importPrivateKey, type PrivateKeyInput } from "./internal/jwt.js"
 import { invalid } from "./internal/options.js"
 import { challengeS256 } from "./internal/pkce.js"
@@ -176,6 +177,8 @@ export const make = (option: true | KeyOptions | Prover, scheme = "DPoP.make"): 
       key = signing.key
       algorithm = signing.algorithm
     }
+    // jose loads here, at the first DPoP key, not with the core entry
+    const { calculateJwkThumbprint, importJWK, SignJWT } = yield* jose
     const publicJwk = createPublicKey(key).export({ format: "jwk" }) as Record<string, string>
     const jkt = yield* Effect.promise(() => calculateJwkThumbprint(publicJwk, "sha256"))
     // jose signs with WebCrypto: the key imported once, not on every proof (a third of a proof's cost);
@@ -186,10 +189,11 @@ export const make = (option: true | KeyOptions | Prover, scheme = "DPoP.make"): 
         () => key
       )
     )
-    return makeProver(signing, algorithm, publicJwk, jkt)
+    return makeProver(SignJWT, signing, algorithm, publicJwk, jkt)
   })
 
 const makeProver = (
+  Signer: typeof SignJWT,
   key: KeyObject | CryptoKey | Uint8Array,
   algorithm: string,
   publicJwk: Record<string, string>,
@@ -227,7 +231,7 @@ const makeProver = (
         // RFC 9449 section 4.2: ath, the base64url SHA-256 of the token's ASCII (as PKCE's S256 challenge)
         if (request.accessToken !== undefined) payload.ath = challengeS256(Redacted.value(request.accessToken))
         return yield* Effect.tryPromise({
-          try: () => new SignJWT(payload).setProtectedHeader(header).sign(key),
+          try: () => new Signer(payload).setProtectedHeader(header).sign(key),
           catch: (error) =>
             new AuthenticationFailed({
               scheme: "DPoP",
