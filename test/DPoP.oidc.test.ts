@@ -154,6 +154,30 @@ describe("DPoP against oidc-provider", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 
+  it.scopedLive(
+    "two auths with keys of their own on one shared cache: one entry each, no token taken from the other",
+    () =>
+      Effect.gen(function* () {
+        const { oidc, api } = yield* servers({ nonce: false })
+        // as two processes on one Redis or file would: one cache, each auth its own in-memory key
+        const shared = yield* TokenCache.make()
+        const first = yield* HttpAuth.client(appAuth(oidc.tokenUrl)).pipe(
+          Effect.provideService(TokenCache.TokenCache, shared)
+        )
+        const second = yield* HttpAuth.client(appAuth(oidc.tokenUrl)).pipe(
+          Effect.provideService(TokenCache.TokenCache, shared)
+        )
+        const statuses: Array<number> = []
+        for (let round = 0; round < 3; round++) {
+          statuses.push((yield* first.get(`${api.origin}/me`)).status, (yield* second.get(`${api.origin}/me`)).status)
+        }
+        expect(statuses).toEqual([200, 200, 200, 200, 200, 200])
+        // before: each read dropped the other's token, six token requests for six calls
+        expect(yield* oidc.tokenRequests).toBe(2)
+        expect(yield* api.refusals).toEqual([])
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
   it.scoped("a stale iat (the client's clock 10 minutes ahead): the server's refusal is a typed OAuth2Error", () =>
     Effect.gen(function* () {
       const { oidc, api } = yield* servers({ nonce: false })

@@ -116,7 +116,17 @@ export const make = (
       dpop === undefined
         ? cached
         : Effect.flatMap(cached, (token) =>
-            bound(token) ? Effect.succeed(token) : Effect.zipRight(cache.invalidate(key, token), cached)
+            bound(token)
+              ? Effect.succeed(token)
+              : Effect.zipRight(
+                  cache.invalidate(key, token),
+                  // read once more, never loop: what another process wrote meanwhile must be bound too
+                  Effect.filterOrFail(
+                    cached,
+                    bound,
+                    () => new InvalidToken({ reason: "the cached token is bound to another DPoP key" })
+                  )
+                )
           ),
       (token) => isHeaderValue(Redacted.value(token.accessToken)),
       () => new InvalidToken({ reason: `the access token cannot be sent in a header: it ${headerValueReason}` })

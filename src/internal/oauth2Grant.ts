@@ -397,6 +397,9 @@ export const endpoint = (
               ? { clientAuth: owner.clientAuth.method }
               : {}),
             ...params,
+            // RFC 9449: a token is bound to one key, so each key has its own entry (processes that share a
+            // cache with keys of their own would otherwise drop each other's token on every read)
+            ...(dpop === undefined ? {} : { dpop: dpop.jkt }),
             ...Object.fromEntries(Object.entries(tokenParams).map(([k, v]) => [`token:${k}`, v]))
           },
           secrets
