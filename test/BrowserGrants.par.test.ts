@@ -4,11 +4,12 @@
  * real headless Chromium logs in, or BrowserTest answers as a mixed-up
  * server would.
  */
+import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import type { ClientMetadata } from "oidc-provider"
-import { type AuthError, HttpAuth, OAuth2, type Token } from "../src/index.js"
+import { type AuthError, ClientAuth, HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { BrowserTest } from "../src/testing/index.js"
 import { launch } from "./fixtures/chromium.js"
 import { dpopApi } from "./fixtures/dpopResource.js"
@@ -187,6 +188,55 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
         )
       )
     )
+  )
+
+  it.scopedLive("a client authenticating with its certificate (RFC 8705) pushes to the PAR endpoint's mtls alias", () =>
+    Effect.gen(function* () {
+      let origin = ""
+      const json = (body: unknown, status = 200) => Effect.succeed(HttpServerResponse.unsafeJson(body, { status }))
+      const server = yield* serve((seen) => {
+        switch (seen.url) {
+          case "/.well-known/openid-configuration":
+            return json({
+              issuer: origin,
+              authorization_endpoint: `${origin}/auth`,
+              token_endpoint: `${origin}/token`,
+              pushed_authorization_request_endpoint: `${origin}/par`,
+              require_pushed_authorization_requests: true,
+              mtls_endpoint_aliases: {
+                pushed_authorization_request_endpoint: `${origin}/mtls/par`,
+                token_endpoint: `${origin}/mtls/token`
+              }
+            })
+          case "/mtls/par":
+            return json({ request_uri: "urn:ietf:params:oauth:request_uri:r-1", expires_in: 60 }, 201)
+          default:
+            return json({ error: "invalid_client" }, 401)
+        }
+      })
+      origin = server.origin
+      const port = yield* Effect.promise(freePort)
+      const client = yield* HttpAuth.client(
+        OAuth2.authorizationCodePkce({
+          issuer: origin,
+          clientAuth: ClientAuth.tlsClientAuth("cli"),
+          timeout: "200 millis",
+          ...listener(port)
+        })
+      )
+      // the browser (no reply) never comes back: the wait ends; what matters is where the push went
+      const error = yield* Effect.flip(client.get(`${origin}/me`))
+      expect(error._tag).toBe("AuthorizationTimeout")
+      const seen = yield* server.seen
+      expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+        "GET /.well-known/openid-configuration",
+        "POST /mtls/par"
+      ])
+      const [visit] = yield* BrowserTest.visits
+      expect(visit!.url).toBe(
+        `${origin}/auth?client_id=cli&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ar-1`
+      )
+    }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, BrowserTest.layer(BrowserTest.noReply))))
   )
 
   it.effect("bad pushedAuthorization options fail with InvalidOptions when the auth is built", () =>

@@ -147,7 +147,7 @@ export const authorizationCodeGrant = (
 
     // RFC 9207 and RFC 9126 read the issuer's metadata, even when both endpoints are given
     const known = located ?? (options.issuer === undefined ? undefined : yield* grants.issuer(scheme, options))
-    const pushed = yield* pushedAuthorization(scheme, options, known)
+    const pushed = yield* pushedAuthorization(scheme, options, known, grants.isMutualTls(endpoint.clientAuth))
 
     // OpenID Connect Core section 3.1.3.7: with an issuer (whose JWKS can be read) and openid asked, the id_token is validated
     const openId = located !== undefined && (endpoint.scope ?? "").split(" ").includes("openid")
@@ -218,7 +218,8 @@ export const authorizationCodeGrant = (
 const pushedAuthorization = (
   scheme: string,
   options: AuthorizationCodeOptions,
-  known: grants.Issuer | undefined
+  known: grants.Issuer | undefined,
+  mtls: boolean
 ): Effect.Effect<Effect.Effect<string | undefined, DiscoveryError> | undefined, InvalidOptions> =>
   Effect.gen(function* () {
     const mode = options.pushedAuthorization ?? "auto"
@@ -248,7 +249,8 @@ const pushedAuthorization = (
     }
     return Effect.flatMap(known.discovery.get(known.issuer), (metadata) =>
       mode === true || metadata.require_pushed_authorization_requests === true
-        ? known.endpoint("pushed_authorization_request_endpoint")
+        ? // RFC 8705 section 5: a client authenticating with its certificate pushes to the alias
+          known.endpoint("pushed_authorization_request_endpoint", mtls)
         : Effect.succeed(undefined)
     )
   })
