@@ -251,4 +251,26 @@ describe("the implicit grant with an issuer: the id_token validated as the code 
       }).pipe(Effect.provide(replies))
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
+
+  it.scoped("response_type token alone (no id_token to check): an iss from another server is IssuerMismatch", () =>
+    Effect.gen(function* () {
+      const server = yield* issuerServer({ keys: [yield* keyPair("k1")] })
+      const issuer = server.origin
+      const api = yield* serve(echo)
+      const replies = BrowserTest.layer(
+        BrowserTest.token({ access_token: "at-stolen", iss: "https://attacker.example" }),
+        BrowserTest.token({ access_token: "at-1", iss: issuer })
+      )
+      return yield* Effect.gen(function* () {
+        const client = yield* HttpAuth.client(OAuth2.implicit({ issuer, clientId: "spa", redirectUriPort: 0 }))
+        const mixedUp = yield* Effect.flip(client.get(`${api.origin}/me`))
+        expect(mixedUp._tag).toBe("IssuerMismatch")
+        const response = yield* client.get(`${api.origin}/me`)
+        expect(((yield* response.json) as { headers: Record<string, string> }).headers.authorization).toBe(
+          "Bearer at-1"
+        )
+        expect((yield* api.seen).length).toBe(1)
+      }).pipe(Effect.provide(replies))
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
 })

@@ -397,6 +397,8 @@ export const implicitGrant = (
             nonce
           })
       })
+      // RFC 9207 section 2.4: the implicit response's iss too (a token alone carries no issuer to check)
+      if (located !== undefined) yield* checkIss(located, received.fields.iss)
       const fields: Record<string, string> = { ...received.fields, [tokenField]: Redacted.value(received.grant) }
       const idToken = fields.id_token
       const now = yield* Clock.currentTimeMillis
