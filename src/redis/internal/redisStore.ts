@@ -203,7 +203,13 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
           set.add(deferred)
           waiters.set(key, set)
           const woken = yield* Effect.raceFirst(Deferred.await(deferred), Effect.as(jittered(pollMillis), "poll")).pipe(
-            Effect.ensuring(Effect.sync(() => set.delete(deferred)))
+            Effect.ensuring(
+              Effect.sync(() => {
+                set.delete(deferred)
+                // a key waited on once holds no entry for the rest of the process (per-user keys add up)
+                if (set.size === 0 && waiters.get(key) === set) waiters.delete(key)
+              })
+            )
           )
           // released without a token (a failed fetch): the waiters try the lock a little apart
           if (woken === "r") yield* Effect.flatMap(Random.nextIntBetween(0, 25), (ms) => Effect.sleep(ms))
