@@ -226,9 +226,11 @@ export const authorizationWith = (
 // The origin and request-target of an absolute http(s) URL whose parts the
 // WHATWG parser would keep as written: lower-case host (a name whose last
 // label starts with a letter, or a dotted quad), no default port, a path
-// without dot segments and of characters that need no percent-encoding.
+// without dot segments and of characters that need no percent-encoding
+// (in the query not even ', which the parser encodes in a special scheme's
+// query: WHATWG URL's special-query percent-encode set).
 const plainUrl =
-  /^(https?):\/\/((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::([1-9]\d{0,4}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(\?[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*)?$/
+  /^(https?):\/\/((?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::([1-9]\d{0,4}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(\?[A-Za-z0-9\-._~!$&()*+,;=:@/%?]*)?$/
 
 /**
  * The origin and the request-target (path and query as sent) of a request
