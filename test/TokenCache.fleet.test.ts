@@ -13,8 +13,8 @@ import { Effect, Exit, Scope } from "effect"
 import { burst, fleet, loop, type TokenServer, tokenServer, until, type Worker } from "./fixtures/fleet.js"
 
 const processes = 8
-// as in the Redis fleet test: 250 concurrent requests in each keeps the file short on a loaded machine
-const requests = 250
+// as in the Redis fleet test: 8 processes x 500 concurrent requests
+const requests = 500
 
 let scope: Scope.CloseableScope
 let server: TokenServer
