@@ -57,16 +57,13 @@ const authorizationRequest = (base: URL, params: Readonly<Record<string, string 
  * parameters, the redirect listener, and the browser and randomness of the
  * program that builds the auth, whatever fiber later finds the token missing.
  */
-export const browserCommon = (scheme: string, options: BrowserGrantOptions, discovered?: string) =>
+export const browserCommon = (scheme: string, options: BrowserGrantOptions, located: grants.Issuer | undefined) =>
   Effect.gen(function* () {
+    // given, else the issuer's metadata (read now: the authorization URL is checked when the auth is built)
     const authorizationUrl = new URL(
-      options.authorizationUrl === undefined
-        ? discovered === undefined
-          ? yield* Effect.fail(invalid(scheme, "authorizationUrl", "is mandatory, unless issuer is given"))
-          : discovered
-        : yield* Effect.flatMap(resolveText(options.authorizationUrl, scheme, "authorizationUrl"), (url) =>
-            validateUrl(url, scheme, "authorizationUrl")
-          )
+      yield* Effect.flatten(
+        grants.endpointUrl(scheme, options.authorizationUrl, "authorizationUrl", located, "authorization_endpoint")
+      )
     )
     const authorizationParams = yield* checkParams(
       options.authorizationParams,
@@ -120,13 +117,9 @@ export const authorizationCodeGrant = (
   verifierLength: number | undefined
 ): Effect.Effect<HttpAuth.HttpAuth, AuthError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
-    // with an issuer, its metadata names the endpoints not given (read now: the authorization URL is checked when built)
+    // with an issuer, its metadata names the endpoints not given
     const located = yield* grants.issuer(scheme, options)
-    const discovered =
-      options.authorizationUrl === undefined && located !== undefined
-        ? yield* located.endpoint("authorization_endpoint")
-        : undefined
-    const browser = yield* browserCommon(scheme, options, discovered)
+    const browser = yield* browserCommon(scheme, options, located)
     const endpoint = yield* grants.endpoint(scheme, options, { clientId: false, clientSecret: false }, located)
     const responseType = yield* browser.responseType(options.responseType, "code")
     const codeField = yield* validateNonEmpty(options.codeField ?? "code", scheme, "codeField")
@@ -146,8 +139,7 @@ export const authorizationCodeGrant = (
     }
 
     // RFC 9207 and RFC 9126 read the issuer's metadata, even when both endpoints are given
-    const known = located ?? (options.issuer === undefined ? undefined : yield* grants.issuer(scheme, options))
-    const pushed = yield* pushedAuthorization(scheme, options, known, grants.isMutualTls(endpoint.clientAuth))
+    const pushed = yield* pushedAuthorization(scheme, options, located, grants.isMutualTls(endpoint.clientAuth))
 
     // OpenID Connect Core section 3.1.3.7: with an issuer (whose JWKS can be read) and openid asked, the id_token is validated
     const openId = located !== undefined && (endpoint.scope ?? "").split(" ").includes("openid")
@@ -172,7 +164,7 @@ export const authorizationCodeGrant = (
           return pushed === undefined ? url : push(pushed, url, endpoint)
         }
       })
-      if (known !== undefined) yield* checkIss(known, received.fields.iss)
+      if (located !== undefined) yield* checkIss(located, received.fields.iss)
       // RFC 6749 section 4.1.3: the same redirect_uri as in the authorization request
       const token = yield* endpoint.request({
         grant_type: "authorization_code",
@@ -361,11 +353,7 @@ export const implicitGrant = (
       )
     }
     const located = yield* grants.issuer(scheme, options)
-    const discovered =
-      options.authorizationUrl === undefined && located !== undefined
-        ? yield* located.endpoint("authorization_endpoint")
-        : undefined
-    const browser = yield* browserCommon(scheme, options, discovered)
+    const browser = yield* browserCommon(scheme, options, located)
     const client = yield* grants.client(scheme, options, { clientId: false, clientSecret: false })
     // the URL's response_type, when it has one, decides the token field and the nonce
     const responseType = yield* browser.responseType(options.responseType, "token")
