@@ -13,7 +13,16 @@ import { InvalidOptions } from "../src/AuthError.js"
 import { Token } from "../src/index.js"
 import { RedisTokenCache } from "../src/redis/index.js"
 import * as RedisStore from "../src/redis/internal/redisStore.js"
-import { burst, fleet, loop, type TokenServer, tokenServer, until, type Worker } from "./fixtures/fleet.js"
+import {
+  burst,
+  fleet,
+  killLockHolder,
+  loop,
+  type TokenServer,
+  tokenServer,
+  until,
+  type Worker
+} from "./fixtures/fleet.js"
 import { type RedisServer, redisServer } from "./fixtures/redis.js"
 
 const processes = 8
@@ -277,22 +286,9 @@ describe(`RedisTokenCache, a fleet of ${processes} processes`, () => {
   })
 
   it("kill -9 of the lock holder mid-fetch: another process fetches within the lock TTL", async () => {
-    server.holdNext = "kill"
-    const pending = workers.map((worker) => {
-      const from = worker.lines().length
-      worker.send("burst kill 50")
-      return worker.waitFor((line) => line.startsWith("burst "), from, 60_000).catch(() => "killed")
-    })
-    await until(() => server.issues("kill").length === 1, 30_000, "the held token request")
-    const holder = workers.find((worker) => String(worker.pid) === server.issues("kill")[0]!.worker)!
-    holder.kill("SIGKILL")
-    const killedAt = Date.now()
-    await holder.exited
-    server.dropHeld()
-    await until(() => server.issues("kill").length === 2, 30_000, "another token request")
+    const { holder, killedAt, lines } = await killLockHolder(workers, server)
     expect(server.issues("kill")[1]!.at - killedAt).toBeLessThanOrEqual(lockTtlMillis + 1000)
     expect(server.issues("kill")[1]!.worker).not.toBe(String(holder.pid))
-    const lines = await Promise.all(pending)
     expect(lines.filter((line) => line === "killed")).toHaveLength(1)
     expect(lines.filter((line) => line === "burst 50 0 1")).toHaveLength(processes - 1)
     expect(server.issues("kill")).toHaveLength(2)

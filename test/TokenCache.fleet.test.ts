@@ -10,7 +10,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
-import { burst, fleet, loop, type TokenServer, tokenServer, until, type Worker } from "./fixtures/fleet.js"
+import {
+  burst,
+  fleet,
+  killLockHolder,
+  loop,
+  type TokenServer,
+  tokenServer,
+  until,
+  type Worker
+} from "./fixtures/fleet.js"
 
 const processes = 8
 // as in the Redis fleet test: 8 processes x 500 concurrent requests
@@ -60,27 +69,10 @@ describe(`TokenCache.layerFile, a fleet of ${processes} processes on one file`, 
   })
 
   it("kill -9 of the lock holder mid-fetch: another process takes its lock file over", async () => {
-    server.holdNext = "kill"
-    const pending = workers.map((worker) => {
-      const from = worker.lines().length
-      worker.send("burst kill 50")
-      return worker.waitFor((line) => line.startsWith("burst "), from, 60_000).catch(() => "killed")
-    })
-    await until(() => server.issues("kill").length === 1, 30_000, "the held token request")
-    const holder = workers.find((worker) => String(worker.pid) === server.issues("kill")[0]!.worker)!
-    holder.kill("SIGKILL")
-    const killedAt = Date.now()
-    await holder.exited
-    server.dropHeld()
-    await until(() => server.issues("kill").length === 2, 30_000, "another token request").catch((error) => {
-      throw new Error(
-        `${error.message}; the workers printed:\n${workers.map((w) => w.lines().slice(-4).join("\n")).join("\n")}`
-      )
-    })
+    const { holder, killedAt, lines } = await killLockHolder(workers, server)
     // its pid no longer runs: the lock file is stale at once, not after 10 s
     expect(server.issues("kill")[1]!.at - killedAt).toBeLessThanOrEqual(3000)
     expect(server.issues("kill")[1]!.worker).not.toBe(String(holder.pid))
-    const lines = await Promise.all(pending)
     expect(lines.filter((line) => line === "killed")).toHaveLength(1)
     expect(lines.filter((line) => line === "burst 50 0 1")).toHaveLength(processes - 1)
     expect(server.issues("kill")).toHaveLength(2)
