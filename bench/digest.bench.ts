@@ -9,7 +9,7 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { Basic, Digest } from "../src/index.js"
+import { Basic, Digest } from "effect-http-auth"
 import { authLayer, dispose, getTask, layerClient, loopback, prime } from "./support/clients.js"
 import { medians, printRatios } from "./support/measure.js"
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, ManagedRuntime, Scope } from "effect"
-import { OAuth2 } from "../src/index.js"
+import { OAuth2 } from "effect-http-auth"
 import { medians, printRatios } from "./support/measure.js"
 
 const tokenUrl = "http://auth.bench/token"

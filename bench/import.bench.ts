@@ -15,7 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const entries = {
   "effect-http-auth": "dist/index.js",
   "/testing": "dist/testing/index.js",
-  "/node": "dist/node/index.js"
+  "/node": "dist/node/index.js",
+  "/redis": "dist/redis/index.js"
 }
 
 // loads the peers, then times the import of the entry given as argv[1]

@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { HttpClient, HttpClientResponse, KeyValueStore } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { Clock, Deferred, Effect, Layer, ManagedRuntime, Option, Scope, SynchronizedRef } from "effect"
-import { Bearer, HttpAuth, OAuth2, Token, TokenCache } from "../src/index.js"
+import { Bearer, HttpAuth, OAuth2, Token, TokenCache } from "effect-http-auth"
 import { medians, printRatios } from "./support/measure.js"
 
 const tokenUrl = "http://auth.bench/token"

@@ -7,8 +7,8 @@
  */
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
-import { HttpAuth, OAuth2, TokenCache } from "../src/index.js"
-import { RedisTokenCache } from "../src/redis/index.js"
+import { HttpAuth, OAuth2, TokenCache } from "effect-http-auth"
+import { RedisTokenCache } from "effect-http-auth/redis"
 import { fleet, loop, tokenServer, until } from "../test/fixtures/fleet.js"
 import { redisServer } from "../test/fixtures/redis.js"
 import { medians, printRatios } from "./support/measure.js"

@@ -17,7 +17,7 @@ import { SignatureV4 } from "@smithy/signature-v4"
 import aws4 from "aws4"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, ManagedRuntime } from "effect"
-import { AwsSigV4, HttpAuth } from "../src/index.js"
+import { AwsSigV4, HttpAuth } from "effect-http-auth"
 import { medians, printRatios } from "./support/measure.js"
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }

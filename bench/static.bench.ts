@@ -11,7 +11,7 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { ApiKey, Basic, Bearer, HttpAuth } from "../src/index.js"
+import { ApiKey, Basic, Bearer, HttpAuth } from "effect-http-auth"
 import { authLayer, dispose, getTask, layerClient, loopback } from "./support/clients.js"
 import { medians, printRatios } from "./support/measure.js"
 

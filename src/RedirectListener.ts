@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import { timingSafeEqual } from "node:crypto"
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -463,6 +463,8 @@ const authorize = <E extends AuthError.AuthError>(
   Effect.scoped(
     Effect.gen(function* () {
       const state = yield* SecureRandom.token(32)
+      // node:http loads here, not with the core entry: about 2.5 ms of every start that never listens
+      const { createServer } = yield* Effect.promise(() => import("node:http"))
       const server = createServer()
       const busy = trackConnections(server)
       const port = yield* listen(server, settings.scheme, settings.port)

@@ -8,7 +8,7 @@ import { createServer, type RequestListener } from "node:http"
 import type { AddressInfo } from "node:net"
 import { HttpClient } from "@effect/platform"
 import { Effect, Layer, ManagedRuntime, type Scope } from "effect"
-import { HttpAuth } from "../../src/index.js"
+import { HttpAuth } from "effect-http-auth"
 import type { Task } from "./measure.js"
 
 /** A loopback server on an ephemeral port, and its URL's origin. */

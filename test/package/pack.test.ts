@@ -136,6 +136,37 @@ describe("npm pack", () => {
     expect(packed).toContain("dist/testing/index.js")
   })
 
+  it("builds the core entry as one bundle that imports only effect, @effect/platform, jose and Node built-ins", () => {
+    // every module file the entry loads, following its relative imports (the chunks it shares with the others)
+    const reached = new Set<string>()
+    const packages = new Set<string>()
+    const walk = (file: string) => {
+      if (reached.has(file)) return
+      reached.add(file)
+      const text = readFileSync(file, "utf8")
+      const statics = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;"]*?"([^"]+)"/g)]
+      const lazies = [...text.matchAll(/import\("([^"]+)"\)/g)]
+      for (const [, specifier] of [...statics, ...lazies]) {
+        if (specifier!.startsWith(".")) walk(join(file, "..", specifier!))
+        else
+          packages.add(
+            specifier!
+              .split("/")
+              .slice(0, specifier!.startsWith("@") ? 2 : 1)
+              .join("/")
+          )
+      }
+    }
+    walk(join(root, "dist/index.js"))
+    // 74 module files before the bundle; Node's loader pays for each (issue 20's import goal)
+    expect(reached.size).toBeLessThanOrEqual(8)
+    expect([...packages].filter((name) => !name.startsWith("node:")).sort()).toEqual([
+      "@effect/platform",
+      "effect",
+      "jose"
+    ])
+  })
+
   it("hides what is marked @internal from the types", () => {
     const declarations = readFileSync(join(root, "dist/HttpAuth.d.ts"), "utf8")
     expect(declarations).toContain("export declare const layer")
