@@ -50,6 +50,13 @@ const smithyS3 = new SignatureV4({
   uriEscapePath: false
 })
 
+const smithyDynamo = new SignatureV4({
+  credentials,
+  region: "ap-southeast-2",
+  service: "dynamodb",
+  sha256: NodeSha256 as never
+})
+
 const host = "abc123.execute-api.us-east-1.amazonaws.com"
 const megabyte = new Uint8Array(1024 * 1024).fill(97)
 
@@ -73,6 +80,49 @@ const smallGetPeers = {
       query: { limit: "10", page: "2" },
       headers: { host }
     } as never)
+}
+
+// aws4's own request shape (its README's DynamoDB example): a POST with a JSON body and an X-Amz-Target
+const dynamoHost = "dynamodb.ap-southeast-2.amazonaws.com"
+const dynamoBody = "{}"
+const dynamoHeaders = { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.ListTables" }
+const dynamoPost = HttpClientRequest.post(`https://${dynamoHost}/`).pipe(
+  HttpClientRequest.setHeaders(dynamoHeaders),
+  HttpClientRequest.setBody(HttpBody.text(dynamoBody, "application/x-amz-json-1.0"))
+)
+const dynamoPeers = {
+  aws4: () =>
+    aws4.sign(
+      {
+        service: "dynamodb",
+        region: "ap-southeast-2",
+        method: "POST",
+        path: "/",
+        headers: { "Content-Type": dynamoHeaders["content-type"], "X-Amz-Target": dynamoHeaders["x-amz-target"] },
+        body: dynamoBody
+      },
+      credentials
+    ),
+  smithy: () =>
+    smithyDynamo.sign({
+      method: "POST",
+      protocol: "https:",
+      hostname: dynamoHost,
+      path: "/",
+      query: {},
+      headers: { host: dynamoHost, ...dynamoHeaders },
+      body: dynamoBody
+    } as never)
+}
+
+// aws4's README's small GETs: SQS ListQueues (a query) and an S3 object (the payload hash header)
+const sqsHost = "sqs.us-east-1.amazonaws.com"
+const s3Host = "my-bucket.s3.us-west-1.amazonaws.com"
+const sqsGet = HttpClientRequest.get(`https://${sqsHost}/?Action=ListQueues`)
+const s3Get = HttpClientRequest.get(`https://${s3Host}/my-object`)
+const readmeGetPeers = {
+  aws4Sqs: () => aws4.sign({ service: "sqs", region: "us-east-1", path: "/?Action=ListQueues" }, credentials),
+  aws4S3: () => aws4.sign({ host: s3Host, path: "/my-object", service: "s3", region: "us-west-1" }, credentials)
 }
 
 const bigPutPeers = {
@@ -139,7 +189,33 @@ export default async () => {
       fn: () => inARow.sync(batch, () => Effect.runSync(signGet(smallGet)))
     }
   ])
-  printRatios("small GET, signing only", small, "AwsSigV4.signer")
+  printRatios("small GET, signing only (bench/'s own request)", small, "AwsSigV4.signer")
+
+  const signSqs = Effect.runSync(
+    AwsSigV4.signer({ region: "us-east-1", service: "sqs", credentials, contentSha256Header: false })
+  )
+  const signS3 = Effect.runSync(AwsSigV4.signer({ region: "us-west-1", service: "s3", credentials }))
+  const readme = await medians([
+    { name: "AwsSigV4.signer, SQS", batch, fn: () => inARow.ours(batch, () => signSqs(sqsGet)) },
+    { name: "aws4, SQS", batch, fn: () => inARow.sync(batch, readmeGetPeers.aws4Sqs) },
+    { name: "AwsSigV4.signer, S3", batch, fn: () => inARow.ours(batch, () => signS3(s3Get)) },
+    { name: "aws4, S3", batch, fn: () => inARow.sync(batch, readmeGetPeers.aws4S3) }
+  ])
+  printRatios(
+    "small GETs, signing only (aws4's README requests: SQS ListQueues, an S3 object)",
+    readme,
+    "AwsSigV4.signer, SQS"
+  )
+
+  const signDynamo = Effect.runSync(
+    AwsSigV4.signer({ region: "ap-southeast-2", service: "dynamodb", credentials, contentSha256Header: false })
+  )
+  const dynamo = await medians([
+    { name: "AwsSigV4.signer", batch, fn: () => inARow.ours(batch, () => signDynamo(dynamoPost)) },
+    { name: "aws4", batch, fn: () => inARow.sync(batch, dynamoPeers.aws4) },
+    { name: "@smithy/signature-v4", batch, fn: () => inARow.async(batch, dynamoPeers.smithy) }
+  ])
+  printRatios("DynamoDB POST, signing only (aws4's README request)", dynamo, "AwsSigV4.signer")
 
   // 40 in a row (24 ms): with fewer, the first signature after another task, out of cache, weighs on every library.
   const puts = 40

@@ -15,6 +15,7 @@ import * as Redacted from "effect/Redacted"
 import { type InvalidOptions, SigningError } from "./AuthError.js"
 import * as AwsCredentials from "./AwsCredentials.js"
 import { resolve as resolveCredentials } from "./internal/awsCredentials.js"
+import { withHeaders } from "./internal/client.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { invalid, validateHeaderName } from "./internal/options.js"
 import {
@@ -239,7 +240,7 @@ const finish = (
     normalizePath: settings.normalizePath
   })
   added.authorization = `${ALGORITHM} Credential=${credentials.accessKeyId}/${signed.scope}, SignedHeaders=${signed.signedHeaders}, Signature=${signed.signature}`
-  return HttpClientRequest.setHeaders(request, added)
+  return withHeaders(request, added)
 }
 
 /**
