@@ -18,6 +18,7 @@ import {
   fleet,
   killLockHolder,
   loop,
+  refusedInTwo,
   type TokenServer,
   tokenServer,
   until,
@@ -131,6 +132,25 @@ describe("RedisTokenCache, one process", () => {
         encryptionKey: randomBytes(32).toString("hex")
       })
       expect(yield* other.get("k")).toEqual(Option.none())
+    })
+  )
+
+  it.scopedLive("invalidate(key, T1) on a sealed value: T2 written by another process stays, T1 is removed", () =>
+    Effect.gen(function* () {
+      const prefix = `t5-${Date.now()}:`
+      const encryptionKey = randomBytes(32).toString("hex")
+      const a = yield* RedisTokenCache.make({ url: redis.url, prefix, encryptionKey })
+      const b = yield* RedisTokenCache.make({ url: redis.url, prefix, encryptionKey })
+      yield* a.set("k", token("t-1", 60))
+      yield* b.set("k", token("t-2", 60))
+      const sealed = yield* Effect.promise(() => admin.get(`${prefix}token:k`))
+      yield* a.invalidate("k", token("t-1", 60))
+      expect(yield* Effect.promise(() => admin.get(`${prefix}token:k`))).toBe(sealed)
+      // a reads what b wrote: no fetch
+      const read = yield* a.getOrFetch("k", () => Effect.die("must not fetch"))
+      expect(Redacted.value(read.accessToken)).toBe("t-2")
+      yield* b.invalidate("k", token("t-2", 60))
+      expect(yield* Effect.promise(() => admin.get(`${prefix}token:k`))).toBe(null)
     })
   )
 
@@ -283,6 +303,18 @@ describe(`RedisTokenCache, a fleet of ${processes} processes`, () => {
     const after = server.issues("restart").filter((issue) => issue.at > last + 2000)
     const gaps = after.slice(1).map((issue, i) => issue.at - after[i]!.at)
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(300)
+  })
+
+  it("a 401 for T1 in process A keeps T2, which process B wrote meanwhile: no token request more", async () => {
+    const { a, b, lines, tokens } = await refusedInTwo(workers, server)
+    expect(lines).toEqual([1, 2, 3, 4].map(() => ({ ok: 1, failed: 0, tokens: 1 })))
+    expect(server.issues("refused").map((issue) => `${issue.grant} ${issue.worker}`)).toEqual([
+      `client_credentials ${a.pid}`,
+      `client_credentials ${b.pid}`
+    ])
+    const keys = await admin.keys("effect-http-auth:token:*/token/refused*")
+    expect(keys).toHaveLength(1)
+    expect(JSON.parse((await admin.get(keys[0]!))!).accessToken).toBe(tokens[1])
   })
 
   it("kill -9 of the lock holder mid-fetch: another process fetches within the lock TTL", async () => {
