@@ -175,8 +175,10 @@ export interface KeyValueStoreOptions {
 
 /**
  * Tokens in any `@effect/platform` `KeyValueStore` (one JSON value per key):
- * a shared store lets a fleet share tokens. A value that cannot be decoded
- * logs a warning and counts as missing.
+ * a shared store lets instances share the tokens written, but it has no
+ * fleet lock, so each instance requests its own on a miss or an expiry (for
+ * one token request per fleet, `RedisTokenCache` or `layerFile`). A value
+ * that cannot be decoded logs a warning and counts as missing.
  *
  * @example
  * ```ts
