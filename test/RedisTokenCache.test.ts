@@ -325,4 +325,19 @@ describe(`RedisTokenCache, a fleet of ${processes} processes`, () => {
     expect(lines.filter((line) => line === "burst 50 0 1")).toHaveLength(processes - 1)
     expect(server.issues("kill")).toHaveLength(2)
   })
+
+  it("a lock holder stalled (SIGSTOP) past lockTtl loses the lock: another process requests a token too", async () => {
+    // the workers the kill -9 test left
+    const alive = workers.filter((worker) => worker.alive())
+    const { holder, killedAt: stoppedAt, lines } = await killLockHolder(alive, server, "SIGSTOP")
+    const second = server.issues("stall")[1]!
+    expect(second.worker).not.toBe(String(holder.pid))
+    // the lock outlives the stall by what was left of it: two thirds of lockTtl (just before an extension)
+    // to all of it (just after); the lower bound is loose for a loaded machine, whose extensions come late
+    const after = second.at - stoppedAt
+    expect(after).toBeGreaterThanOrEqual(lockTtlMillis / 2)
+    expect(after).toBeLessThanOrEqual(lockTtlMillis + 1000)
+    // the holder runs again and retries its dropped request: no request of the fleet fails
+    expect(lines.map((line) => line.split(" ").slice(0, 3).join(" "))).toEqual(alive.map(() => "burst 50 0"))
+  })
 })
