@@ -30,7 +30,9 @@ export interface Service {
   /**
    * Forgets the token under `key`; with `token`, only while that token is
    * still the one cached (so that many requests refused with the same old
-   * token drop it once, not the fresh one fetched meanwhile).
+   * token drop it once, not the fresh one fetched meanwhile), and in a
+   * shared store only while the store still holds it (a fresh token another
+   * process wrote meanwhile stays).
    */
   readonly invalidate: (key: string, token?: Token.Token) => Effect.Effect<void>
   readonly clear: Effect.Effect<void>
@@ -82,7 +84,9 @@ export class TokenCache extends Context.Tag("effect-http-auth/TokenCache")<Token
  * Where a cache keeps its tokens behind the in-memory copy that serves the
  * hot path. `load` is asked on a miss or an expiry only, so a backend that
  * answers one fixed token for every key seeds a cache (the test kit's
- * seeded cache).
+ * seeded cache). `remove(key, token)` (a 401 for `token`) removes the
+ * stored token only while it has the same access token; a store shared by
+ * many processes compares and removes in one step where it can.
  *
  * @since 0.1.0
  * @category models
@@ -171,8 +175,10 @@ export interface KeyValueStoreOptions {
 
 /**
  * Tokens in any `@effect/platform` `KeyValueStore` (one JSON value per key):
- * a shared store lets a fleet share tokens. A value that cannot be decoded
- * logs a warning and counts as missing.
+ * a shared store lets instances share the tokens written, but it has no
+ * fleet lock, so each instance requests its own on a miss or an expiry (for
+ * one token request per fleet, `RedisTokenCache` or `layerFile`). A value
+ * that cannot be decoded logs a warning and counts as missing.
  *
  * @example
  * ```ts

@@ -7,7 +7,6 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
@@ -18,7 +17,7 @@ import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import { AuthenticationFailed, GrantNotProvided, InvalidToken, type OAuth2Error } from "./AuthError.js"
-import { readLimited } from "./internal/http.js"
+import { send, transportCause, transportCode } from "./internal/http.js"
 import { headerValueReason, isHeaderValue } from "./internal/options.js"
 import type * as ClientAuth from "./ClientAuth.js"
 import type * as DPoP from "./DPoP.js"
@@ -151,27 +150,6 @@ export const defaultRetry: Schedule.Schedule<unknown, TransientFailure> = Schedu
   Schedule.intersect(Schedule.recurs(4))
 )
 
-/**
- * What an error may keep of the client's failure: its kind and the
- * transport's message (such as `connect ECONNREFUSED 127.0.0.1:1`), never
- * the request, whose headers and body carry the client's credentials.
- */
-const transportCause = (error: HttpClientError.RequestError | HttpClientError.ResponseError): Error => {
-  const inner = error.cause instanceof Error ? error.cause : undefined
-  const code = transportCode(error)
-  const transport = new Error(
-    `${error._tag} (${error.reason})${inner === undefined ? "" : `: ${inner.name}: ${inner.message}`}${typeof code === "string" ? ` [${code}]` : ""}`
-  )
-  transport.name = "TransportError"
-  return transport
-}
-
-/** The transport's error code (`ECONNREFUSED`, undici's `UND_ERR_…`), when it has one. */
-const transportCode = (error: HttpClientError.RequestError | HttpClientError.ResponseError): unknown => {
-  const inner = error.cause instanceof Error ? error.cause : undefined
-  return (inner as { code?: unknown } | undefined)?.code ?? (inner?.cause as { code?: unknown } | undefined)?.code
-}
-
 type Final = Either.Either<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed>
 
 const final = (error: AuthenticationFailed): Final => Either.left(error)
@@ -248,40 +226,21 @@ export const request = (
         if (Either.isLeft(proof)) return final(proof.left)
         sent = HttpClientRequest.setHeader(httpRequest, "DPoP", proof.right)
       }
-      const answered = yield* client.execute(sent).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(readLimited(response, maxResponseBytes), (text) => ({ response, text }))
-        ),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new TransientFailure({ reason: `no answer within ${Duration.format(timeout)}` })
-        }),
-        Effect.catchTags({
-          // the client's errors hold the token request, client credentials included: never kept (transportCause)
-          RequestError: (error) =>
-            // a closed connection pool never opens again: no retry, and the usual cause named
-            transportCode(error) === "UND_ERR_DESTROYED"
-              ? Effect.succeed(
-                  final(
-                    new AuthenticationFailed({
-                      scheme: "TokenEndpoint",
-                      reason: `the token endpoint ${prepared.tokenUrl} was not asked: the HttpClient's connection pool is closed (UND_ERR_DESTROYED). A Layer given with Effect.provide around the auth closes once the auth is built: give it as the grant's tokenClient option instead`,
-                      cause: transportCause(error)
-                    })
-                  )
-                )
-              : Effect.fail(
-                  new TransientFailure({ reason: `could not connect (${error.reason})`, cause: transportCause(error) })
-                ),
-          ResponseError: (error) =>
-            Effect.fail(
-              new TransientFailure({
-                reason: `could not read the answer (${error.reason})`,
-                cause: transportCause(error)
+      const answered = yield* send(client, sent, {
+        timeout,
+        maxBytes: maxResponseBytes,
+        words: { timeout: "no answer", unreachable: "could not connect", unreadable: "could not read the answer" },
+        // the client's errors hold the token request, client credentials included: never kept (transportCause)
+        error: (reason, failure) =>
+          // a closed connection pool never opens again: no retry, and the usual cause named
+          failure !== undefined && transportCode(failure) === "UND_ERR_DESTROYED"
+            ? new AuthenticationFailed({
+                scheme: "TokenEndpoint",
+                reason: `the token endpoint ${prepared.tokenUrl} was not asked: the HttpClient's connection pool is closed (UND_ERR_DESTROYED). A Layer given with Effect.provide around the auth closes once the auth is built: give it as the grant's tokenClient option instead`,
+                cause: transportCause(failure)
               })
-            )
-        })
-      )
+            : new TransientFailure({ reason, ...(failure === undefined ? {} : { cause: transportCause(failure) }) })
+      }).pipe(Effect.catchTag("AuthenticationFailed", (error) => Effect.succeed(final(error))))
       if (Either.isEither(answered)) return answered
       const { response, text } = answered
       const now = yield* Clock.currentTimeMillis

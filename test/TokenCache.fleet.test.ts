@@ -5,7 +5,7 @@
  * it, and a lock holder killed mid-fetch is taken over at once (its pid no
  * longer runs).
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -15,6 +15,7 @@ import {
   fleet,
   killLockHolder,
   loop,
+  refusedInTwo,
   type TokenServer,
   tokenServer,
   until,
@@ -66,6 +67,18 @@ describe(`TokenCache.layerFile, a fleet of ${processes} processes on one file`, 
     expect(new Set(sent).size).toBe(sent.length)
     const gaps = issues.slice(1).map((issue, i) => issue.at - issues[i]!.at)
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400)
+  })
+
+  it("a 401 for T1 in process A keeps T2, which process B wrote meanwhile: no token request more", async () => {
+    const { a, b, lines, tokens } = await refusedInTwo(workers, server)
+    expect(lines).toEqual([1, 2, 3, 4].map(() => ({ ok: 1, failed: 0, tokens: 1 })))
+    expect(server.issues("refused").map((issue) => `${issue.grant} ${issue.worker}`)).toEqual([
+      `client_credentials ${a.pid}`,
+      `client_credentials ${b.pid}`
+    ])
+    const stored = JSON.parse(readFileSync(join(dir, "tokens.json"), "utf8")).tokens
+    const key = Object.keys(stored).find((key) => key.includes("/token/refused"))!
+    expect(stored[key].accessToken).toBe(tokens[1])
   })
 
   it("kill -9 of the lock holder mid-fetch: another process takes its lock file over", async () => {

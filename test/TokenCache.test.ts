@@ -112,6 +112,34 @@ describe("TokenCache", () => {
     })
   )
 
+  // each instance over the one store: a file, or one KeyValueStore
+  const sharing: Record<
+    string,
+    (path: string) => Layer.Layer<TokenCache.TokenCache, never, FileSystem.FileSystem | KeyValueStore.KeyValueStore>
+  > = {
+    layerFile: (path) => TokenCache.layerFile({ path }),
+    layerKeyValueStore: () => TokenCache.layerKeyValueStore()
+  }
+  for (const [name, layer] of Object.entries(sharing)) {
+    it.scoped(`${name}: invalidate(key, T1) keeps T2, which another instance wrote meanwhile`, () =>
+      Effect.gen(function* () {
+        const path = yield* tempFile
+        const shared = yield* Layer.build(KeyValueStore.layerMemory)
+        const make = () => cacheOf(layer(path).pipe(Layer.provide(Layer.succeedContext(shared))))
+        const a = yield* make()
+        const b = yield* make()
+        yield* a.set("k", token("t-1"))
+        yield* b.set("k", token("t-2"))
+        yield* a.invalidate("k", token("t-1"))
+        const read = yield* a.getOrFetch("k", () => Effect.die("must not fetch"))
+        expect(Redacted.value(read.accessToken)).toBe("t-2")
+        // the token the store holds is removed
+        yield* b.invalidate("k", token("t-2"))
+        expect(yield* (yield* make()).get("k")).toEqual(Option.none())
+      }).pipe(Effect.provide(NodeFileSystem.layer))
+    )
+  }
+
   it.scoped("layerFile: a second layer on the same file reads the token (a restart); the file is 0600", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem

@@ -12,7 +12,7 @@ import type * as Scope from "effect/Scope"
 import type { JSONWebKeySet } from "jose"
 import { DiscoveryError } from "../AuthError.js"
 import type { ServerMetadata, Service } from "../Discovery.js"
-import { readLimited } from "./http.js"
+import { send } from "./http.js"
 import * as SingleFlight from "./singleFlight.js"
 
 export const isHttpUrl = (value: string) => {
@@ -60,32 +60,29 @@ export const getDocument = (
   limit: number,
   issuer: string
 ): Effect.Effect<Document, DiscoveryError> =>
-  client.execute(HttpClientRequest.get(url, { acceptJson: true })).pipe(
-    Effect.flatMap((response) =>
-      Effect.map(readLimited(response, limit), (text): Document | DiscoveryError => {
-        if (response.status !== 200) return { _tag: "Missing", reason: `HTTP ${response.status}` }
-        if (text === undefined) {
-          return new DiscoveryError({ issuer, reason: `${url} is larger than ${limit} bytes (maxResponseBytes)` })
-        }
-        try {
-          return { _tag: "Found", json: JSON.parse(text) }
-        } catch {
-          return { _tag: "Missing", reason: "HTTP 200 with a body that is not JSON" }
-        }
-      })
-    ),
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () =>
-        new DiscoveryError({ issuer, reason: `${url} gave no answer within ${Duration.format(timeout)}` })
-    }),
-    Effect.catchTags({
-      RequestError: (error) =>
-        Effect.fail(new DiscoveryError({ issuer, reason: `could not reach ${url} (${error.reason})` })),
-      ResponseError: (error) =>
-        Effect.fail(new DiscoveryError({ issuer, reason: `could not read ${url} (${error.reason})` }))
-    }),
-    Effect.flatMap((answer) => (answer instanceof DiscoveryError ? Effect.fail(answer) : Effect.succeed(answer)))
+  send(client, HttpClientRequest.get(url, { acceptJson: true }), {
+    timeout,
+    maxBytes: limit,
+    words: {
+      timeout: `${url} gave no answer`,
+      unreachable: `could not reach ${url}`,
+      unreadable: `could not read ${url}`
+    },
+    error: (reason) => new DiscoveryError({ issuer, reason })
+  }).pipe(
+    Effect.flatMap(({ response, text }): Effect.Effect<Document, DiscoveryError> => {
+      if (response.status !== 200) return Effect.succeed({ _tag: "Missing", reason: `HTTP ${response.status}` })
+      if (text === undefined) {
+        return Effect.fail(
+          new DiscoveryError({ issuer, reason: `${url} is larger than ${limit} bytes (maxResponseBytes)` })
+        )
+      }
+      try {
+        return Effect.succeed({ _tag: "Found", json: JSON.parse(text) })
+      } catch {
+        return Effect.succeed({ _tag: "Missing", reason: "HTTP 200 with a body that is not JSON" })
+      }
+    })
   )
 
 /** A schema failure in a line: where, and what (the document comes from the network: cut short). */

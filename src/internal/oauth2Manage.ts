@@ -27,7 +27,7 @@ import type {
 } from "../OAuth2.js"
 import * as TokenCache from "../TokenCache.js"
 import { checkIssuer } from "./discovery.js"
-import { readLimited } from "./http.js"
+import { send } from "./http.js"
 import { client, endpointOf, engineOptions, type Issuer, isMutualTls } from "./oauth2Grant.js"
 import { validateDuration, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, resolveText, type TextInput } from "./options.js"
@@ -87,39 +87,30 @@ const post = (
       HttpClientRequest.setHeaders({ ...prepared.headers, accept: "application/json" }),
       HttpClientRequest.bodyUrlParams(prepared.params)
     )
-    return yield* send(http, request, { scheme, url, timeout })
+    return yield* sendTo(http, request, { scheme, url, timeout })
   })
 
 /**
  * Sends one request to an endpoint of the server and reads its answer (at most 1 MiB) within `timeout`.
  * The client's errors hold the request, with the client's credentials or a bearer token: none is kept.
  */
-const send = (
+const sendTo = (
   http: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
   { scheme, timeout, url }: { readonly scheme: string; readonly url: string; readonly timeout: Duration.Duration }
 ) =>
-  http.execute(request).pipe(
-    Effect.flatMap((response) =>
-      Effect.map(readLimited(response, 1024 * 1024), (text) => ({
-        status: response.status,
-        text,
-        contentType: response.headers["content-type"] ?? ""
-      }))
-    ),
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () =>
-        new AuthenticationFailed({ scheme, reason: `${url} gave no answer within ${Duration.format(timeout)}` })
+  Effect.map(
+    send(http, request, {
+      timeout,
+      maxBytes: 1024 * 1024,
+      words: {
+        timeout: `${url} gave no answer`,
+        unreachable: `could not reach ${url}`,
+        unreadable: `could not read the answer of ${url}`
+      },
+      error: (reason) => new AuthenticationFailed({ scheme, reason })
     }),
-    Effect.catchTags({
-      RequestError: (error) =>
-        Effect.fail(new AuthenticationFailed({ scheme, reason: `could not reach ${url} (${error.reason})` })),
-      ResponseError: (error) =>
-        Effect.fail(
-          new AuthenticationFailed({ scheme, reason: `could not read the answer of ${url} (${error.reason})` })
-        )
-    })
+    ({ response, text }) => ({ status: response.status, text, contentType: response.headers["content-type"] ?? "" })
   )
 
 /** The token and its hint as form fields. */
@@ -272,7 +263,7 @@ export const userinfo = (
         accept: "application/json"
       })
     )
-    const answer = yield* send(http, request, { scheme, url, timeout: Duration.seconds(30) })
+    const answer = yield* sendTo(http, request, { scheme, url, timeout: Duration.seconds(30) })
     if (answer.status !== 200 || answer.text === undefined) {
       return yield* Effect.fail(failure(answer.status, answer.text, answer.contentType))
     }

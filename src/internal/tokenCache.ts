@@ -6,17 +6,14 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Token from "../Token.js"
 import type { GetOrFetchOptions, Service } from "../TokenCache.js"
 import * as SingleFlight from "./singleFlight.js"
-import type { FleetLock, Store } from "./tokenCacheBackend.js"
+import { type FleetLock, sameToken, type Store } from "./tokenCacheBackend.js"
 
 const defaultEarlyMillis = Duration.toMillis(Token.defaultEarlyExpiry)
-
-const sameToken = (a: Token.Token, b: Token.Token) => Redacted.value(a.accessToken) === Redacted.value(b.accessToken)
 
 /** A token and when this cache got it. */
 interface Entry {
@@ -160,7 +157,8 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
         Effect.flatMap(Ref.get(memory), (map) => {
           const current = map.get(key)
           if (token !== undefined && (current === undefined || !sameToken(current.token, token))) return Effect.void
-          return Effect.zipRight(forget(key), store.remove(key))
+          // the store keeps a token that another process wrote meanwhile: only `token` was refused
+          return Effect.zipRight(forget(key), store.remove(key, token))
         }),
       clear: Effect.zipRight(Ref.set(memory, new Map()), store.clear),
       getOrFetch: <E>(

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { hashHex } from "./hash.js"
@@ -24,7 +25,12 @@ import { Token, TokenFromJson } from "../Token.js"
 export interface Store {
   readonly load: (key: string) => Effect.Effect<Option.Option<Token>>
   readonly save: (key: string, token: Token) => Effect.Effect<void>
-  readonly remove: (key: string) => Effect.Effect<void>
+  /**
+   * Removes the token under `key`; with `token`, only while the stored one
+   * is still that token (its access token): a token another process has
+   * written since is kept.
+   */
+  readonly remove: (key: string, token?: Token) => Effect.Effect<void>
   readonly clear: Effect.Effect<void>
   /** A store shared by many processes: the lock that lets one of them fetch while the others wait. */
   readonly fleet?: FleetLock | undefined
@@ -50,6 +56,13 @@ export interface FleetLock {
   /** What the store is called in a warning. */
   readonly name: string
 }
+
+/** Whether two tokens are one: the same access token. */
+export const sameToken = (a: Token, b: Token) => Redacted.value(a.accessToken) === Redacted.value(b.accessToken)
+
+/** Whether a stored value (decoded by `decode`) is `token`; an undecodable one is not. */
+const holds = <I>(decode: (value: I) => Either.Either<Token, unknown>, value: I, token: Token) =>
+  Either.match(decode(value), { onLeft: () => false, onRight: (stored) => sameToken(stored, token) })
 
 export const none: Store = {
   load: () => Effect.succeedNone,
@@ -262,7 +275,10 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
             Effect.gen(function* () {
               yield* sweep
               snapshot = { stamp: "", entries: {} }
-              yield* write(f(yield* sync))
+              const entries = yield* sync
+              const next = f(entries)
+              // nothing to change (a conditional remove that found another token): no write
+              if (next !== entries) yield* write(next)
             }).pipe(Effect.catchAllCause((cause) => warn("could not write")(Cause.squash(cause)))),
             release
           )
@@ -281,8 +297,10 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
           onLeft: warn("could not encode the token for"),
           onRight: (encoded) => update((entries) => ({ ...entries, [key]: encoded }))
         }),
-      remove: (key) =>
+      // under the lock file: read, compare, remove (no other process writes in between)
+      remove: (key, token) =>
         update((entries) => {
+          if (!(key in entries) || (token !== undefined && !holds(decodeToken, entries[key], token))) return entries
           const { [key]: _, ...rest } = entries
           return rest
         }),
@@ -372,7 +390,15 @@ export const keyValueStore = (prefix: string): Effect.Effect<Store, never, KeyVa
               return store.set(prefix + key, text)
             }).pipe(Effect.catchAll(warn("could not write")))
         }),
-      remove: (key) => store.remove(prefix + key).pipe(Effect.catchAll(warn("could not remove"))),
+      // read, compare, remove: not atomic (a KeyValueStore has no compare-and-delete), so a token
+      // another instance writes between the read and the remove is lost (one token request more)
+      remove: (key, token) =>
+        (token === undefined
+          ? store.remove(prefix + key)
+          : Effect.flatMap(store.get(prefix + key), (text) =>
+              Option.isSome(text) && holds(decode, text.value, token) ? store.remove(prefix + key) : Effect.void
+            )
+        ).pipe(Effect.catchAll(warn("could not remove"))),
       clear: Effect.suspend(() =>
         Effect.forEach([...written], (key) => store.remove(prefix + key), { discard: true })
       ).pipe(Effect.catchAll(warn("could not clear")))

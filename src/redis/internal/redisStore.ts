@@ -21,15 +21,16 @@ import { Redis } from "ioredis"
 import type { InvalidOptions } from "../../AuthError.js"
 import { invalid, resolveSecret } from "../../internal/options.js"
 import { validateDuration } from "../../internal/oauth2Options.js"
-import { type FleetLock, jittered, type Store } from "../../internal/tokenCacheBackend.js"
+import { type FleetLock, jittered, sameToken, type Store } from "../../internal/tokenCacheBackend.js"
 import * as SecureRandom from "../../SecureRandom.js"
 import { type Token, TokenFromJson } from "../../Token.js"
 import type { LayerOptions } from "../RedisTokenCache.js"
 
 const scheme = "RedisTokenCache"
 
-// compare-and-delete and compare-and-extend: only the owner that set the lock touches it
-const releaseScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
+// compare-and-delete and compare-and-extend: only the owner that set the lock touches it, and a
+// token is removed only while it is the value this process read (never one written since)
+const compareAndDelete = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
 const extendScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`
 
 /** A token that can be refreshed stays this long past its expiry, so that a process can still refresh it. */
@@ -222,7 +223,7 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
           if (set.value !== "OK") return "busy" as const
           yield* Effect.addFinalizer(() =>
             Effect.zipRight(
-              command(() => client.eval(releaseScript, 1, lockKey(key), owner)),
+              command(() => client.eval(compareAndDelete, 1, lockKey(key), owner)),
               command(() => client.publish(channel, `r ${key}`))
             )
           )
@@ -272,7 +273,18 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
               yield* command(() => client.publish(channel, `w ${key}`))
             })
         }),
-      remove: (key) => Effect.asVoid(command(() => client.del(tokenKey(key)))),
+      remove: (key, token) =>
+        token === undefined
+          ? Effect.asVoid(command(() => client.del(tokenKey(key))))
+          : Effect.gen(function* () {
+              // the stored value is compared as read (a sealed value differs at each write: a new IV),
+              // so that the delete is atomic on Redis: read, decode, compare, compare-and-delete
+              const raw = Option.getOrNull(yield* command(() => client.get(tokenKey(key))))
+              if (raw === null) return
+              const stored = yield* decode(key, raw)
+              if (Option.isNone(stored) || !sameToken(stored.value, token)) return
+              yield* command(() => client.eval(compareAndDelete, 1, tokenKey(key), raw))
+            }),
       clear: Effect.gen(function* () {
         // SCAN, not KEYS: Redis keeps serving meanwhile; the prefix's glob characters are escaped
         const pattern = `${tokenKey("").replace(/[*?[\]\\]/g, "\\$&")}*`
