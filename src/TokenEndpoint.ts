@@ -233,7 +233,7 @@ export const request = (
         // the client's errors hold the token request, client credentials included: never kept (transportCause)
         error: (reason, failure) =>
           // a closed connection pool never opens again: no retry, and the usual cause named
-          failure !== undefined && transportCode(failure) === "UND_ERR_DESTROYED"
+          failure?._tag === "RequestError" && transportCode(failure) === "UND_ERR_DESTROYED"
             ? new AuthenticationFailed({
                 scheme: "TokenEndpoint",
                 reason: `the token endpoint ${prepared.tokenUrl} was not asked: the HttpClient's connection pool is closed (UND_ERR_DESTROYED). A Layer given with Effect.provide around the auth closes once the auth is built: give it as the grant's tokenClient option instead`,

@@ -3,12 +3,14 @@
  * and `features.introspection`, their endpoints discovered from the issuer: after `revoke`,
  * introspection says `active: false`, the API refuses the token, and the auth gets a new one.
  */
+import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect, Logger, Redacted, Stream } from "effect"
 import type { AuthError } from "../src/index.js"
 import { HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { basicApp, oidcWithApi } from "./fixtures/oidcProvider.js"
+import { serve } from "./fixtures/server.js"
 
 const clients = [basicApp("api:read")]
 
@@ -143,5 +145,43 @@ describe("OAuth2.revoke and OAuth2.introspect against oidc-provider", () => {
         'OAuth2.clientCredentials: option "revocationUrl" is needed with revokeOnClose, unless issuer is given'
       )
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scoped(
+    "revokeOnClose: an endless answer of the revocation endpoint is read to 1 MiB, then a warning without the token",
+    () =>
+      Effect.gen(function* () {
+        // a server of ours: a token, then a 503 whose body never ends (before the bound, the close read it forever)
+        const chunk = new Uint8Array(64 * 1024).fill(120)
+        const server = yield* serve((seen) =>
+          seen.url === "/token"
+            ? HttpServerResponse.unsafeJson({ access_token: "at-secret-1", token_type: "Bearer", expires_in: 3600 })
+            : seen.url === "/revoke"
+              ? Effect.succeed(HttpServerResponse.stream(Stream.repeatValue(chunk), { status: 503 }))
+              : HttpServerResponse.text("ok")
+        )
+        const logs: Array<string> = []
+        const logger = Logger.make(({ message }) => logs.push(String(message)))
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const client = yield* HttpAuth.client(
+              OAuth2.clientCredentials({
+                tokenUrl: `${server.origin}/token`,
+                revocationUrl: `${server.origin}/revoke`,
+                clientId: "app",
+                clientSecret: "client-secret-1",
+                revokeOnClose: true
+              })
+            )
+            expect((yield* client.get(`${server.origin}/me`)).status).toBe(200)
+          })
+        ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        expect(logs).toEqual([
+          "OAuth2.clientCredentials: revokeOnClose could not revoke the access_token: the revocation endpoint answered HTTP 503"
+        ])
+        const seen = yield* server.seen
+        expect(seen.map((request) => request.url)).toEqual(["/token", "/me", "/revoke"])
+        expect(seen[2]!.body).toBe("token=at-secret-1&token_type_hint=access_token")
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 })

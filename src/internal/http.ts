@@ -67,7 +67,8 @@ export interface SendOptions<E> {
   readonly maxBytes: number
   /**
    * The words each failure's reason starts with: `timeout` + " within 30s",
-   * `unreachable` + " (Transport error)", `unreadable` + " (Decode)".
+   * `unreachable` + " (Transport)", `unreadable` + " (Decode)" (the client
+   * error's reason in parentheses).
    */
   readonly words: { readonly timeout: string; readonly unreachable: string; readonly unreadable: string }
   /**

@@ -212,22 +212,23 @@ export const revokeOnClose = (
       Effect.gen(function* () {
         const base = { tokenUrl: endpoint, params: { token, token_type_hint: hint }, headers: {} }
         const prepared = owner.clientAuth === undefined ? base : yield* owner.clientAuth.apply(base)
-        const response = yield* http.execute(
+        // bounded like every request of the flow: at most 1 MiB of the answer, read within 10 s
+        const answer = yield* sendTo(
+          http,
           HttpClientRequest.post(prepared.tokenUrl).pipe(
             HttpClientRequest.setHeaders({ ...prepared.headers, accept: "application/json" }),
             HttpClientRequest.bodyUrlParams(prepared.params)
-          )
+          ),
+          { scheme, url: prepared.tokenUrl, timeout: Duration.seconds(10) }
         )
-        yield* Effect.ignore(response.arrayBuffer)
-        if (response.status !== 200) {
-          return yield* Effect.fail(`the revocation endpoint answered HTTP ${response.status}`)
+        if (answer.status !== 200) {
+          return yield* Effect.fail(`the revocation endpoint answered HTTP ${answer.status}`)
         }
       }).pipe(
-        Effect.timeout("10 seconds"),
-        // the client's errors hold the request (the token): only their tag is logged
+        // sendTo's errors name the endpoint and the failure's kind, never the request (the token)
         Effect.catchAll((error) =>
           Effect.logWarning(
-            `${scheme}: revokeOnClose could not revoke the ${hint}: ${typeof error === "string" ? error : ((error as { _tag?: string })._tag ?? "failure")}`
+            `${scheme}: revokeOnClose could not revoke the ${hint}: ${typeof error === "string" ? error : error.reason}`
           )
         )
       )
