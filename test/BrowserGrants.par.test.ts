@@ -190,6 +190,59 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
     )
   )
 
+  it.scopedLive(
+    "an error redirect is checked for iss too: another issuer's or none is IssuerMismatch, this one's the OAuth2Error",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+        const attempt = (grant: "code" | "implicit") =>
+          Effect.scoped(
+            Effect.flatMap(
+              HttpAuth.client(
+                grant === "code"
+                  ? OAuth2.authorizationCodePkce({
+                      issuer: oidc.issuer,
+                      clientId: "cli",
+                      pushedAuthorization: false,
+                      ...listener(port)
+                    })
+                  : OAuth2.implicit({ issuer: oidc.issuer, clientId: "cli", ...listener(port) })
+              ),
+              (client) => Effect.flip(client.get(`${oidc.issuer}/me`))
+            )
+          )
+        // per grant: an error from another issuer, one without iss (the metadata promises one), this issuer's
+        const replies = [
+          BrowserTest.deny({ fields: { iss: "https://attacker.example" } }),
+          BrowserTest.deny(),
+          BrowserTest.error("access_denied", { description: "the user said no", fields: { iss: oidc.issuer } })
+        ]
+        yield* Effect.gen(function* () {
+          for (const grant of ["code", "implicit"] as const) {
+            const other = yield* attempt(grant)
+            expect(other).toMatchObject({
+              _tag: "IssuerMismatch",
+              expected: oidc.issuer,
+              received: "https://attacker.example"
+            })
+            const none = yield* attempt(grant)
+            expect(none).toMatchObject({ _tag: "IssuerMismatch", expected: oidc.issuer, received: undefined })
+            const own = yield* attempt(grant)
+            expect(own).toMatchObject({
+              _tag: "OAuth2Error",
+              error: "access_denied",
+              redirect: true,
+              fields: { iss: oidc.issuer }
+            })
+            expect(own.message).toBe('OAuth 2 error "access_denied": the user said no')
+          }
+          expect((yield* BrowserTest.visits).map((visit) => visit.status)).toEqual([400, 400, 400, 400, 400, 400])
+        }).pipe(Effect.provide(BrowserTest.layer(...replies, ...replies)))
+        expect(yield* oidc.tokenRequests).toBe(0)
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
   it.scopedLive("a client authenticating with its certificate (RFC 8705) pushes to the PAR endpoint's mtls alias", () =>
     Effect.gen(function* () {
       let origin = ""

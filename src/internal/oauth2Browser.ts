@@ -79,9 +79,20 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions, loca
         Effect.provideService(Browser.Browser, browser),
         Effect.provideService(SecureRandom.SecureRandom, random)
       )
-    /** Opens the browser on the URL and waits for the redirect. */
+    /**
+     * Opens the browser on the URL and waits for the redirect; with an issuer, the redirect's `iss` is
+     * checked whether it brings a grant or an error (RFC 9207 section 2: the server sends it on both),
+     * so that another server's error does not pass for this one's.
+     */
     const authorize = <E extends AuthError = never>(authorization: RedirectListener.Authorization<E>) =>
-      provide(listener.authorize(authorization))
+      located === undefined
+        ? provide(listener.authorize(authorization))
+        : provide(listener.authorize(authorization)).pipe(
+            Effect.tap((received) => checkIss(located, received.fields.iss)),
+            Effect.tapErrorTag("OAuth2Error", (error) =>
+              error.redirect === true ? checkIss(located, issOf(error.fields)) : Effect.void
+            )
+          )
     /** A parameter as the authorization URL gives it, if it does. */
     const fromUrl = (name: string) => authorizationUrl.searchParams.get(name) ?? undefined
     /** The URL's `response_type` when it has one (as httpx-auth), else the option, else the grant's. */
@@ -164,7 +175,6 @@ export const authorizationCodeGrant = (
           return pushed === undefined ? url : push(pushed, url, endpoint)
         }
       })
-      if (located !== undefined) yield* checkIss(located, received.fields.iss)
       // RFC 6749 section 4.1.3: the same redirect_uri as in the authorization request
       const token = yield* endpoint.request({
         grant_type: "authorization_code",
@@ -284,6 +294,10 @@ const checkIss = (known: grants.Issuer, iss: string | undefined) =>
       : Effect.void
   )
 
+/** The `iss` an error redirect carried (RedirectListener keeps it in the error's `fields`). */
+const issOf = (fields: Readonly<Record<string, unknown>> | undefined) =>
+  typeof fields?.iss === "string" ? fields.iss : undefined
+
 /**
  * OpenID Connect Core 3.1.3.7 (3.2.2.11 for the implicit grant): the id_token validated against the
  * issuer's JWKS, through the grant's `Discovery` (which keeps the JWKS); its claims travel with the token.
@@ -385,8 +399,6 @@ export const implicitGrant = (
             nonce
           })
       })
-      // RFC 9207 section 2.4: the implicit response's iss too (a token alone carries no issuer to check)
-      if (located !== undefined) yield* checkIss(located, received.fields.iss)
       const fields: Record<string, string> = { ...received.fields, [tokenField]: Redacted.value(received.grant) }
       const idToken = fields.id_token
       const now = yield* Clock.currentTimeMillis
