@@ -315,16 +315,17 @@ const push = (
   Effect.flatMap(at, (parUrl) => {
     if (parUrl === undefined) return Effect.succeed(url)
     const full = new URL(url)
-    return Effect.map(
-      endpoint.requestAt(Effect.succeed(parUrl), Object.fromEntries(full.searchParams), "request_uri"),
-      (answer) => {
-        const browserUrl = new URL(full)
-        browserUrl.search = ""
-        if (endpoint.clientId !== undefined) browserUrl.searchParams.set("client_id", endpoint.clientId)
-        browserUrl.searchParams.set("request_uri", Redacted.value(answer.accessToken))
-        return browserUrl.toString()
-      }
-    )
+    // RFC 9449 section 10.1: with DPoP, the push carries a proof of the key, which binds the code as
+    // dpop_jkt does; both may be sent (they must then match), and no server we know needs dpop_jkt
+    // beside the proof (oidc-provider takes the proof's thumbprint), so only the proof goes
+    const { dpop_jkt: _bound, ...params } = Object.fromEntries(full.searchParams)
+    return Effect.map(endpoint.requestAt(Effect.succeed(parUrl), params, "request_uri", true), (answer) => {
+      const browserUrl = new URL(full)
+      browserUrl.search = ""
+      if (endpoint.clientId !== undefined) browserUrl.searchParams.set("client_id", endpoint.clientId)
+      browserUrl.searchParams.set("request_uri", Redacted.value(answer.accessToken))
+      return browserUrl.toString()
+    })
   })
 
 /**
