@@ -309,6 +309,36 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
       }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 
+  it.scopedLive(
+    "a real error redirect (prompt=none, no session): oidc-provider's iss matches, its OAuth2Error comes through",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+        const browser = yield* launch
+        const client = yield* HttpAuth.client(
+          OAuth2.authorizationCodePkce({
+            issuer: oidc.issuer,
+            clientId: "cli",
+            scope: "openid",
+            pushedAuthorization: false,
+            authorizationParams: { prompt: "none" },
+            ...listener(port)
+          })
+        ).pipe(Effect.provide(browser.layer()))
+        const error = yield* Effect.flip(client.get(`${oidc.issuer}/me`))
+        expect(error).toMatchObject({
+          _tag: "OAuth2Error",
+          error: "login_required",
+          redirect: true,
+          fields: { iss: oidc.issuer }
+        })
+        expect(browser.errors).toEqual([])
+        expect(yield* oidc.tokenRequests).toBe(0)
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici)),
+    { timeout: 90_000 }
+  )
+
   it.scopedLive("a client authenticating with its certificate (RFC 8705) pushes to the PAR endpoint's mtls alias", () =>
     Effect.gen(function* () {
       let origin = ""
