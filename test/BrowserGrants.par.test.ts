@@ -310,6 +310,27 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
   )
 
   it.scopedLive(
+    "an id_token in the redirect without iss: its own iss claim is checked instead (no IssuerMismatch)",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+        const implicit = OAuth2.implicit({
+          issuer: oidc.issuer,
+          clientId: "cli",
+          responseType: "id_token",
+          ...listener(port)
+        })
+        const error = yield* Effect.scoped(
+          Effect.flatMap(HttpAuth.client(implicit), (client) => Effect.flip(client.get(`${oidc.issuer}/me`)))
+        )
+        // past the iss check to the id_token's validation: BrowserTest's key is not oidc-provider's
+        expect(error._tag).toBe("InvalidToken")
+        expect(error.message).toBe(`Invalid token: id_token: no key of the issuer's JWKS matches its kid null`)
+      }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, BrowserTest.layer(BrowserTest.approve()))))
+  )
+
+  it.scopedLive(
     "a real error redirect (prompt=none, no session): oidc-provider's iss matches, its OAuth2Error comes through",
     () =>
       Effect.gen(function* () {

@@ -94,7 +94,9 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions, loca
         ? provide(listener.authorize(authorization))
         : provide(listener.authorize(authorization)).pipe(
             Effect.tap((received) =>
-              idTokenNamesIssuer && received.fields.iss === undefined && received.fields.id_token !== undefined
+              idTokenNamesIssuer &&
+              received.fields.iss === undefined &&
+              (received.fields.id_token !== undefined || authorization.grantField === "id_token")
                 ? Effect.void
                 : checkIss(located, received.fields.iss)
             ),

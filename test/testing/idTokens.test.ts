@@ -69,6 +69,29 @@ describe("the test kit's id_tokens, validated by a grant given issuer", () => {
       }).pipe(Effect.provide(Servers))
   )
 
+  it.scopedLive("the implicit grant's id_token (the token itself): verified, its claims on the token", () =>
+    Effect.gen(function* () {
+      const tokens: Array<Token.Token> = []
+      const client = yield* HttpAuth.client(
+        OAuth2.implicit({
+          issuer,
+          clientId: "spa",
+          responseType: "id_token",
+          redirectUriPort: 0,
+          onToken: (token) => Effect.sync(() => tokens.push(token))
+        })
+      )
+      // the in-memory resource server knows only the tokens of its token endpoint: what matters is the login
+      yield* client.get("https://api.test/me")
+      const [visit] = yield* BrowserTest.visits
+      expect(tokens[0]!.fields.id_token_claims).toMatchObject({
+        iss: issuer,
+        aud: "spa",
+        nonce: visit!.params.nonce
+      })
+    }).pipe(Effect.provide(Servers))
+  )
+
   it.scopedLive(
     "an id_token of another issuer (the reply's issuer option) is refused: InvalidToken, no token request",
     () =>
