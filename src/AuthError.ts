@@ -176,7 +176,7 @@ export class OAuth2Error extends base("OAuth2Error")<{
   readonly errorUri?: string | undefined
   /** HTTP status of the token endpoint's answer, when there was one. */
   readonly status?: number | undefined
-  /** Other fields of the error response, token values removed. */
+  /** Other fields of the error response, token values removed; of an error redirect, its `iss` (RFC 9207). */
   readonly fields?: Readonly<Record<string, unknown>> | undefined
   /** The body, when it was not JSON (truncated). */
   readonly body?: string | undefined

@@ -391,7 +391,11 @@ export interface AuthorizationCodeOptions
     ClientOptions,
     TokenEndpointOptions,
     RevokeOnCloseOptions {
-  /** Default `"code"`, unless the authorization URL has a `response_type`. */
+  /**
+   * Default `"code"`, unless the authorization URL has a `response_type`.
+   * `"code id_token"` (OpenID Connect's hybrid flow) needs `issuer`: the
+   * redirect's id_token is validated, `c_hash` included, before the code is exchanged.
+   */
   readonly responseType?: string | undefined
   /** The redirect parameter that holds the code. Default `"code"`. */
   readonly codeField?: string | undefined

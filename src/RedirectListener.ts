@@ -381,6 +381,8 @@ const readGrant = (
           error: params.get("error")!,
           errorDescription: params.get("error_description") ?? undefined,
           errorUri: params.get("error_uri") ?? undefined,
+          // RFC 9207 section 2: the error redirect names its issuer too, for the grant to check
+          fields: params.has("iss") ? { iss: params.get("iss")! } : undefined,
           redirect: true
         })
       )

@@ -4,10 +4,12 @@
  * real headless Chromium logs in, or BrowserTest answers as a mixed-up
  * server would.
  */
-import { HttpServerResponse } from "@effect/platform"
+import { randomBytes } from "node:crypto"
+import { HttpClient, type HttpClientRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from "jose"
 import type { ClientMetadata } from "oidc-provider"
 import { type AuthError, ClientAuth, HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { BrowserTest } from "../src/testing/index.js"
@@ -24,7 +26,8 @@ const resourceServer: ClientMetadata = {
   redirect_uris: []
 }
 
-const provider = (redirectUri: string, requirePar: boolean) =>
+/** oidc-provider with PAR (required when `requirePar`); its DPoP proofs need its nonce when `dpopNonce`. */
+const provider = (redirectUri: string, requirePar: boolean, dpopNonce = false) =>
   startOidcProvider({
     clients: [
       {
@@ -46,7 +49,8 @@ const provider = (redirectUri: string, requirePar: boolean) =>
     ],
     features: {
       devInteractions: { enabled: true },
-      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar }
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar },
+      ...(dpopNonce ? { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } } : {})
     },
     configuration: { scopes: ["openid"] }
   })
@@ -86,6 +90,68 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
         expect(sent.get("request_uri")).toMatch(/^urn:ietf:params:oauth:request_uri:/)
         expect(tokens[0]!.tokenType).toBe("DPoP")
         expect((yield* me.json) as unknown).toEqual({ client: "cli", jkt: tokens[0]!.jkt })
+        expect(yield* api.refusals).toEqual([])
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici)),
+    { timeout: 90_000 }
+  )
+
+  it.scopedLive(
+    "PAR with DPoP (RFC 9449 section 10.1): the push carries a proof (the server's nonce after one refusal), no dpop_jkt",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const redirectUri = `http://127.0.0.1:${port}/callback`
+        const oidc = yield* provider(redirectUri, true, true)
+        const api = yield* dpopApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
+        const browser = yield* launch
+        // what the grant sends the provider, as its tokenClient sees it
+        const sent: Array<HttpClientRequest.HttpClientRequest> = []
+        const tokenClient = HttpClient.tapRequest(yield* HttpClient.HttpClient, (request) =>
+          Effect.sync(() => sent.push(request))
+        )
+        const tokens: Array<Token.Token> = []
+        const client = yield* HttpAuth.client(
+          OAuth2.authorizationCodePkce({
+            issuer: oidc.issuer,
+            clientId: "cli",
+            scope: "openid",
+            authorizationParams: { prompt: "consent" },
+            dpop: true,
+            tokenClient,
+            onToken: (token) => Effect.sync(() => tokens.push(token)),
+            ...listener(port)
+          })
+        ).pipe(Effect.provide(browser.layer(logIn("alice"))))
+        const me = yield* client.get(`${api.origin}/me`)
+        expect(me.status).toBe(200)
+        expect(browser.errors).toEqual([])
+        expect(tokens[0]!.tokenType).toBe("DPoP")
+        expect((yield* me.json) as unknown).toEqual({ client: "cli", jkt: tokens[0]!.jkt })
+
+        // the push: refused once for the nonce (400 use_dpop_nonce), then taken with it; the token request
+        // had the nonce already
+        const parUrl = `${oidc.issuer}/request`
+        const pushes = sent.filter((request) => request.url === parUrl)
+        expect(pushes.length).toBe(2)
+        expect((yield* oidc.requests).filter((r) => r === "POST /request" || r === "POST /token")).toEqual([
+          "POST /request",
+          "POST /request",
+          "POST /token"
+        ])
+        const proofs = pushes.map((request) => request.headers.dpop!)
+        for (const proof of proofs) {
+          const header = decodeProtectedHeader(proof)
+          expect(header.typ).toBe("dpop+jwt")
+          expect(yield* Effect.promise(() => calculateJwkThumbprint(header.jwk as JWK, "sha256"))).toBe(tokens[0]!.jkt)
+          expect(decodeJwt(proof)).toMatchObject({ htm: "POST", htu: parUrl })
+        }
+        expect(decodeJwt(proofs[0]!).nonce).toBeUndefined()
+        expect(decodeJwt(proofs[1]!).nonce).toEqual(expect.any(String))
+        const body = pushes[1]!.body
+        const form = new URLSearchParams(body._tag === "Uint8Array" ? new TextDecoder().decode(body.body) : "")
+        expect(form.has("dpop_jkt")).toBe(false)
+        expect(form.get("client_id")).toBe("cli")
+        expect(form.get("code_challenge_method")).toBe("S256")
         expect(yield* api.refusals).toEqual([])
       }).pipe(Effect.provide(NodeHttpClient.layerUndici)),
     { timeout: 90_000 }
@@ -188,6 +254,110 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
         )
       )
     )
+  )
+
+  it.scopedLive(
+    "an error redirect is checked for iss too: another issuer's or none is IssuerMismatch, this one's the OAuth2Error",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+        const attempt = (grant: "code" | "implicit") =>
+          Effect.scoped(
+            Effect.flatMap(
+              HttpAuth.client(
+                grant === "code"
+                  ? OAuth2.authorizationCodePkce({
+                      issuer: oidc.issuer,
+                      clientId: "cli",
+                      pushedAuthorization: false,
+                      ...listener(port)
+                    })
+                  : OAuth2.implicit({ issuer: oidc.issuer, clientId: "cli", ...listener(port) })
+              ),
+              (client) => Effect.flip(client.get(`${oidc.issuer}/me`))
+            )
+          )
+        // per grant: an error from another issuer, one without iss (the metadata promises one), this issuer's
+        const replies = [
+          BrowserTest.deny({ fields: { iss: "https://attacker.example" } }),
+          BrowserTest.deny(),
+          BrowserTest.error("access_denied", { description: "the user said no", fields: { iss: oidc.issuer } })
+        ]
+        yield* Effect.gen(function* () {
+          for (const grant of ["code", "implicit"] as const) {
+            const other = yield* attempt(grant)
+            expect(other).toMatchObject({
+              _tag: "IssuerMismatch",
+              expected: oidc.issuer,
+              received: "https://attacker.example"
+            })
+            const none = yield* attempt(grant)
+            expect(none).toMatchObject({ _tag: "IssuerMismatch", expected: oidc.issuer, received: undefined })
+            const own = yield* attempt(grant)
+            expect(own).toMatchObject({
+              _tag: "OAuth2Error",
+              error: "access_denied",
+              redirect: true,
+              fields: { iss: oidc.issuer }
+            })
+            expect(own.message).toBe('OAuth 2 error "access_denied": the user said no')
+          }
+          expect((yield* BrowserTest.visits).map((visit) => visit.status)).toEqual([400, 400, 400, 400, 400, 400])
+        }).pipe(Effect.provide(BrowserTest.layer(...replies, ...replies)))
+        expect(yield* oidc.tokenRequests).toBe(0)
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scopedLive(
+    "an id_token in the redirect without iss: its own iss claim is checked instead (no IssuerMismatch)",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+        const implicit = OAuth2.implicit({
+          issuer: oidc.issuer,
+          clientId: "cli",
+          responseType: "id_token",
+          ...listener(port)
+        })
+        const error = yield* Effect.scoped(
+          Effect.flatMap(HttpAuth.client(implicit), (client) => Effect.flip(client.get(`${oidc.issuer}/me`)))
+        )
+        // past the iss check to the id_token's validation: BrowserTest's key is not oidc-provider's
+        expect(error._tag).toBe("InvalidToken")
+        expect(error.message).toBe(`Invalid token: id_token: no key of the issuer's JWKS matches its kid null`)
+      }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, BrowserTest.layer(BrowserTest.approve()))))
+  )
+
+  it.scopedLive(
+    "a real error redirect (prompt=none, no session): oidc-provider's iss matches, its OAuth2Error comes through",
+    () =>
+      Effect.gen(function* () {
+        const port = yield* Effect.promise(freePort)
+        const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+        const browser = yield* launch
+        const client = yield* HttpAuth.client(
+          OAuth2.authorizationCodePkce({
+            issuer: oidc.issuer,
+            clientId: "cli",
+            scope: "openid",
+            pushedAuthorization: false,
+            authorizationParams: { prompt: "none" },
+            ...listener(port)
+          })
+        ).pipe(Effect.provide(browser.layer()))
+        const error = yield* Effect.flip(client.get(`${oidc.issuer}/me`))
+        expect(error).toMatchObject({
+          _tag: "OAuth2Error",
+          error: "login_required",
+          redirect: true,
+          fields: { iss: oidc.issuer }
+        })
+        expect(browser.errors).toEqual([])
+        expect(yield* oidc.tokenRequests).toBe(0)
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici)),
+    { timeout: 90_000 }
   )
 
   it.scopedLive("a client authenticating with its certificate (RFC 8705) pushes to the PAR endpoint's mtls alias", () =>

@@ -222,10 +222,11 @@ describe("the implicit grant with an issuer: the id_token validated as the code 
             onToken: (token) => Effect.sync(() => tokens.push(token))
           })
         )
-        // BrowserTest adds an unsigned id_token (alg none) to a redirect that asks for one and has none
+        // BrowserTest adds an id_token to a redirect that asks for one and has none, signed with its own
+        // key (BrowserTest.jwks), which this issuer's JWKS does not hold
         const none = yield* Effect.flip(client.get(`${api.origin}/me`))
         expect(`${none._tag}: ${none.message}`).toBe(
-          'InvalidToken: Invalid token: id_token: its algorithm "none" is not supported'
+          "InvalidToken: Invalid token: id_token: no key of the issuer's JWKS matches its kid null"
         )
         const missing = yield* Effect.flip(client.get(`${api.origin}/me`))
         expect(`${missing._tag}: ${missing.message}`).toBe(

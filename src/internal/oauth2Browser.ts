@@ -79,9 +79,31 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions, loca
         Effect.provideService(Browser.Browser, browser),
         Effect.provideService(SecureRandom.SecureRandom, random)
       )
-    /** Opens the browser on the URL and waits for the redirect. */
-    const authorize = <E extends AuthError = never>(authorization: RedirectListener.Authorization<E>) =>
-      provide(listener.authorize(authorization))
+    /**
+     * Opens the browser on the URL and waits for the redirect; with an issuer, the redirect's `iss` is
+     * checked whether it brings a grant or an error (RFC 9207 section 2: the server sends it on both),
+     * so that another server's error does not pass for this one's. A grant that validates the redirect's
+     * id_token (`idTokenNamesIssuer`) takes one without `iss`: the id_token's `iss` claim names the issuer
+     * (OpenID Connect Core 3.3.2.12; oidc-provider sends no `iss` beside an id_token).
+     */
+    const authorize = <E extends AuthError = never>(
+      authorization: RedirectListener.Authorization<E>,
+      idTokenNamesIssuer = false
+    ) =>
+      located === undefined
+        ? provide(listener.authorize(authorization))
+        : provide(listener.authorize(authorization)).pipe(
+            Effect.tap((received) =>
+              idTokenNamesIssuer &&
+              received.fields.iss === undefined &&
+              (received.fields.id_token !== undefined || authorization.grantField === "id_token")
+                ? Effect.void
+                : checkIss(located, received.fields.iss)
+            ),
+            Effect.tapErrorTag("OAuth2Error", (error) =>
+              error.redirect === true ? checkIss(located, issOf(error.fields)) : Effect.void
+            )
+          )
     /** A parameter as the authorization URL gives it, if it does. */
     const fromUrl = (name: string) => authorizationUrl.searchParams.get(name) ?? undefined
     /** The URL's `response_type` when it has one (as httpx-auth), else the option, else the grant's. */
@@ -143,28 +165,53 @@ export const authorizationCodeGrant = (
 
     // OpenID Connect Core section 3.1.3.7: with an issuer (whose JWKS can be read) and openid asked, the id_token is validated
     const openId = located !== undefined && (endpoint.scope ?? "").split(" ").includes("openid")
+    // section 3.3: a hybrid response type brings an id_token in the redirect too, which must be validated
+    // (3.3.2.8), its c_hash binding the code (3.3.2.11): that takes the issuer's JWKS and the client id (aud)
+    const hybrid = responseType.split(" ").includes("id_token")
+    if (hybrid && located === undefined) {
+      return yield* Effect.fail(
+        invalid(scheme, "issuer", `is needed with responseType "${responseType}", to validate the redirect's id_token`)
+      )
+    }
+    if (hybrid && endpoint.clientId === undefined) {
+      return yield* Effect.fail(invalid(scheme, "clientId", "is needed with issuer, to check the id_token's aud"))
+    }
     const http = yield* HttpClient.HttpClient
 
     const grant = Effect.gen(function* () {
       const proof = verifierLength === undefined ? undefined : yield* browser.provide(pkce.pair(verifierLength))
-      const nonce = openId ? yield* browser.provide(SecureRandom.token(32)) : undefined
-      const received = yield* browser.authorize({
-        grantField: codeField,
-        url: (redirect) => {
-          const url = browser.requestUrl(redirect, {
-            response_type: responseType,
-            client_id: endpoint.clientId,
-            scope: endpoint.scope,
-            nonce,
-            code_challenge: proof?.challenge,
-            code_challenge_method: proof?.method,
-            // RFC 9449 section 10: the code is bound to the DPoP key
-            dpop_jkt: endpoint.dpop?.jkt
-          })
-          return pushed === undefined ? url : push(pushed, url, endpoint)
-        }
-      })
-      if (located !== undefined) yield* checkIss(located, received.fields.iss)
+      // section 3.3.2.11: the nonce is required with an id_token in the redirect
+      const nonce = openId || hybrid ? yield* browser.provide(SecureRandom.token(32)) : undefined
+      const received = yield* browser.authorize(
+        {
+          grantField: codeField,
+          url: (redirect) => {
+            const url = browser.requestUrl(redirect, {
+              response_type: responseType,
+              client_id: endpoint.clientId,
+              scope: endpoint.scope,
+              nonce,
+              code_challenge: proof?.challenge,
+              code_challenge_method: proof?.method,
+              // RFC 9449 section 10: the code is bound to the DPoP key
+              dpop_jkt: endpoint.dpop?.jkt
+            })
+            return pushed === undefined ? url : push(pushed, url, endpoint)
+          }
+        },
+        hybrid
+      )
+      // validated before the code goes anywhere: a forged or substituted code is never exchanged
+      const fromRedirect =
+        hybrid && located !== undefined && endpoint.clientId !== undefined
+          ? yield* redirectIdToken(received, located, http, {
+              clientId: endpoint.clientId,
+              nonce,
+              code: Redacted.value(received.grant),
+              accessToken: received.fields.access_token,
+              responseType
+            })
+          : undefined
       // RFC 6749 section 4.1.3: the same redirect_uri as in the authorization request
       const token = yield* endpoint.request({
         grant_type: "authorization_code",
@@ -178,12 +225,22 @@ export const authorizationCodeGrant = (
           new InvalidToken({ reason: "openid was asked, and the token response has no id_token" })
         )
       }
-      return yield* withIdTokenClaims(token, token.idToken, located, http, {
+      const claimed = yield* withIdTokenClaims(token, token.idToken, located, http, {
         clientId: endpoint.clientId,
         nonce,
         accessToken: token.accessToken,
         code: Redacted.value(received.grant)
       })
+      // section 3.3.3.6: the token endpoint's id_token is of the same person as the redirect's
+      const claims = claimed.fields.id_token_claims as { readonly sub?: unknown }
+      return fromRedirect === undefined || claims.sub === fromRedirect.sub
+        ? claimed
+        : yield* Effect.fail(
+            new InvalidToken({
+              reason:
+                "the token endpoint's id_token is of another sub than the authorization redirect's (OpenID Connect Core section 3.3.3.6)"
+            })
+          )
     })
 
     // Not the redirect URI: a token does not depend on the port it came through.
@@ -260,16 +317,17 @@ const push = (
   Effect.flatMap(at, (parUrl) => {
     if (parUrl === undefined) return Effect.succeed(url)
     const full = new URL(url)
-    return Effect.map(
-      endpoint.requestAt(Effect.succeed(parUrl), Object.fromEntries(full.searchParams), "request_uri"),
-      (answer) => {
-        const browserUrl = new URL(full)
-        browserUrl.search = ""
-        if (endpoint.clientId !== undefined) browserUrl.searchParams.set("client_id", endpoint.clientId)
-        browserUrl.searchParams.set("request_uri", Redacted.value(answer.accessToken))
-        return browserUrl.toString()
-      }
-    )
+    // RFC 9449 section 10.1: with DPoP, the push carries a proof of the key, which binds the code as
+    // dpop_jkt does; both may be sent (they must then match), and no server we know needs dpop_jkt
+    // beside the proof (oidc-provider takes the proof's thumbprint), so only the proof goes
+    const { dpop_jkt: _bound, ...params } = Object.fromEntries(full.searchParams)
+    return Effect.map(endpoint.requestAt(Effect.succeed(parUrl), params, "request_uri", true), (answer) => {
+      const browserUrl = new URL(full)
+      browserUrl.search = ""
+      if (endpoint.clientId !== undefined) browserUrl.searchParams.set("client_id", endpoint.clientId)
+      browserUrl.searchParams.set("request_uri", Redacted.value(answer.accessToken))
+      return browserUrl.toString()
+    })
   })
 
 /**
@@ -284,9 +342,28 @@ const checkIss = (known: grants.Issuer, iss: string | undefined) =>
       : Effect.void
   )
 
+/** OpenID Connect Core 3.3.2.12: the id_token of a hybrid authorization redirect, validated; its claims. */
+const redirectIdToken = (
+  received: RedirectListener.Grant,
+  located: grants.Issuer,
+  http: HttpClient.HttpClient,
+  options: Omit<ValidateIdTokenOptions, "issuer">
+) =>
+  received.fields.id_token === undefined
+    ? Effect.fail(
+        new InvalidToken({
+          reason: `response_type "${options.responseType}" asks an id_token in the authorization redirect, and it has none (OpenID Connect Core section 3.3.2.5)`
+        })
+      )
+    : validateIdToken(received.fields.id_token, located, http, options)
+
+/** The `iss` an error redirect carried (RedirectListener keeps it in the error's `fields`). */
+const issOf = (fields: Readonly<Record<string, unknown>> | undefined) =>
+  typeof fields?.iss === "string" ? fields.iss : undefined
+
 /**
- * OpenID Connect Core 3.1.3.7 (3.2.2.11 for the implicit grant): the id_token validated against the
- * issuer's JWKS, through the grant's `Discovery` (which keeps the JWKS); its claims travel with the token.
+ * OpenID Connect Core 3.1.3.7 (3.2.2.11 for the implicit grant): the id_token validated; its claims
+ * travel with the token.
  */
 const withIdTokenClaims = (
   token: Token.Token,
@@ -295,11 +372,24 @@ const withIdTokenClaims = (
   http: HttpClient.HttpClient,
   options: Omit<ValidateIdTokenOptions, "issuer">
 ) =>
-  idTokens.validate(idToken, { ...options, issuer: located.issuer }).pipe(
-    Effect.provideService(HttpClient.HttpClient, http),
-    Effect.provideService(Discovery.Discovery, located.discovery),
-    Effect.map((claims) => new Token.Token({ ...token, fields: { ...token.fields, id_token_claims: claims } }))
+  Effect.map(
+    validateIdToken(idToken, located, http, options),
+    (claims) => new Token.Token({ ...token, fields: { ...token.fields, id_token_claims: claims } })
   )
+
+/** An id_token validated against the issuer's JWKS, through the grant's `Discovery` (which keeps the JWKS). */
+const validateIdToken = (
+  idToken: string | Redacted.Redacted<string>,
+  located: grants.Issuer,
+  http: HttpClient.HttpClient,
+  options: Omit<ValidateIdTokenOptions, "issuer">
+) =>
+  idTokens
+    .validate(idToken, { ...options, issuer: located.issuer })
+    .pipe(
+      Effect.provideService(HttpClient.HttpClient, http),
+      Effect.provideService(Discovery.Discovery, located.discovery)
+    )
 
 const jwtClaims = (jwt: string): Record<string, unknown> | undefined => {
   const parts = jwt.split(".")
@@ -375,18 +465,19 @@ export const implicitGrant = (
 
     const grant = Effect.gen(function* () {
       const nonce = wantsIdToken ? (givenNonce ?? (yield* browser.provide(SecureRandom.token(32)))) : givenNonce
-      const received = yield* browser.authorize({
-        grantField: tokenField,
-        url: (redirect) =>
-          browser.requestUrl(redirect, {
-            response_type: responseType,
-            client_id: client.clientId,
-            scope: client.scope,
-            nonce
-          })
-      })
-      // RFC 9207 section 2.4: the implicit response's iss too (a token alone carries no issuer to check)
-      if (located !== undefined) yield* checkIss(located, received.fields.iss)
+      const received = yield* browser.authorize(
+        {
+          grantField: tokenField,
+          url: (redirect) =>
+            browser.requestUrl(redirect, {
+              response_type: responseType,
+              client_id: client.clientId,
+              scope: client.scope,
+              nonce
+            })
+        },
+        wantsIdToken
+      )
       const fields: Record<string, string> = { ...received.fields, [tokenField]: Redacted.value(received.grant) }
       const idToken = fields.id_token
       const now = yield* Clock.currentTimeMillis

@@ -161,12 +161,14 @@ export interface Endpoint extends Client {
   /**
    * A request to another endpoint of the same server with the same client
    * authentication (the device authorization endpoint), `field` of its
-   * answer read as the token.
+   * answer read as the token; with `proved`, the DPoP proof of the auth's
+   * key (RFC 9449 section 10.1: the PAR endpoint), nonce handling included.
    */
   readonly requestAt: (
     url: Effect.Effect<string, DiscoveryError>,
     params: Readonly<Record<string, string>>,
-    field: string
+    field: string,
+    proved?: boolean
   ) => Effect.Effect<Token.Token, AuthError>
   /**
    * RFC 6749 section 6: the refresh request, with the grant's `scope` when
@@ -355,7 +357,8 @@ export const endpoint = (
     const requestAt = (
       url: Effect.Effect<string, DiscoveryError>,
       params: Readonly<Record<string, string>>,
-      field: string
+      field: string,
+      proved = false
     ): Effect.Effect<Token.Token, AuthError> =>
       Effect.flatMap(Effect.zip(target, url), ([resolved, endpointUrl]) =>
         send({
@@ -367,7 +370,8 @@ export const endpoint = (
           defaultLifetime,
           retry: options.retry,
           maxRetryAfter,
-          maxResponseBytes
+          maxResponseBytes,
+          ...(proved && dpop !== undefined ? { dpop, tokenResponse: notBound } : {})
         })
       )
     const scope = owner.scope === undefined ? {} : { scope: owner.scope }
@@ -406,6 +410,13 @@ export const endpoint = (
         })
     }
   })
+
+/**
+ * RFC 9449 section 5 refuses a proved token request answered with another
+ * `token_type` than `DPoP`; another endpoint's answer (RFC 9126 section 2.2:
+ * `request_uri`, `expires_in`) is no token and has none, so it passes as one.
+ */
+const notBound = (fields: Record<string, unknown>) => ({ ...fields, token_type: "DPoP" })
 
 /** A failure that says the endpoint may have moved: no connection or answer, 404, or 5xx. */
 const isEndpointFailure = (error: AuthError) =>

@@ -17,7 +17,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as Browser from "../Browser.js"
+import { halfHash } from "../internal/idToken.js"
 import { fragmentMarker } from "../internal/redirectPages.js"
+import * as testSigning from "../internal/testSigning.js"
 import type { ResponseMode } from "../RedirectListener.js"
 import { createToken } from "./createToken.js"
 
@@ -41,6 +43,8 @@ export interface ReplyOptions {
   readonly responseMode?: ResponseMode | undefined
   /** Default `"echo"`. */
   readonly state?: StateReply | undefined
+  /** The `iss` of the id_token the reply makes up: the grant's `issuer`. Default the authorization URL's origin. */
+  readonly issuer?: string | undefined
 }
 
 /**
@@ -61,10 +65,30 @@ export type Reply =
   | { readonly _tag: "NoReply" }
 
 /**
+ * The public key of BrowserTest's id_tokens, as a JWK Set: serve it as the
+ * issuer's `jwks_uri` (`TestAuthorizationServer.layer({ issuer })` does), and
+ * a grant given `issuer` validates the id_tokens BrowserTest makes up.
+ *
+ * @example
+ * ```ts
+ * import { BrowserTest } from "effect-http-auth/testing"
+ *
+ * const body = JSON.stringify(BrowserTest.jwks) // {"keys":[{"kty":"EC","crv":"P-256",...}]}
+ * ```
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const jwks: { readonly keys: ReadonlyArray<Readonly<Record<string, string>>> } = testSigning.jwks
+
+/**
  * Approves as an authorization server would for the URL's `response_type`:
  * `code` gets `code=code-N` in the query; `token` gets `access_token=access-N`,
  * `token_type=Bearer` and `expires_in=3600` in the fragment; `id_token` gets
- * an unsigned JWT with the URL's `nonce` (and `aud` its `client_id`).
+ * an id_token signed with the key of `jwks` (ES256): `iss` the reply's
+ * `issuer`, `sub` `test-user`, `aud` the URL's `client_id`, its `nonce`, and
+ * the `c_hash` and `at_hash` of the code and token beside it (OpenID Connect
+ * Core 3.3.2.11).
  *
  * @example
  * ```ts
@@ -221,7 +245,13 @@ export const visits: Effect.Effect<ReadonlyArray<Visit>, never, BrowserTest> = E
   (test) => test.visits
 )
 
-const made = (responseType: string, params: Readonly<Record<string, string>>, n: number) =>
+const made = (
+  responseType: string,
+  params: Readonly<Record<string, string>>,
+  n: number,
+  issuer: string,
+  overrides: Readonly<Record<string, string>>
+) =>
   Effect.gen(function* () {
     const types = responseType.split(" ").filter((type) => type !== "")
     const fields: Record<string, string> = {}
@@ -232,10 +262,14 @@ const made = (responseType: string, params: Readonly<Record<string, string>>, n:
       fields.expires_in = "3600"
     }
     if (types.includes("id_token")) {
-      const claims: Record<string, unknown> = { sub: "test-user" }
+      const claims: Record<string, unknown> = { iss: issuer, sub: "test-user" }
       if (params.nonce !== undefined) claims.nonce = params.nonce
       if (params.client_id !== undefined) claims.aud = params.client_id
-      fields.id_token = yield* createToken({ claims })
+      // the hashes of what the redirect carries, a code or token of the reply's own included
+      const sent = { ...fields, ...overrides }
+      if (sent.code !== undefined) claims.c_hash = halfHash("ES256", sent.code)
+      if (sent.access_token !== undefined) claims.at_hash = halfHash("ES256", sent.access_token)
+      fields.id_token = yield* createToken({ claims, privateKey: testSigning.signingKey })
     }
     return { fields, codeOnly: types.length === 1 && types[0] === "code" }
   })
@@ -280,7 +314,14 @@ const visit = (url: string, reply: Reply, n: number) =>
         problem: reply._tag === "NoReply" ? undefined : "the authorization URL has no redirect_uri"
       } satisfies Visit
     }
-    const { fields: madeUp, codeOnly } = yield* made(params.response_type ?? "code", params, n)
+    const issuer = reply.options.issuer ?? new URL(url).origin
+    const { fields: madeUp, codeOnly } = yield* made(
+      params.response_type ?? "code",
+      params,
+      n,
+      issuer,
+      reply.options.fields ?? {}
+    )
     const fields = new URLSearchParams(
       reply._tag === "Error"
         ? {

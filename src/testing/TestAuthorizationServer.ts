@@ -15,7 +15,11 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import { jwks, signingKey } from "../internal/testSigning.js"
+import { BrowserTest } from "./BrowserTest.js"
+import { createToken } from "./createToken.js"
 
 /**
  * One scripted answer of the token endpoint.
@@ -98,6 +102,12 @@ const refreshTokenField = (scripted: string | null | undefined, grantType: strin
   return { refresh_token: scripted ?? `refresh-${n}` }
 }
 
+/** The code a redirect carried, in its query or its fragment. */
+const codeOf = (redirect: string) => {
+  const url = new URL(redirect)
+  return url.searchParams.get("code") ?? new URLSearchParams(url.hash.slice(1)).get("code") ?? undefined
+}
+
 /**
  * A request the token endpoint received, its form fields decoded.
  *
@@ -140,6 +150,15 @@ export interface Options {
   readonly tokenUrl?: string | undefined
   /** The first answers of the token endpoint; past them each request gets a fresh default token. */
   readonly script?: ReadonlyArray<Step> | undefined
+  /**
+   * An OpenID Connect issuer: its metadata (`authorization_endpoint`
+   * `<issuer>/authorize`, this `tokenUrl`, `jwks_uri` `<issuer>/jwks`) and
+   * `BrowserTest.jwks` are served, and the token endpoint's answers to a
+   * code carry an id_token signed as BrowserTest's are, with the `nonce` of
+   * the `BrowserTest` visit that gave the code (when this layer is built
+   * with `BrowserTest.layer` in its context: `Layer.provideMerge`).
+   */
+  readonly issuer?: string | undefined
 }
 
 interface Issued {
@@ -181,6 +200,8 @@ export const layer = (options?: Options): Layer.Layer<HttpClient.HttpClient | Te
   Layer.effectContext(
     Effect.gen(function* () {
       const tokenUrl = new URL(options?.tokenUrl ?? "https://auth.test/token").toString()
+      const issuer = options?.issuer?.replace(/\/+$/, "")
+      const browser = yield* Effect.serviceOption(BrowserTest)
       const script = yield* Ref.make<ReadonlyArray<Step>>(options?.script ?? [])
       const issued = yield* Ref.make(new Map<string, Issued>())
       const counter = yield* Ref.make(0)
@@ -222,7 +243,10 @@ export const layer = (options?: Options): Layer.Layer<HttpClient.HttpClient | Te
                 token_type: step.tokenType ?? "Bearer",
                 ...(expiresIn === null ? {} : { expires_in: expiresIn }),
                 ...refreshTokenField(step.refreshToken, params.grant_type, n),
-                ...(step.scope === undefined ? {} : { scope: step.scope })
+                ...(step.scope === undefined ? {} : { scope: step.scope }),
+                ...(issuer !== undefined && params.grant_type === "authorization_code"
+                  ? { id_token: yield* idToken(issuer, params) }
+                  : {})
               })
             }
           }
@@ -242,11 +266,42 @@ export const layer = (options?: Options): Layer.Layer<HttpClient.HttpClient | Te
             : json(request, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' })
         })
 
+      // OpenID Connect Core 3.1.3.3: the code's id_token, with the nonce of the authorization that gave the code
+      const idToken = (issuer: string, params: Readonly<Record<string, string>>) =>
+        Effect.gen(function* () {
+          const visits = Option.isSome(browser) ? yield* browser.value.visits : []
+          const visit = visits.find((visit) => visit.redirect !== undefined && codeOf(visit.redirect) === params.code)
+          const claims: Record<string, unknown> = { iss: issuer, sub: "test-user" }
+          const clientId = params.client_id ?? visit?.params.client_id
+          if (clientId !== undefined) claims.aud = clientId
+          if (visit?.params.nonce !== undefined) claims.nonce = visit.params.nonce
+          return yield* createToken({ claims, privateKey: signingKey })
+        })
+
+      const discovery = (request: HttpClientRequest.HttpClientRequest, url: URL) => {
+        const at = `${url.origin}${url.pathname}`
+        if (issuer === undefined || request.method !== "GET") return undefined
+        if (at === `${issuer}/.well-known/openid-configuration`) {
+          return json(request, 200, {
+            issuer,
+            authorization_endpoint: `${issuer}/authorize`,
+            token_endpoint: tokenUrl,
+            jwks_uri: `${issuer}/jwks`,
+            response_types_supported: ["code", "id_token", "id_token token", "code id_token"],
+            id_token_signing_alg_values_supported: ["ES256"]
+          })
+        }
+        return at === `${issuer}/jwks` ? json(request, 200, jwks) : undefined
+      }
+
       const client = HttpClient.make((request, url) =>
         Effect.catchAllDefect(
           `${url.origin}${url.pathname}` === tokenUrl && request.method === "POST"
             ? answerToken(request)
-            : answerResource(request, url),
+            : Effect.suspend(() => {
+                const document = discovery(request, url)
+                return document === undefined ? answerResource(request, url) : Effect.succeed(document)
+              }),
           (cause) => Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))
         )
       )

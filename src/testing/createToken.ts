@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { createHmac } from "node:crypto"
+import { createHmac, type KeyObject, sign } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,13 +20,19 @@ export interface CreateTokenOptions {
   readonly claims?: Readonly<Record<string, unknown>> | undefined
   /** With a secret the token is signed with HS256; without, it is unsigned (`alg: "none"`). */
   readonly secret?: string | Redacted.Redacted<string> | undefined
+  /**
+   * An EC P-256 private key: the token is signed with ES256 (as BrowserTest
+   * signs its id_tokens), for a verifier that reads the public key from a JWKS.
+   */
+  readonly privateKey?: KeyObject | undefined
 }
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8").toString("base64url")
 
 /**
  * A JWT (RFC 7519) with `iat` and `exp` taken from the `Clock`: unsigned by
- * default, HS256 with a `secret`. No dependency: node:crypto signs.
+ * default, HS256 with a `secret`, ES256 with a `privateKey`. No dependency:
+ * node:crypto signs.
  *
  * @example
  * ```ts
@@ -48,8 +54,13 @@ export const createToken = (options?: CreateTokenOptions): Effect.Effect<string>
     const lifetime = Duration.toSeconds(Duration.decode(options?.expiresIn ?? "1 hour"))
     const payload = { iat, exp: iat + Math.floor(lifetime), ...options?.claims }
     const secret = options?.secret
-    const header = { alg: secret === undefined ? "none" : "HS256", typ: "JWT" }
+    const privateKey = options?.privateKey
+    const header = { alg: privateKey !== undefined ? "ES256" : secret === undefined ? "none" : "HS256", typ: "JWT" }
     const unsigned = `${base64url(header)}.${base64url(payload)}`
+    // RFC 7518 section 3.4: ES256's signature is R and S side by side, not DER
+    if (privateKey !== undefined) {
+      return `${unsigned}.${sign("sha256", Buffer.from(unsigned), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`
+    }
     if (secret === undefined) return `${unsigned}.`
     const key = typeof secret === "string" ? secret : Redacted.value(secret)
     return `${unsigned}.${createHmac("sha256", key).update(unsigned).digest("base64url")}`
