@@ -163,11 +163,18 @@ export const authorizationCodeGrant = (
     // RFC 9207 and RFC 9126 read the issuer's metadata, even when both endpoints are given
     const pushed = yield* pushedAuthorization(scheme, options, located, grants.isMutualTls(endpoint.clientAuth))
 
-    // OpenID Connect Core section 3.1.3.7: with an issuer (whose JWKS can be read) and openid asked, the id_token is validated
-    const openId = located !== undefined && (endpoint.scope ?? "").split(" ").includes("openid")
     // section 3.3: a hybrid response type brings an id_token in the redirect too, which must be validated
     // (3.3.2.8), its c_hash binding the code (3.3.2.11): that takes the issuer's JWKS and the client id (aud)
     const hybrid = responseType.split(" ").includes("id_token")
+    // OpenID Connect Core section 3.1.3.7: with an issuer (whose JWKS can be read) and openid asked (in the
+    // option or the authorization URL's own scope), the token endpoint's id_token is validated; a hybrid
+    // flow is OpenID Connect, and its token response has one too (3.3.3.3)
+    const openId =
+      located !== undefined &&
+      (hybrid || (endpoint.scope ?? browser.fromUrl("scope") ?? "").split(" ").includes("openid"))
+    // a nonce already in the authorization URL is the one sent, so it is the one expected (as the implicit grant)
+    const givenNonce = browser.fromUrl("nonce")
+    if (givenNonce !== undefined) yield* validateNonEmpty(givenNonce, scheme, "nonce")
     if (hybrid && located === undefined) {
       return yield* Effect.fail(
         invalid(scheme, "issuer", `is needed with responseType "${responseType}", to validate the redirect's id_token`)
@@ -181,7 +188,7 @@ export const authorizationCodeGrant = (
     const grant = Effect.gen(function* () {
       const proof = verifierLength === undefined ? undefined : yield* browser.provide(pkce.pair(verifierLength))
       // section 3.3.2.11: the nonce is required with an id_token in the redirect
-      const nonce = openId || hybrid ? yield* browser.provide(SecureRandom.token(32)) : undefined
+      const nonce = openId || hybrid ? (givenNonce ?? (yield* browser.provide(SecureRandom.token(32)))) : undefined
       const received = yield* browser.authorize(
         {
           grantField: codeField,
@@ -355,7 +362,15 @@ const redirectIdToken = (
           reason: `response_type "${options.responseType}" asks an id_token in the authorization redirect, and it has none (OpenID Connect Core section 3.3.2.5)`
         })
       )
-    : validateIdToken(received.fields.id_token, located, http, options)
+    : // a server's fault, not an option: the redirect lacks the access_token (or sends it empty)
+      (options.accessToken === undefined || options.accessToken === "") &&
+        (options.responseType ?? "").split(" ").includes("token")
+      ? Effect.fail(
+          new InvalidToken({
+            reason: `response_type "${options.responseType}" asks an access_token in the authorization redirect, and it has none (OpenID Connect Core section 3.3.2.5)`
+          })
+        )
+      : validateIdToken(received.fields.id_token, located, http, options)
 
 /** The `iss` an error redirect carried (RedirectListener keeps it in the error's `fields`). */
 const issOf = (fields: Readonly<Record<string, unknown>> | undefined) =>

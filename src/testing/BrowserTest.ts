@@ -45,6 +45,12 @@ export interface ReplyOptions {
   readonly state?: StateReply | undefined
   /** The `iss` of the id_token the reply makes up: the grant's `issuer`. Default the authorization URL's origin. */
   readonly issuer?: string | undefined
+  /**
+   * Claims of the id_token the reply makes up, added to (or replacing) its
+   * own (`iss`, `sub: "test-user"`, `aud`, `nonce`, `c_hash`, `at_hash`):
+   * another person (`{ sub: "bob" }`), or a wrong claim a grant must refuse.
+   */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined
 }
 
 /**
@@ -250,7 +256,8 @@ const made = (
   params: Readonly<Record<string, string>>,
   n: number,
   issuer: string,
-  overrides: Readonly<Record<string, string>>
+  overrides: Readonly<Record<string, string>>,
+  claimOverrides: Readonly<Record<string, unknown>>
 ) =>
   Effect.gen(function* () {
     const types = responseType.split(" ").filter((type) => type !== "")
@@ -269,7 +276,10 @@ const made = (
       const sent = { ...fields, ...overrides }
       if (sent.code !== undefined) claims.c_hash = halfHash("ES256", sent.code)
       if (sent.access_token !== undefined) claims.at_hash = halfHash("ES256", sent.access_token)
-      fields.id_token = yield* createToken({ claims, privateKey: testSigning.signingKey })
+      fields.id_token = yield* createToken({
+        claims: { ...claims, ...claimOverrides },
+        privateKey: testSigning.signingKey
+      })
     }
     return { fields, codeOnly: types.length === 1 && types[0] === "code" }
   })
@@ -320,7 +330,8 @@ const visit = (url: string, reply: Reply, n: number) =>
       params,
       n,
       issuer,
-      reply.options.fields ?? {}
+      reply.options.fields ?? {},
+      reply.options.claims ?? {}
     )
     const fields = new URLSearchParams(
       reply._tag === "Error"

@@ -59,6 +59,17 @@ export const createToken = (options?: CreateTokenOptions): Effect.Effect<string>
     const unsigned = `${base64url(header)}.${base64url(payload)}`
     // RFC 7518 section 3.4: ES256's signature is R and S side by side, not DER
     if (privateKey !== undefined) {
+      // ES256 is a P-256 key's: another key would sign what its header does not say
+      const details = privateKey.asymmetricKeyDetails
+      if (
+        privateKey.type !== "private" ||
+        privateKey.asymmetricKeyType !== "ec" ||
+        details?.namedCurve !== "prime256v1"
+      ) {
+        throw new TypeError(
+          `createToken: privateKey must be a P-256 (prime256v1) EC private key for ES256, not a ${privateKey.type} ${privateKey.asymmetricKeyType ?? "secret"} key${details?.namedCurve === undefined ? "" : ` on ${details.namedCurve}`}`
+        )
+      }
       return `${unsigned}.${sign("sha256", Buffer.from(unsigned), { key: privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url")}`
     }
     if (secret === undefined) return `${unsigned}.`
