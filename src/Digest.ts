@@ -158,9 +158,8 @@ export const make = (
         body = bytes
       }
       const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
-      // one draw, read in place (no copy) as the cnonce
-      return Effect.map(SecureRandom.bytes(cnonceBytes), (drawn) => {
-        const cnonce = Buffer.from(drawn.buffer, drawn.byteOffset, drawn.byteLength).toString("base64")
+      // one draw as text: no array of its own (an ArrayBuffer per request cost more than the hashes, bench/)
+      return Effect.map(SecureRandom.text(cnonceBytes, "base64"), (cnonce) => {
         // Counted when taken: concurrent requests never share an nc (RFC 7616 section 3.4)
         entry.nc += 1
         const value = authorizationWith(entry.prepared, request.method, uri, entry.nc, cnonce, bytes)

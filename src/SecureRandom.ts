@@ -5,10 +5,19 @@
  *
  * @since 0.1.0
  */
-import { randomFillSync } from "node:crypto"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { systemPool, type TextEncoding as PoolTextEncoding } from "./internal/randomPool.js"
+
+/**
+ * How `text` writes random bytes: base64 (RFC 4648 section 4), base64url
+ * without padding (section 5) or lower-case hex.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TextEncoding = PoolTextEncoding
 
 /**
  * @since 0.1.0
@@ -17,6 +26,13 @@ import * as Layer from "effect/Layer"
 export interface Service {
   /** `size` random bytes. */
   readonly bytes: (size: number) => Effect.Effect<Uint8Array>
+  /**
+   * `size` random bytes written as text, for a source that can give it
+   * without an array of its own (the default reads its pool in place: an
+   * array per draw costs a request more than it seems under load). Without
+   * it, the text of `bytes`.
+   */
+  readonly text?: ((size: number, encoding: TextEncoding) => Effect.Effect<string>) | undefined
 }
 
 /**
@@ -28,27 +44,10 @@ export interface Service {
  */
 export class SecureRandom extends Context.Reference<SecureRandom>()("effect-http-auth/SecureRandom", {
   defaultValue: (): Service => ({
-    bytes: (size) => Effect.sync(() => drawBytes(size))
+    bytes: (size) => Effect.sync(() => systemPool.bytes(size)),
+    text: (size, encoding) => Effect.sync(() => systemPool.text(size, encoding))
   })
 }) {}
-
-// Bytes from the operating system's CSPRNG, drawn 4 KiB at a time as Node's
-// randomUUID does: one `crypto.getRandomValues` call costs about 3.7 us here,
-// a draw from the pool about half that. Each byte is handed out once.
-const poolSize = 4096
-const pool = new Uint8Array(poolSize)
-let poolOffset = poolSize
-
-const drawBytes = (size: number): Uint8Array => {
-  if (size > poolSize) return randomFillSync(new Uint8Array(size))
-  if (poolOffset + size > poolSize) {
-    randomFillSync(pool)
-    poolOffset = 0
-  }
-  const drawn = pool.slice(poolOffset, poolOffset + size)
-  poolOffset += size
-  return drawn
-}
 
 /**
  * `size` random bytes from the `SecureRandom` in context.
@@ -73,17 +72,38 @@ export const bytes = (size: number): Effect.Effect<Uint8Array> =>
  * @since 0.1.0
  * @category accessors
  */
-export const token = (size: number): Effect.Effect<string> =>
-  Effect.map(bytes(size), (bytes) => Buffer.from(bytes).toString("base64url"))
+export const token = (size: number): Effect.Effect<string> => text(size, "base64url")
 
 /**
- * A random string of `size` bytes in lower-case hex (Digest's cnonce).
+ * `size` random bytes from the `SecureRandom` in context, written as text:
+ * the source's `text` when it has one, else the text of its `bytes`.
+ *
+ * @example
+ * ```ts
+ * import { SecureRandom } from "effect-http-auth"
+ *
+ * const cnonce = SecureRandom.text(33, "base64") // 44 characters
+ * ```
  *
  * @since 0.1.0
  * @category accessors
  */
-export const hex = (size: number): Effect.Effect<string> =>
-  Effect.map(bytes(size), (bytes) => Buffer.from(bytes).toString("hex"))
+export const text = (size: number, encoding: TextEncoding): Effect.Effect<string> =>
+  Effect.flatMap(SecureRandom, (random) =>
+    random.text !== undefined
+      ? random.text(size, encoding)
+      : Effect.map(random.bytes(size), (drawn) =>
+          Buffer.from(drawn.buffer, drawn.byteOffset, drawn.byteLength).toString(encoding)
+        )
+  )
+
+/**
+ * A random string of `size` bytes in lower-case hex (OAuth 1.0a's nonce, lock owners).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const hex = (size: number): Effect.Effect<string> => text(size, "hex")
 
 /**
  * A source that repeats `pattern` forever: every draw is predictable, so a
