@@ -106,16 +106,19 @@ export const printRatios = (
   )
   for (const [name, measured] of results) {
     const over = options.difference
-      ? `  +${median(measured.wall.map((w, i) => w - results.get(baseline)!.wall[i]!)).toFixed(1)} µs wall, +${median(
-          measured.cpu.map((c, i) => c - results.get(baseline)!.cpu[i]!)
-        ).toFixed(1)} µs CPU`
+      ? `  ${signed(median(measured.wall.map((w, i) => w - results.get(baseline)!.wall[i]!)))} µs wall, ${signed(
+          median(measured.cpu.map((c, i) => c - results.get(baseline)!.cpu[i]!))
+        )} µs CPU`
       : ""
     console.log(
-      `  ${name.padEnd(36)} ${median(measured.wall).toFixed(1).padStart(6)} µs  ${spread(ratios(results, name, baseline)).padEnd(22)} ${median(
-        measured.cpu
-      )
-        .toFixed(1)
-        .padStart(6)} µs  ${spread(ratios(results, name, baseline, "cpu"))}${over}`
+      `  ${name.padEnd(36)} ${micros(median(measured.wall)).padStart(6)} µs  ${spread(ratios(results, name, baseline)).padEnd(22)} ${micros(
+        median(measured.cpu)
+      ).padStart(6)} µs  ${spread(ratios(results, name, baseline, "cpu"))}${over}`
     )
   }
 }
+
+/** Microseconds: two decimals below 10 µs, where the goals are fractions of a microsecond. */
+const micros = (value: number) => value.toFixed(Math.abs(value) < 10 ? 2 : 1)
+
+const signed = (value: number) => `${value < 0 ? "-" : "+"}${micros(Math.abs(value))}`
