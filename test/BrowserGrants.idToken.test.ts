@@ -99,8 +99,17 @@ describe("authorization code with an issuer: the id_token validated", () => {
   )
 })
 
-/** oidc-provider with a public client of the hybrid flow (its id_token comes in the fragment, section 3.3.2.5). */
-const hybridProvider = (redirectUri: string) =>
+/**
+ * oidc-provider with a public client of the hybrid flow (its id_token comes in the fragment, section
+ * 3.3.2.5), registered with a free port's redirect URI, and its API.
+ */
+const hybridProvider = Effect.gen(function* () {
+  const port = yield* Effect.promise(freePort)
+  const redirectUri = `http://127.0.0.1:${port}/callback`
+  return { port, redirectUri, ...(yield* hybridServers(redirectUri)) }
+})
+
+const hybridServers = (redirectUri: string) =>
   oidcWithApi({
     clients: [
       {
@@ -134,9 +143,7 @@ describe("the hybrid flow (code id_token): the redirect's id_token validated bef
     "a real login: the id_token of the fragment checked (c_hash, nonce), then the code exchanged once",
     () =>
       Effect.gen(function* () {
-        const port = yield* Effect.promise(freePort)
-        const redirectUri = `http://127.0.0.1:${port}/callback`
-        const { oidc, api } = yield* hybridProvider(redirectUri)
+        const { api, oidc, port, redirectUri } = yield* hybridProvider
         const browser = yield* launch
         const tokens: Array<Token.Token> = []
         const client = yield* HttpAuth.client(
@@ -168,9 +175,7 @@ describe("the hybrid flow (code id_token): the redirect's id_token validated bef
     "a code swapped on its way back (the id_token's c_hash is another code's): InvalidToken, no token request",
     () =>
       Effect.gen(function* () {
-        const port = yield* Effect.promise(freePort)
-        const redirectUri = `http://127.0.0.1:${port}/callback`
-        const { oidc, api } = yield* hybridProvider(redirectUri)
+        const { api, oidc, port, redirectUri } = yield* hybridProvider
         const browser = yield* launch
         // an attacker's code injected into the response the listener's page posts back (OpenID Connect Core 3.3.2.11)
         yield* Effect.promise(() =>
@@ -196,8 +201,7 @@ describe("the hybrid flow (code id_token): the redirect's id_token validated bef
 
   it.scopedLive("an id_token of another key (BrowserTest's) in the redirect: InvalidToken, no token request", () =>
     Effect.gen(function* () {
-      const port = yield* Effect.promise(freePort)
-      const { oidc, api } = yield* hybridProvider(`http://127.0.0.1:${port}/callback`)
+      const { api, oidc, port } = yield* hybridProvider
       const client = yield* HttpAuth.client(hybrid(oidc.issuer, port))
       const error = yield* Effect.flip(client.get(`${api.origin}/me`))
       expect(error._tag).toBe("InvalidToken")

@@ -58,26 +58,32 @@ const provider = (redirectUri: string, requirePar: boolean, dpopNonce = false) =
 const listener = (port: number) =>
   ({ redirectUriDomain: "127.0.0.1", redirectUriPort: port, redirectUriEndpoint: "callback" }) as const
 
+/** A free port for the redirect listener, and oidc-provider with that redirect URI registered. */
+const providerOnPort = (requirePar: boolean, dpopNonce = false) =>
+  Effect.gen(function* () {
+    const port = yield* Effect.promise(freePort)
+    const redirectUri = `http://127.0.0.1:${port}/callback`
+    return { port, redirectUri, oidc: yield* provider(redirectUri, requirePar, dpopNonce) }
+  })
+
+/** What the CLI client's code grants share here: the issuer, openid, the listener's address. */
+const cliGrant = (issuer: string, port: number) => ({ issuer, clientId: "cli", scope: "openid", ...listener(port) })
+
 describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => {
   it.scopedLive(
     "PAR required by the metadata (auto), with DPoP: the browser gets only client_id and request_uri",
     () =>
       Effect.gen(function* () {
-        const port = yield* Effect.promise(freePort)
-        const redirectUri = `http://127.0.0.1:${port}/callback`
-        const oidc = yield* provider(redirectUri, true)
+        const { oidc, port } = yield* providerOnPort(true)
         const api = yield* dpopApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
         const browser = yield* launch
         const tokens: Array<Token.Token> = []
         const client = yield* HttpAuth.client(
           OAuth2.authorizationCodePkce({
-            issuer: oidc.issuer,
-            clientId: "cli",
-            scope: "openid",
+            ...cliGrant(oidc.issuer, port),
             authorizationParams: { prompt: "consent" },
             dpop: true,
-            onToken: (token) => Effect.sync(() => tokens.push(token)),
-            ...listener(port)
+            onToken: (token) => Effect.sync(() => tokens.push(token))
           })
         ).pipe(Effect.provide(browser.layer(logIn("alice"))))
         const me = yield* client.get(`${api.origin}/me`)
@@ -99,9 +105,7 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
     "PAR with DPoP (RFC 9449 section 10.1): the push carries a proof (the server's nonce after one refusal), no dpop_jkt",
     () =>
       Effect.gen(function* () {
-        const port = yield* Effect.promise(freePort)
-        const redirectUri = `http://127.0.0.1:${port}/callback`
-        const oidc = yield* provider(redirectUri, true, true)
+        const { oidc, port } = yield* providerOnPort(true, true)
         const api = yield* dpopApi(oidc, { clientId: "resource-server", clientSecret: "rs-secret" })
         const browser = yield* launch
         // what the grant sends the provider, as its tokenClient sees it
@@ -112,14 +116,11 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
         const tokens: Array<Token.Token> = []
         const client = yield* HttpAuth.client(
           OAuth2.authorizationCodePkce({
-            issuer: oidc.issuer,
-            clientId: "cli",
-            scope: "openid",
+            ...cliGrant(oidc.issuer, port),
             authorizationParams: { prompt: "consent" },
             dpop: true,
             tokenClient,
-            onToken: (token) => Effect.sync(() => tokens.push(token)),
-            ...listener(port)
+            onToken: (token) => Effect.sync(() => tokens.push(token))
           })
         ).pipe(Effect.provide(browser.layer(logIn("alice"))))
         const me = yield* client.get(`${api.origin}/me`)
@@ -161,9 +162,7 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
     "PAR offered, not required: pushedAuthorization true pushes with client_secret_basic; auto does not",
     () =>
       Effect.gen(function* () {
-        const port = yield* Effect.promise(freePort)
-        const redirectUri = `http://127.0.0.1:${port}/callback`
-        const oidc = yield* provider(redirectUri, false)
+        const { oidc, port, redirectUri } = yield* providerOnPort(false)
         const api = yield* serve(echo)
         const browser = yield* launch
         const run = (pushedAuthorization: boolean | "auto") =>
@@ -334,17 +333,13 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
     "a real error redirect (prompt=none, no session): oidc-provider's iss matches, its OAuth2Error comes through",
     () =>
       Effect.gen(function* () {
-        const port = yield* Effect.promise(freePort)
-        const oidc = yield* provider(`http://127.0.0.1:${port}/callback`, false)
+        const { oidc, port } = yield* providerOnPort(false)
         const browser = yield* launch
         const client = yield* HttpAuth.client(
           OAuth2.authorizationCodePkce({
-            issuer: oidc.issuer,
-            clientId: "cli",
-            scope: "openid",
+            ...cliGrant(oidc.issuer, port),
             pushedAuthorization: false,
-            authorizationParams: { prompt: "none" },
-            ...listener(port)
+            authorizationParams: { prompt: "none" }
           })
         ).pipe(Effect.provide(browser.layer()))
         const error = yield* Effect.flip(client.get(`${oidc.issuer}/me`))
