@@ -188,7 +188,8 @@ export const authorizationCodeGrant = (
     const grant = Effect.gen(function* () {
       const proof = verifierLength === undefined ? undefined : yield* browser.provide(pkce.pair(verifierLength))
       // section 3.3.2.11: the nonce is required with an id_token in the redirect
-      const nonce = openId || hybrid ? (givenNonce ?? (yield* browser.provide(SecureRandom.token(32)))) : undefined
+      // (openId covers the hybrid flow: it is refused without an issuer when the auth is built)
+      const nonce = openId ? (givenNonce ?? (yield* browser.provide(SecureRandom.token(32)))) : undefined
       const received = yield* browser.authorize(
         {
           grantField: codeField,
