@@ -10,6 +10,7 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, ManagedRuntime, Scope } from "effect"
 import { OAuth2 } from "effect-http-auth"
+import { getTasks } from "./support/clients.js"
 import { medians, printRatios } from "./support/measure.js"
 
 const tokenUrl = "http://auth.bench/token"
@@ -43,13 +44,14 @@ const measure = async (title: string, base: Layer.Layer<HttpClient.HttpClient>, 
   await runtime.runPromise(bearer.get(url)) // warm the caches
   await runtime.runPromise(dpop.get(url))
   const results = await medians(
-    [
-      { name: "OAuth2 Bearer (cached token)", client: bearer },
-      { name: "OAuth2 DPoP (cached token, ES256 proof)", client: dpop }
-    ].map(({ name, client }) => ({
-      name,
-      fn: () => runtime.runPromise(Effect.flatMap(client.get(url), (response) => response.text))
-    }))
+    getTasks(
+      runtime,
+      [
+        { name: "OAuth2 Bearer (cached token)", client: bearer },
+        { name: "OAuth2 DPoP (cached token, ES256 proof)", client: dpop }
+      ],
+      url
+    )
   )
   printRatios(title, results, "OAuth2 Bearer (cached token)")
   await runtime.dispose()

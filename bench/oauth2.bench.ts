@@ -13,6 +13,7 @@ import { HttpClient, HttpClientResponse, KeyValueStore } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { Clock, Deferred, Effect, Layer, ManagedRuntime, Option, Scope, SynchronizedRef } from "effect"
 import { Bearer, HttpAuth, OAuth2, Token, TokenCache } from "effect-http-auth"
+import { getTasks } from "./support/clients.js"
 import { medians, printRatios } from "./support/measure.js"
 
 const tokenUrl = "http://auth.bench/token"
@@ -68,14 +69,15 @@ const measure = async (title: string, base: Layer.Layer<HttpClient.HttpClient>, 
   await runtime.runPromise(oauth.get(url)) // warm the caches
   await runtime.runPromise(locked.get(url))
   const results = await medians(
-    [
-      { name: "Bearer (static)", client: bearer },
-      { name: "OAuth2 (cached token)", client: oauth },
-      { name: "OAuth2 (lock per request)", client: locked }
-    ].map(({ name, client }) => ({
-      name,
-      fn: () => runtime.runPromise(Effect.flatMap(client.get(url), (response) => response.text))
-    }))
+    getTasks(
+      runtime,
+      [
+        { name: "Bearer (static)", client: bearer },
+        { name: "OAuth2 (cached token)", client: oauth },
+        { name: "OAuth2 (lock per request)", client: locked }
+      ],
+      url
+    )
   )
   printRatios(title, results, "Bearer (static)")
   await runtime.dispose()

@@ -11,6 +11,7 @@ import { HttpAuth, OAuth2, TokenCache } from "effect-http-auth"
 import { RedisTokenCache } from "effect-http-auth/redis"
 import { fleet, loop, tokenServer, until } from "../test/fixtures/fleet.js"
 import { redisServer } from "../test/fixtures/redis.js"
+import { getTasks } from "./support/clients.js"
 import { medians, printRatios } from "./support/measure.js"
 
 const tokenUrl = "http://auth.bench/token"
@@ -35,13 +36,14 @@ const cachedRequest = async (url: string, scope: Scope.Scope) => {
   const memory = await clientOf(TokenCache.make())
   const redis = await clientOf(RedisTokenCache.make({ url, prefix: `bench-${Date.now()}:` }))
   const results = await medians(
-    [
-      { name: "TokenCache.layerMemory", client: memory },
-      { name: "RedisTokenCache.layer", client: redis }
-    ].map(({ name, client }) => ({
-      name,
-      fn: () => runtime.runPromise(Effect.flatMap(client.get("http://api.bench/items"), (response) => response.text))
-    }))
+    getTasks(
+      runtime,
+      [
+        { name: "TokenCache.layerMemory", client: memory },
+        { name: "RedisTokenCache.layer", client: redis }
+      ],
+      "http://api.bench/items"
+    )
   )
   printRatios("a request with a cached token, in-memory client", results, "TokenCache.layerMemory")
   await runtime.dispose()

@@ -62,3 +62,14 @@ export const prime = async (clients: ReadonlyArray<Client>, url: string, readBod
 
 export const dispose = (clients: ReadonlyArray<Client>) =>
   Promise.all(clients.map((client) => client.runtime.dispose()))
+
+/** A task a client: one GET of `url` through it in `runtime`, its body read. */
+export const getTasks = (
+  runtime: ManagedRuntime.ManagedRuntime<never, unknown>,
+  clients: ReadonlyArray<{ readonly name: string; readonly client: HttpClient.HttpClient }>,
+  url: string
+): Array<Task> =>
+  clients.map(({ client, name }) => ({
+    name,
+    fn: () => runtime.runPromise(Effect.flatMap(client.get(url), (response) => response.text))
+  }))
