@@ -147,8 +147,16 @@ export const make = (
       return entry
     }
 
-    /** The request with its credential header, or a DigestError (auth-int without the body's bytes). */
-    const authorize = (request: HttpClientRequest.HttpClientRequest, uri: string, entry: Reuse) => {
+    /**
+     * Sends the request with its credential header through `send`, or fails with a DigestError
+     * (auth-int without the body's bytes): one step after the cnonce's draw, no map between.
+     */
+    const sendAuthorized = <E, R>(
+      request: HttpClientRequest.HttpClientRequest,
+      uri: string,
+      entry: Reuse,
+      send: HttpAuth.Send<E, R>
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | DigestError, R> => {
       let body: Uint8Array | string = empty
       if (entry.prepared.challenge.qop === "auth-int") {
         const bytes = bodyBytes(request.body)
@@ -159,11 +167,11 @@ export const make = (
       }
       const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
       // one draw as text: no array of its own (an ArrayBuffer per request cost more than the hashes, bench/)
-      return Effect.map(SecureRandom.text(cnonceBytes, "base64"), (cnonce) => {
+      return Effect.flatMap(SecureRandom.text(cnonceBytes, "base64"), (cnonce) => {
         // Counted when taken: concurrent requests never share an nc (RFC 7616 section 3.4)
         entry.nc += 1
         const value = authorizationWith(entry.prepared, request.method, uri, entry.nc, cnonce, bytes)
-        return HttpClientRequest.setHeader(request, "authorization", value)
+        return send(HttpClientRequest.setHeader(request, "authorization", value))
       })
     }
 
@@ -208,7 +216,7 @@ export const make = (
     ) =>
       Effect.gen(function* () {
         const known = reuse.get(origin)
-        let response = first ?? (yield* send(known === undefined ? request : yield* authorize(request, uri, known)))
+        let response = first ?? (yield* known === undefined ? send(request) : sendAuthorized(request, uri, known, send))
         // At most: the preemptive try, the answer to a fresh challenge, one retry for a stale nonce.
         let answered = false
         let staleRetried = false
@@ -225,7 +233,7 @@ export const make = (
           answered = true
           const entry = remember(origin, challenge)
           yield* discard(response)
-          response = yield* send(yield* authorize(request, uri, entry))
+          response = yield* sendAuthorized(request, uri, entry, send)
         }
       })
 
@@ -241,7 +249,7 @@ export const make = (
       send: HttpAuth.Send<E, R>
     ) =>
       Effect.flatMap(
-        Effect.flatMap(authorize(request, uri, entry), send),
+        sendAuthorized(request, uri, entry, send),
         (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | DigestError, R> => {
           if (response.status === 401) return exchange(request, uri, origin, send, response)
           followNextNonce(origin, response)

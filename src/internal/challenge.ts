@@ -159,7 +159,10 @@ export const parseParams = (
 }
 
 /** A quoted-string with `"` and `\` escaped (RFC 9110 section 5.6.4). */
-export const quote = (value: string) => `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`
+export const quote = (value: string) => `"${escaped(value)}"`
+
+/** The content of `quote(value)`: the value itself when it has no `"` or `\` (the usual case, with no new string). */
+export const escaped = (value: string) => (/["\\]/.test(value) ? value.replace(/["\\]/g, (c) => `\\${c}`) : value)
 
 /** A challenge as a server would send it, every value quoted. */
 export const renderChallenge = (challenge: Challenge): string => {

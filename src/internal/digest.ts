@@ -4,7 +4,7 @@
  * value. Pure functions; the scheme in ../Digest.ts holds the state.
  */
 import * as Either from "effect/Either"
-import { type Challenge, quote } from "./challenge.js"
+import { type Challenge, escaped, quote } from "./challenge.js"
 import { hashHex } from "./hash.js"
 
 /** RFC 7616 section 3.3, and the IANA registry. */
@@ -163,20 +163,30 @@ export const authorization = (challenge: DigestChallenge, answer: Answer): strin
  * is reused, computed once when it arrives (RFC 7616 section 3.4.2: H(A1)
  * depends on user, realm and password only; a `-sess` A1 adds the nonce and
  * the request's cnonce, so only that last hash is left per request). Saves
- * one hash and the field formatting on every request after the first;
- * `authorizationWith(prepare(c, u, p), ...)` equals `authorization(c, ...)`
- * (a property test checks it).
+ * one hash and the field formatting on every request after the first, and
+ * most of the intermediate strings a request would make (each is garbage
+ * the collector pays for under load): the texts around the per-request
+ * values are joined once. `authorizationWith(prepare(c, u, p), ...)` equals
+ * `authorization(c, ...)` (a property test checks it).
  */
 export interface Prepared {
   readonly challenge: DigestChallenge
   /** H(username:realm:password). */
   readonly ha1: string
-  /** `Digest username=…, realm=…, uri=` */
+  /** `Digest username=…, realm=…, uri="` */
   readonly head: string
-  /** `, algorithm=…, nonce=…` */
+  /** `", algorithm=…, nonce=…`, then `, nc=` with a qop, `, cnonce="` for a `-sess` without one, or nothing. */
   readonly middle: string
-  /** `, opaque=…, userhash=true`, or empty. */
+  /** `", qop=…, response="` with a qop, `", response="` after a cnonce without one, or `, response="`. */
+  readonly beforeResponse: string
+  /** `"` and `, opaque=…, userhash=true`, or the `"` alone. */
   readonly tail: string
+  /** `:nonce:` */
+  readonly nonceText: string
+  /** `:qop:`, or undefined for the RFC 2069 form. */
+  readonly qopText: string | undefined
+  /** `H(A1):nonce:`, the start of the response's hashed text when A1 is not `-sess`. */
+  readonly responseStart: string
   readonly sess: boolean
 }
 
@@ -187,13 +197,23 @@ export const prepare = (challenge: DigestChallenge, username: string, password: 
     : isPlainUsername(username)
       ? `username=${quote(username)}`
       : `username*=${extValue(username)}`
+  const ha1 = H(`${username}:${challenge.realm}:${password}`)
+  const sess = challenge.algorithm.endsWith("-sess")
+  const { qop } = challenge
+  // the fields between the nonce and the response: nc, cnonce, qop with a qop; cnonce alone for a
+  // -sess without one (see `authorization`); none for RFC 2069
+  const fixed = `"${challenge.algorithmSent ? `, algorithm=${challenge.algorithm}` : ""}, nonce=${quote(challenge.nonce)}`
   return {
     challenge,
-    ha1: H(`${username}:${challenge.realm}:${password}`),
-    head: `Digest ${name}, realm=${quote(challenge.realm)}, uri=`,
-    middle: `${challenge.algorithmSent ? `, algorithm=${challenge.algorithm}` : ""}, nonce=${quote(challenge.nonce)}`,
-    tail: `${challenge.opaque === undefined ? "" : `, opaque=${quote(challenge.opaque)}`}${challenge.userhash ? ", userhash=true" : ""}`,
-    sess: challenge.algorithm.endsWith("-sess")
+    ha1,
+    head: `Digest ${name}, realm=${quote(challenge.realm)}, uri="`,
+    middle: qop !== undefined ? `${fixed}, nc=` : sess ? `${fixed}, cnonce="` : fixed,
+    beforeResponse: qop !== undefined ? `", qop=${qop}, response="` : sess ? `", response="` : `, response="`,
+    tail: `"${challenge.opaque === undefined ? "" : `, opaque=${quote(challenge.opaque)}`}${challenge.userhash ? ", userhash=true" : ""}`,
+    nonceText: `:${challenge.nonce}:`,
+    qopText: qop === undefined ? undefined : `:${qop}:`,
+    responseStart: `${ha1}:${challenge.nonce}:`,
+    sess
   }
 }
 
@@ -206,21 +226,23 @@ export const authorizationWith = (
   cnonce: string,
   body: Uint8Array
 ): string => {
-  const { challenge } = prepared
-  const { algorithm, nonce, qop } = challenge
-  const ha1 = prepared.sess ? hash(algorithm, `${prepared.ha1}:${nonce}:${cnonce}`) : prepared.ha1
+  const { algorithm, qop } = prepared.challenge
+  const start = prepared.sess
+    ? hash(algorithm, prepared.ha1 + prepared.nonceText + cnonce) + prepared.nonceText
+    : prepared.responseStart
   const ha2 = hash(algorithm, qop === "auth-int" ? `${method}:${uri}:${hash(algorithm, body)}` : `${method}:${uri}`)
+  const cnonceText = escaped(cnonce)
   let fields: string
   let digest: string
-  if (qop === undefined) {
-    digest = hash(algorithm, `${ha1}:${nonce}:${ha2}`)
-    fields = prepared.sess ? `, cnonce=${quote(cnonce)}` : ""
+  if (prepared.qopText === undefined) {
+    digest = hash(algorithm, start + ha2)
+    fields = prepared.sess ? cnonceText : ""
   } else {
     const count = formatNc(nc)
-    digest = hash(algorithm, `${ha1}:${nonce}:${count}:${cnonce}:${qop}:${ha2}`)
-    fields = `, nc=${count}, cnonce=${quote(cnonce)}, qop=${qop}`
+    digest = hash(algorithm, start + count + ":" + cnonce + prepared.qopText + ha2)
+    fields = `${count}, cnonce="${cnonceText}`
   }
-  return `${prepared.head}${quote(uri)}${prepared.middle}${fields}, response="${digest}"${prepared.tail}`
+  return prepared.head + escaped(uri) + prepared.middle + fields + prepared.beforeResponse + digest + prepared.tail
 }
 
 // The origin and request-target of an absolute http(s) URL whose parts the
