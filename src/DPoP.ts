@@ -49,7 +49,8 @@ export interface KeyOptions {
 
 /**
  * The `dpop` option of the grants: `true` for a fresh ES256 key per auth
- * (kept only in memory), a key of your own, or a prover made with `make`.
+ * (kept only in memory, and so are the tokens bound to it: a file or Redis
+ * cache never holds them), a key of your own, or a prover made with `make`.
  *
  * @since 0.1.0
  * @category models
@@ -83,6 +84,13 @@ export interface Prover {
   readonly publicJwk: Readonly<Record<string, string>>
   /** The JWK SHA-256 thumbprint (RFC 7638): the `cnf.jkt` of the tokens bound to this key. */
   readonly jkt: string
+  /**
+   * `true` for a key drawn by `make(true)`: it dies with the process, and
+   * so does every token bound to it, so the grants keep those tokens in the
+   * cache's memory only, never in its file or store (no later run could use
+   * them). `false` for a key of the user's own.
+   */
+  readonly ephemeral: boolean
   /**
    * A proof for one request: `htm`, `htu` (without query and fragment),
    * `iat` from the `Clock`, `jti` from `SecureRandom`, `ath` when a token is
@@ -161,6 +169,7 @@ export const make = (option: true | KeyOptions | Prover, scheme = "DPoP.make"): 
     if (isProver(option)) return option
     let key: KeyObject
     let algorithm: string
+    const ephemeral = option === true
     if (option === true) {
       key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey
       algorithm = "ES256"
@@ -189,7 +198,7 @@ export const make = (option: true | KeyOptions | Prover, scheme = "DPoP.make"): 
         () => key
       )
     )
-    return makeProver(SignJWT, signing, algorithm, publicJwk, jkt)
+    return makeProver(SignJWT, signing, algorithm, publicJwk, jkt, ephemeral)
   })
 
 const makeProver = (
@@ -197,7 +206,8 @@ const makeProver = (
   key: KeyObject | CryptoKey | Uint8Array,
   algorithm: string,
   publicJwk: Record<string, string>,
-  jkt: string
+  jkt: string,
+  ephemeral: boolean
 ): Prover => {
   // RFC 9449 section 4.2: the header is the same for every proof
   const header = { typ: "dpop+jwt", alg: algorithm, jwk: publicJwk }
@@ -208,6 +218,7 @@ const makeProver = (
     algorithm,
     publicJwk,
     jkt,
+    ephemeral,
     nonce,
     rememberNonce: (url, value) => {
       nonces.set(originOf(url), value)

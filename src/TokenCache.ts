@@ -61,6 +61,13 @@ export interface GetOrFetchOptions {
    * is used, not fetched again on every call.
    */
   readonly earlyExpiry?: Duration.DurationInput | undefined
+  /**
+   * `false`: the token is kept in this cache's memory only, never written to
+   * (nor read from) its file or store, for a token that no other process
+   * and no later run can use (bound to a DPoP key that lives in this
+   * process's memory). Default `true`.
+   */
+  readonly persist?: boolean | undefined
 }
 
 /**

@@ -201,6 +201,31 @@ export const request = (
   client: HttpClient.HttpClient,
   options: RequestOptions
 ): Effect.Effect<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed> =>
+  requestExpecting(client, options, "token")
+
+/**
+ * What an endpoint answers: `"token"`, a token response (RFC 6749 section
+ * 5.1), whose `token_type` must be `DPoP` when a proof was sent (RFC 9449
+ * section 5); `"other"`, the answer of another endpoint of the server that
+ * takes the same form and client authentication (the device authorization
+ * endpoint, RFC 8628 section 3.2; the PAR endpoint, RFC 9126 section 2.2,
+ * proved with the key per RFC 9449 section 10.1): no token response, so no
+ * `token_type` is checked, and `tokenField` names the field read.
+ *
+ * @internal
+ */
+export type Expect = "token" | "other"
+
+/**
+ * `request`, told what the endpoint answers (`Expect`).
+ *
+ * @internal
+ */
+export const requestExpecting = (
+  client: HttpClient.HttpClient,
+  options: RequestOptions,
+  expect: Expect
+): Effect.Effect<Token.Token, OAuth2Error | GrantNotProvided | InvalidToken | AuthenticationFailed> =>
   Effect.gen(function* () {
     const tokenField = options.tokenField ?? "access_token"
     const timeout = Duration.decode(options.timeout ?? "60 seconds")
@@ -310,7 +335,7 @@ export const request = (
       }
       const token = Token.fromResponse(fields, now, { tokenField, defaultLifetime: options.defaultLifetime })
       // RFC 9449 section 5: a server that ignored the proof answers Bearer; such a token is not sender-constrained
-      if (dpop !== undefined && token.tokenType.toLowerCase() !== "dpop") {
+      if (expect === "token" && dpop !== undefined && token.tokenType.toLowerCase() !== "dpop") {
         return Either.left(
           new InvalidToken({
             reason: `the token endpoint answered token_type ${JSON.stringify(token.tokenType)} to a DPoP proof, not "DPoP": the token is not bound to the key (RFC 9449 section 5); does the server support DPoP?`

@@ -11,7 +11,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from "jose"
 import type { ClientMetadata } from "oidc-provider"
-import { type AuthError, ClientAuth, HttpAuth, OAuth2, type Token } from "../src/index.js"
+import { type AuthError, Browser, ClientAuth, HttpAuth, OAuth2, type Token } from "../src/index.js"
 import { BrowserTest } from "../src/testing/index.js"
 import { launch } from "./fixtures/chromium.js"
 import { dpopApi } from "./fixtures/dpopResource.js"
@@ -402,6 +402,71 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
         `${origin}/auth?client_id=cli&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ar-1`
       )
     }).pipe(Effect.provide(Layer.merge(NodeHttpClient.layerUndici, BrowserTest.layer(BrowserTest.noReply))))
+  )
+
+  it.scopedLive(
+    "PAR with DPoP: the push's answer (no token_type) is taken; a token answer of token_type Bearer is still refused",
+    () =>
+      Effect.gen(function* () {
+        let origin = ""
+        const json = (body: unknown, status = 200) => Effect.succeed(HttpServerResponse.unsafeJson(body, { status }))
+        // the pushed forms by request_uri: the authorization endpoint redirects with the pushed state
+        const pushed = new Map<string, URLSearchParams>()
+        const server = yield* serve((seen) => {
+          const url = new URL(seen.url, origin)
+          switch (url.pathname) {
+            case "/.well-known/openid-configuration":
+              return json({
+                issuer: origin,
+                authorization_endpoint: `${origin}/auth`,
+                token_endpoint: `${origin}/token`,
+                pushed_authorization_request_endpoint: `${origin}/par`,
+                require_pushed_authorization_requests: true
+              })
+            case "/par": {
+              const requestUri = `urn:ietf:params:oauth:request_uri:r-${pushed.size + 1}`
+              pushed.set(requestUri, new URLSearchParams(seen.body))
+              // RFC 9126 section 2.2: request_uri and expires_in, no token_type
+              return json({ request_uri: requestUri, expires_in: 60 }, 201)
+            }
+            case "/auth": {
+              const form = pushed.get(url.searchParams.get("request_uri") ?? "")
+              const back = `${form?.get("redirect_uri")}?code=c-1&state=${form?.get("state")}`
+              return Effect.succeed(HttpServerResponse.empty({ status: 302, headers: { location: back } }))
+            }
+            case "/token":
+              // a server that ignored the proof
+              return json({ access_token: "plain", token_type: "Bearer", expires_in: 60 })
+            default:
+              return json({ error: "invalid_request" }, 400)
+          }
+        })
+        origin = server.origin
+        const port = yield* Effect.promise(freePort)
+        // a browser that follows the redirects to the listener
+        const browser = Browser.layerFrom((url) => Effect.promise(() => fetch(url).then((answer) => answer.text())))
+        const client = yield* HttpAuth.client(
+          OAuth2.authorizationCodePkce({ issuer: origin, clientId: "cli", dpop: true, ...listener(port) })
+        ).pipe(Effect.provide(browser))
+        const error = yield* Effect.flip(client.get(`${origin}/me`))
+        expect(error._tag).toBe("InvalidToken")
+        expect(error.message).toBe(
+          'Invalid token: the token endpoint answered token_type "Bearer" to a DPoP proof, not "DPoP": the token is not bound to the key (RFC 9449 section 5); does the server support DPoP?'
+        )
+        const seen = yield* server.seen
+        expect(seen.map((s) => `${s.method} ${new URL(s.url, origin).pathname}`)).toEqual([
+          "GET /.well-known/openid-configuration",
+          "POST /par",
+          "GET /auth",
+          "POST /token"
+        ])
+        // both the push and the token request carried a proof of the one key
+        const [push, token] = [seen[1]!, seen[3]!]
+        expect(decodeJwt(push.headers.dpop!)).toMatchObject({ htm: "POST", htu: `${origin}/par` })
+        expect(decodeJwt(token.headers.dpop!)).toMatchObject({ htm: "POST", htu: `${origin}/token` })
+        expect(decodeProtectedHeader(token.headers.dpop!).jwk).toEqual(decodeProtectedHeader(push.headers.dpop!).jwk)
+        expect(new URLSearchParams(token.body).get("code")).toBe("c-1")
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 
   it.effect("bad pushedAuthorization options fail with InvalidOptions when the auth is built", () =>

@@ -4,13 +4,14 @@
  * and the token's `cnf.jkt` by introspection.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { HttpClient, HttpClientRequest, HttpServerResponse } from "@effect/platform"
 import { NodeFileSystem, NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, TestClock } from "effect"
+import { Redis } from "ioredis"
 import { decodeJwt, decodeProtectedHeader } from "jose"
 import {
   type AuthError,
@@ -22,8 +23,10 @@ import {
   TokenCache,
   TokenEndpoint
 } from "../src/index.js"
+import { RedisTokenCache } from "../src/redis/index.js"
 import { dpopApi } from "./fixtures/dpopResource.js"
 import { startOidcProvider } from "./fixtures/oidcProvider.js"
+import { redisServer } from "./fixtures/redis.js"
 import { echo, serve } from "./fixtures/server.js"
 
 const clients = [
@@ -64,6 +67,17 @@ const servers = (settings: { readonly nonce: boolean; readonly apiNonce?: string
       { nonce: settings.apiNonce }
     )
     return { oidc, api }
+  })
+
+/** The cache key of `appAuth`'s token bound to the key `jkt`. */
+const keyOf = (tokenUrl: string, jkt: string) =>
+  OAuth2.cacheKey({
+    grant: "client_credentials",
+    tokenUrl,
+    clientId: "app",
+    clientSecret: Redacted.make("app-secret"),
+    scope: "api:read",
+    params: { dpop: jkt }
   })
 
 const appAuth = (tokenUrl: string, extra: Partial<OAuth2.ClientCredentialsOptions> = {}) =>
@@ -127,29 +141,74 @@ describe("DPoP against oidc-provider", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 
-  it.scopedLive("a file cache: a fresh key does not use the token bound to the previous one; a given key does", () =>
+  it.scopedLive(
+    "a file cache: a fresh key's token is never written (no entry per run); a given key's is, and reused",
+    () =>
+      Effect.gen(function* () {
+        const { oidc, api } = yield* servers({ nonce: false })
+        const dir = mkdtempSync(join(tmpdir(), "dpop-cache-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const path = join(dir, "tokens.json")
+        // each "process": a new auth on the same file
+        const run = (dpop: OAuth2.ClientCredentialsOptions["dpop"]) =>
+          Effect.scoped(
+            Effect.gen(function* () {
+              const client = yield* HttpAuth.client(appAuth(oidc.tokenUrl, { dpop }))
+              const response = yield* client.get(`${api.origin}/me`)
+              return response.status
+            }).pipe(Effect.provide(TokenCache.layerFile({ path }).pipe(Layer.provide(NodeFileSystem.layer))))
+          )
+        const entries = () => (JSON.parse(readFileSync(path, "utf8")) as { tokens: Record<string, Token.Token> }).tokens
+        expect(yield* run(true)).toBe(200)
+        expect(yield* run(true)).toBe(200)
+        // each run's key is new, and its token dies with it: two token requests, and nothing in the file
+        expect(yield* oidc.tokenRequests).toBe(2)
+        expect(existsSync(path)).toBe(false)
+        const key = { key: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey }
+        const { jkt } = yield* DPoP.make(key)
+        expect(yield* run(key)).toBe(200)
+        expect(yield* run(key)).toBe(200)
+        expect(yield* oidc.tokenRequests).toBe(3)
+        // one entry: the given key's, under the key that names its thumbprint
+        const keyOfKey = keyOf(oidc.tokenUrl, jkt)
+        expect(Object.keys(entries())).toEqual([keyOfKey])
+        expect(entries()[keyOfKey]).toMatchObject({ tokenType: "DPoP", jkt })
+        const written = readFileSync(path, "utf8")
+        // a fresh key's run after it leaves the file as it was
+        expect(yield* run(true)).toBe(200)
+        expect(yield* oidc.tokenRequests).toBe(4)
+        expect(readFileSync(path, "utf8")).toBe(written)
+        expect(yield* api.refusals).toEqual([])
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scopedLive("a Redis cache: after two runs of each, only the given key's token is in Redis", () =>
     Effect.gen(function* () {
       const { oidc, api } = yield* servers({ nonce: false })
-      const dir = mkdtempSync(join(tmpdir(), "dpop-cache-"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-      const path = join(dir, "tokens.json")
-      // each "process": a new auth on the same file
+      const redis = yield* redisServer
+      const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      yield* Effect.addFinalizer(() => Effect.sync(() => admin.disconnect()))
+      const prefix = "dpop:"
       const run = (dpop: OAuth2.ClientCredentialsOptions["dpop"]) =>
         Effect.scoped(
           Effect.gen(function* () {
             const client = yield* HttpAuth.client(appAuth(oidc.tokenUrl, { dpop }))
-            const response = yield* client.get(`${api.origin}/me`)
-            return response.status
-          }).pipe(Effect.provide(TokenCache.layerFile({ path }).pipe(Layer.provide(NodeFileSystem.layer))))
+            return (yield* client.get(`${api.origin}/me`)).status
+          }).pipe(Effect.provide(RedisTokenCache.layer({ url: redis.url, prefix })))
         )
+      const keys = Effect.promise(() => admin.keys(`${prefix}*`))
       expect(yield* run(true)).toBe(200)
       expect(yield* run(true)).toBe(200)
-      // the second run's key is new: its token from the file was bound to the first key
       expect(yield* oidc.tokenRequests).toBe(2)
+      expect(yield* keys).toEqual([])
       const key = { key: generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey }
+      const { jkt } = yield* DPoP.make(key)
       expect(yield* run(key)).toBe(200)
       expect(yield* run(key)).toBe(200)
       expect(yield* oidc.tokenRequests).toBe(3)
+      expect(yield* keys).toEqual([`${prefix}token:${keyOf(oidc.tokenUrl, jkt)}`])
+      expect(yield* run(true)).toBe(200)
+      expect(yield* keys).toEqual([`${prefix}token:${keyOf(oidc.tokenUrl, jkt)}`])
       expect(yield* api.refusals).toEqual([])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )

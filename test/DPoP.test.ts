@@ -115,8 +115,16 @@ describe("DPoP proofs", () => {
       expect(fromCryptoKey.jkt).toBe(yield* Effect.promise(() => calculateJwkThumbprint(publicJwk as JWK)))
       const signed = yield* fromCryptoKey.proof({ method: "GET", url: "https://rs.example/" })
       expect((yield* Effect.promise(() => verify(signed))).header.jwk).toEqual(fromCryptoKey.publicJwk)
-      // a fresh key per prover
-      expect((yield* DPoP.make(true)).jkt).not.toBe((yield* DPoP.make(true)).jkt)
+      // a fresh key per prover, ephemeral (its tokens are kept out of a persistent cache); a given key is not
+      const fresh = yield* DPoP.make(true)
+      expect(fresh.jkt).not.toBe((yield* DPoP.make(true)).jkt)
+      expect([fresh.ephemeral, fromObject.ephemeral, fromPem.ephemeral, fromCryptoKey.ephemeral]).toEqual([
+        true,
+        false,
+        false,
+        false
+      ])
+      expect((yield* DPoP.make(fresh)).ephemeral).toBe(true)
     })
   )
 

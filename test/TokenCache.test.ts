@@ -207,6 +207,34 @@ describe("TokenCache", () => {
     })
   )
 
+  it.scoped("persist false: the token stays in memory; the store is never asked, written, nor removed from", () =>
+    Effect.gen(function* () {
+      const calls: Array<string> = []
+      const cache = yield* TokenCache.make({
+        load: (key) => Effect.sync(() => calls.push(`load ${key}`)).pipe(Effect.as(Option.some(token("stored")))),
+        save: (key) => Effect.sync(() => calls.push(`save ${key}`)),
+        remove: (key) => Effect.sync(() => calls.push(`remove ${key}`)),
+        clear: Effect.void
+      })
+      const { calls: fetches, fetch } = yield* counter
+      const first = yield* cache.getOrFetch("bound", fetch, { persist: false })
+      expect(Redacted.value(first.accessToken)).toBe("t-1")
+      // the hot path and get read memory
+      expect(Redacted.value((yield* cache.getOrFetch("bound", fetch, { persist: false })).accessToken)).toBe("t-1")
+      expect(Option.map(yield* cache.get("bound"), (t) => Redacted.value(t.accessToken))).toEqual(Option.some("t-1"))
+      // a 401 for it: forgotten in memory, and the next call fetches
+      yield* cache.invalidate("bound", first)
+      expect(Redacted.value((yield* cache.getOrFetch("bound", fetch, { persist: false })).accessToken)).toBe("t-2")
+      yield* cache.invalidate("bound")
+      expect(yield* fetches).toBe(2)
+      expect(calls).toEqual([])
+      // the default keeps its store: read on a miss, forgotten there too
+      expect(Redacted.value((yield* cache.getOrFetch("shared", fetch)).accessToken)).toBe("stored")
+      yield* cache.invalidate("shared")
+      expect(calls).toEqual(["load shared", "remove shared"])
+    })
+  )
+
   it.scoped("layerFile: a corrupt file logs a warning that names the file and no token", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem

@@ -1,8 +1,11 @@
-import { HttpClient } from "@effect/platform"
+import { HttpClient, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Redacted, Schedule, TestClock } from "effect"
-import { type AuthError, ClientAuth, TokenEndpoint } from "../src/index.js"
+import { decodeJwt } from "jose"
+import { type AuthError, ClientAuth, DPoP, TokenEndpoint } from "../src/index.js"
+import { requestExpecting } from "../src/TokenEndpoint.js"
+import { serve } from "./fixtures/server.js"
 import { type Fault, jwt, nextSleeps, sleepUntil, startTokenFaults } from "./fixtures/tokenFaults.js"
 
 const request = (fault: Fault, options: Partial<TokenEndpoint.RequestOptions> = {}) =>
@@ -193,5 +196,44 @@ describe("TokenEndpoint.request", () => {
         "TokenEndpoint: the token endpoint http://127.0.0.1:1/token failed: could not connect (Transport)"
       )
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scoped(
+    "with a DPoP proof: a token answer of token_type Bearer is InvalidToken; another endpoint's answer is not checked",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* serve((seen) =>
+          Effect.succeed(
+            HttpServerResponse.unsafeJson(
+              seen.url === "/par"
+                ? { request_uri: "urn:ietf:params:oauth:request_uri:r-1", expires_in: 60 }
+                : { access_token: "plain", token_type: "Bearer", expires_in: 60 },
+              { status: seen.url === "/par" ? 201 : 200 }
+            )
+          )
+        )
+        const client = yield* HttpClient.HttpClient
+        const dpop = yield* DPoP.make(true)
+        const options = { params: { grant_type: "client_credentials" }, retry: Schedule.stop, dpop }
+        const error = yield* Effect.flip(
+          TokenEndpoint.request(client, { ...options, tokenUrl: `${server.origin}/token` })
+        )
+        expect(error._tag).toBe("InvalidToken")
+        expect(error.message).toBe(
+          'Invalid token: the token endpoint answered token_type "Bearer" to a DPoP proof, not "DPoP": the token is not bound to the key (RFC 9449 section 5); does the server support DPoP?'
+        )
+        // RFC 9126 section 2.2: the PAR answer has no token_type, and is read as it is
+        const pushed = yield* requestExpecting(
+          client,
+          { ...options, tokenUrl: `${server.origin}/par`, tokenField: "request_uri" },
+          "other"
+        )
+        expect(Redacted.value(pushed.accessToken)).toBe("urn:ietf:params:oauth:request_uri:r-1")
+        const seen = yield* server.seen
+        expect(seen.map((s) => [s.url, decodeJwt(s.headers.dpop!).htu])).toEqual([
+          ["/token", `${server.origin}/token`],
+          ["/par", `${server.origin}/par`]
+        ])
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 })

@@ -108,7 +108,9 @@ export const make = (
         dpop === undefined ? renewed : Effect.map(renewed, (token) => new Token.Token({ ...token, jkt: dpop.jkt }))
       return Effect.tap(marked, onToken)
     }
-    const getOptions = { earlyExpiry }
+    // RFC 9449: a token bound to a key that dies with the process (`dpop: true`) is of no use to a later run
+    // or another process, so it is kept in memory: a file or Redis cache gains no entry per run
+    const getOptions = { earlyExpiry, persist: dpop?.ephemeral !== true }
     const cached = cache.getOrFetch(key, fetch, getOptions)
     // a token no header can carry (from any grant, or a tampered cache) is a typed error, never a defect in the client
     const token = Effect.filterOrFail(

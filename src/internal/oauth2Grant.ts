@@ -330,10 +330,13 @@ export const endpoint = (
     const http = yield* HttpClient.HttpClient
     // the issue's "refreshed after a failure": a discovered endpoint that cannot be reached, is gone (404) or
     // fails (5xx) may have moved, so the metadata is dropped and the next attempt reads it once more
-    const send = (request: TokenEndpoint.RequestOptions): Effect.Effect<Token.Token, AuthError> =>
+    const send = (
+      request: TokenEndpoint.RequestOptions,
+      expect: TokenEndpoint.Expect = "token"
+    ): Effect.Effect<Token.Token, AuthError> =>
       located === undefined
-        ? TokenEndpoint.request(http, request)
-        : Effect.tapError(TokenEndpoint.request(http, request), (error) =>
+        ? TokenEndpoint.requestExpecting(http, request, expect)
+        : Effect.tapError(TokenEndpoint.requestExpecting(http, request, expect), (error) =>
             isEndpointFailure(error) ? located.discovery.invalidate(located.issuer) : Effect.void
           )
     const request = (params: Readonly<Record<string, string>>): Effect.Effect<Token.Token, AuthError> =>
@@ -353,7 +356,8 @@ export const endpoint = (
           dpop
         })
       )
-    // another endpoint of the same server (the device authorization endpoint): the same bounds, no token hooks
+    // another endpoint of the same server (the device authorization or PAR endpoint): the same bounds, no token
+    // hooks, and its answer is no token response (no token_type to check against a proof)
     const requestAt = (
       url: Effect.Effect<string, DiscoveryError>,
       params: Readonly<Record<string, string>>,
@@ -361,18 +365,21 @@ export const endpoint = (
       proved = false
     ): Effect.Effect<Token.Token, AuthError> =>
       Effect.flatMap(Effect.zip(target, url), ([resolved, endpointUrl]) =>
-        send({
-          tokenUrl: endpointUrl,
-          params,
-          clientAuth: resolved.clientAuth,
-          tokenField: field,
-          timeout,
-          defaultLifetime,
-          retry: options.retry,
-          maxRetryAfter,
-          maxResponseBytes,
-          ...(proved && dpop !== undefined ? { dpop, tokenResponse: notBound } : {})
-        })
+        send(
+          {
+            tokenUrl: endpointUrl,
+            params,
+            clientAuth: resolved.clientAuth,
+            tokenField: field,
+            timeout,
+            defaultLifetime,
+            retry: options.retry,
+            maxRetryAfter,
+            maxResponseBytes,
+            ...(proved && dpop !== undefined ? { dpop } : {})
+          },
+          "other"
+        )
       )
     const scope = owner.scope === undefined ? {} : { scope: owner.scope }
     const refresh = (expired: Token.Token) =>
@@ -410,13 +417,6 @@ export const endpoint = (
         })
     }
   })
-
-/**
- * RFC 9449 section 5 refuses a proved token request answered with another
- * `token_type` than `DPoP`; another endpoint's answer (RFC 9126 section 2.2:
- * `request_uri`, `expires_in`) is no token and has none, so it passes as one.
- */
-const notBound = (fields: Record<string, unknown>) => ({ ...fields, token_type: "DPoP" })
 
 /** A failure that says the endpoint may have moved: no connection or answer, 404, or 5xx. */
 const isEndpointFailure = (error: AuthError) =>

@@ -15,10 +15,11 @@ import { type FleetLock, sameToken, type Store } from "./tokenCacheBackend.js"
 
 const defaultEarlyMillis = Duration.toMillis(Token.defaultEarlyExpiry)
 
-/** A token and when this cache got it. */
+/** A token, when this cache got it, and whether the store has it too. */
 interface Entry {
   readonly token: Token.Token
   readonly since: number
+  readonly persisted: boolean
 }
 
 /**
@@ -44,8 +45,8 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
     const memory = yield* Ref.make(new Map<string, Entry>())
     const flights = yield* SingleFlight.make<string>()
 
-    const remember = (key: string, token: Token.Token, since: number) =>
-      Ref.update(memory, (map) => new Map(map).set(key, { token, since }))
+    const remember = (key: string, token: Token.Token, since: number, persisted = true) =>
+      Ref.update(memory, (map) => new Map(map).set(key, { token, since, persisted }))
     const forget = (key: string) =>
       Ref.update(memory, (map) => {
         if (!map.has(key)) return map
@@ -57,7 +58,8 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
     const fetchOnce = <E>(
       key: string,
       fetch: (expired: Option.Option<Token.Token>) => Effect.Effect<Token.Token, E>,
-      earlyMillis: number
+      earlyMillis: number,
+      persist: boolean
     ): Effect.Effect<Token.Token, E> =>
       flights.run(
         key,
@@ -72,7 +74,7 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
                 return Option.none<Token.Token>()
               }
               const at = yield* Clock.currentTimeMillis
-              const loaded = { token: stored.value, since: issuedAt(stored.value, at) }
+              const loaded = { token: stored.value, since: issuedAt(stored.value, at), persisted: true }
               if (due(loaded, at, earlyMillis)) return Option.none<Token.Token>()
               yield* remember(key, stored.value, loaded.since)
               return stored
@@ -80,10 +82,12 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
           const fetchAndSave = (expired: Option.Option<Token.Token>) =>
             Effect.gen(function* () {
               const token = yield* fetch(expired)
-              yield* remember(key, token, yield* Clock.currentTimeMillis)
-              yield* store.save(key, token)
+              yield* remember(key, token, yield* Clock.currentTimeMillis, persist)
+              if (persist) yield* store.save(key, token)
               return token
             })
+          // a token no other process can use: the store is neither asked nor locked
+          if (!persist) return yield* fetchAndSave(Option.fromNullable(current?.token))
           // another process (file) or instance (KeyValueStore) may hold a fresher one
           const stored = yield* store.load(key)
           const found = yield* usable(stored)
@@ -157,6 +161,7 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
         Effect.flatMap(Ref.get(memory), (map) => {
           const current = map.get(key)
           if (token !== undefined && (current === undefined || !sameToken(current.token, token))) return Effect.void
+          if (current?.persisted === false) return forget(key)
           // the store keeps a token that another process wrote meanwhile: only `token` was refused
           return Effect.zipRight(forget(key), store.remove(key, token))
         }),
@@ -170,12 +175,13 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
           options?.earlyExpiry === undefined
             ? defaultEarlyMillis
             : Duration.toMillis(Duration.decode(options.earlyExpiry))
+        const persist = options?.persist !== false
         // the hot path: one read of the Ref and the clock, no lock
         return Effect.flatMap(Ref.get(memory), (map) => {
           const cached = map.get(key)
-          if (cached === undefined) return fetchOnce(key, fetch, earlyMillis)
+          if (cached === undefined) return fetchOnce(key, fetch, earlyMillis, persist)
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            due(cached, now, earlyMillis) ? fetchOnce(key, fetch, earlyMillis) : Effect.succeed(cached.token)
+            due(cached, now, earlyMillis) ? fetchOnce(key, fetch, earlyMillis, persist) : Effect.succeed(cached.token)
           )
         })
       }

@@ -118,8 +118,17 @@ export const layer: Layer.Layer<TokenCache.TokenCache | TokenCacheInspector> = L
         }),
       clear: Ref.set(held, new Map())
     }
+    const cache = Effect.map(
+      TokenCache.make(store),
+      (service): TokenCache.Service => ({
+        ...service,
+        // the store is the inspector's view of a memory cache: a token kept out of persistent stores
+        // (`persist: false`, a `dpop: true` key's) is listed too
+        getOrFetch: (key, fetch, options) => service.getOrFetch(key, fetch, { ...options, persist: true })
+      })
+    )
     return Layer.merge(
-      Layer.scoped(TokenCache.TokenCache, TokenCache.make(store)),
+      Layer.scoped(TokenCache.TokenCache, cache),
       Layer.succeed(TokenCacheInspector, { entries: Ref.get(held) })
     )
   })

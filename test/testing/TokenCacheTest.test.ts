@@ -112,6 +112,34 @@ describe("TokenCacheTest.layer", () => {
     })
   )
 
+  it.scoped("shows a token bound to a dpop: true key too, which a file or Redis cache never holds", () =>
+    Effect.gen(function* () {
+      const issuer = yield* serve(() =>
+        HttpServerResponse.json({ access_token: "bound", token_type: "DPoP", expires_in: 3600 })
+      )
+      const api = yield* serve(echo)
+      const auth = OAuth2.clientCredentials({
+        tokenUrl: `${issuer.origin}/token`,
+        clientId: "app",
+        clientSecret: "s",
+        dpop: true
+      })
+      const layer = Layer.provideMerge(
+        HttpAuth.layer(auth).pipe(Layer.provide(NodeHttpClient.layerUndici)),
+        TokenCacheTest.layer
+      )
+      const { seen, after } = yield* Effect.gen(function* () {
+        const seen = yield* getMe(api.origin)
+        return { seen, after: yield* TokenCacheTest.entries }
+      }).pipe(Effect.provide(layer))
+      expect(seen.headers.authorization).toBe("DPoP bound")
+      const [token] = [...after.values()]
+      expect(after.size).toBe(1)
+      expect(Redacted.value(token!.accessToken)).toBe("bound")
+      expect(token!.jkt).toEqual(expect.any(String))
+    })
+  )
+
   it.effect("forgets an invalidated token and a cleared cache", () =>
     Effect.gen(function* () {
       const cache = yield* TokenCache.TokenCache
