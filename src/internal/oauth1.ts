@@ -20,7 +20,7 @@ import { parseChallenges } from "./challenge.js"
 import { rebuild } from "./client.js"
 import { hashText } from "./hash.js"
 import { hasLineBreak, invalid, resolveSecret, resolveText, type SecretInput } from "./options.js"
-import { canonicalQuery, parseQuery, type QueryParam, uriEncode } from "./sigv4.js"
+import { canonicalQuery, parseQuery, percentEncode as encode, type QueryParam } from "./percentEncoding.js"
 import { collectBody, wireUrl } from "./sigv4Request.js"
 
 export const signatureMethods = [
@@ -52,13 +52,13 @@ export const oauthParams = [
 // --- encoding ----------------------------------------------------------------
 // RFC 5849's percent-encoding (section 3.6) is RFC 3986's, which SigV4 uses too,
 // and its query and form parsing (section 3.4.1.3.1, "+" a space) is the one
-// SigV4 reads a query with: one implementation of each, in sigv4.ts.
+// SigV4 reads a query with: one implementation of each, in percentEncoding.ts.
 
 /**
  * RFC 5849 section 3.6: UTF-8, then every octet but ALPHA, DIGIT, "-", ".",
  * "_" and "~" as "%" and two upper-case hex digits.
  */
-export const percentEncode: (text: string) => string = uriEncode
+export const percentEncode: (text: string) => string = encode
 
 export type Pair = QueryParam
 
