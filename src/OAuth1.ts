@@ -16,6 +16,7 @@
  */
 import type { KeyObject } from "node:crypto"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Redacted from "effect/Redacted"
@@ -145,10 +146,38 @@ export const make = (options: Options): Effect.Effect<HttpAuth.HttpAuth, Invalid
   })
 
 /**
+ * How long a token step may take and how much of its answer is read, as the
+ * OAuth 2 grants bound their token requests (same names, same defaults). A
+ * step past either fails with `AuthenticationFailed`, naming the option.
+ *
+ * @example
+ * ```ts
+ * import { OAuth1 } from "effect-http-auth"
+ *
+ * const requestToken = OAuth1.fetchRequestToken({
+ *   url: "https://api.x.com/oauth/request_token",
+ *   clientId: "consumer-key",
+ *   clientSecret: "consumer-secret",
+ *   tokenTimeout: "10 seconds",
+ *   maxResponseBytes: 64 * 1024
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
-export interface FetchRequestTokenOptions extends SigningOptions {
+export interface TokenStepOptions {
+  /** Time allowed to each token step, its answer included. Default 60 seconds. */
+  readonly tokenTimeout?: Duration.DurationInput | undefined
+  /** The largest answer of a token step read, in bytes; a larger one is refused unread. Default 1 MiB. */
+  readonly maxResponseBytes?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FetchRequestTokenOptions extends SigningOptions, TokenStepOptions {
   /** The temporary credentials endpoint. */
   readonly url: string
   /** `oauth_callback`: where the person returns. Default `"oob"` (out of band: the provider shows the verifier). */
@@ -204,7 +233,7 @@ export const authorizationUrl: (
  * @since 0.1.0
  * @category models
  */
-export interface FetchAccessTokenOptions extends SigningOptions {
+export interface FetchAccessTokenOptions extends SigningOptions, TokenStepOptions {
   /** The token credentials endpoint. */
   readonly url: string
   /** The request token and its secret. */
@@ -244,7 +273,7 @@ export const fetchAccessToken: (
  * @since 0.1.0
  * @category models
  */
-export interface AuthorizeOptions extends SigningOptions, RedirectListener.Options {
+export interface AuthorizeOptions extends SigningOptions, TokenStepOptions, RedirectListener.Options {
   readonly requestTokenUrl: string
   readonly authorizationUrl: string
   readonly accessTokenUrl: string

@@ -193,6 +193,34 @@ describe("the three-legged flow against oauthlib", () => {
     }).pipe(Effect.provide(Base))
   )
 
+  it.scoped("oauthlib's answers are read within maxResponseBytes: one byte short, refused unread", () =>
+    Effect.gen(function* () {
+      yield* now
+      const provider = yield* oauth1Provider(config)
+      const step = (maxResponseBytes: number) =>
+        OAuth1.fetchRequestToken({
+          ...consumer,
+          url: provider.requestTokenUrl,
+          maxResponseBytes,
+          tokenTimeout: "20 seconds"
+        })
+      const temporary = yield* step(1024)
+      // the answer's length, from the credentials it held
+      const size = Buffer.byteLength(
+        `oauth_token=${Redacted.value(temporary.token)}&oauth_token_secret=${Redacted.value(temporary.tokenSecret)}&oauth_callback_confirmed=true`
+      )
+      expect((yield* step(size)).fields).toEqual({ oauth_callback_confirmed: "true" })
+      const refused = yield* failure(step(size - 1))
+      expect(refused).toEqual(
+        new AuthError.AuthenticationFailed({
+          scheme: "OAuth1.fetchRequestToken",
+          reason: `${provider.requestTokenUrl} answered HTTP 200 with a body larger than ${size - 1} bytes (maxResponseBytes): not read`
+        })
+      )
+      expect(refused.message).not.toContain(consumer.clientSecret)
+    }).pipe(Effect.provide(Base))
+  )
+
   it.scoped("OAuth1.authorize through BrowserTest: one authorization, cached; a 401 runs it once more", () =>
     Effect.gen(function* () {
       yield* now

@@ -8,12 +8,14 @@ import { inspect } from "node:util"
 import { HttpClientRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Config, ConfigProvider, Effect, Exit, Redacted, Stream, TestClock } from "effect"
+import { Config, ConfigProvider, Effect, Exit, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
 import * as fc from "fast-check"
+import { AuthenticationFailed } from "../src/AuthError.js"
 import { AuthError, HttpAuth, OAuth1, SecureRandom } from "../src/index.js"
 import * as internal from "../src/internal/oauth1.js"
 import { BrowserTest } from "../src/testing/index.js"
 import { echo, seenOf, serve } from "./fixtures/server.js"
+import { nextSleeps, sleepUntil } from "./fixtures/tokenFaults.js"
 
 const Base = NodeHttpClient.layerUndici
 
@@ -404,6 +406,196 @@ describe("OAuth1.make", () => {
       for (const error of [notConfirmed, refused, unreachable]) {
         expect(inspect(error, { depth: 10 })).not.toMatch(/SECRET/)
       }
+    }).pipe(Effect.provide(Base))
+  )
+})
+
+describe("OAuth1 token steps: the one bounded send (tokenTimeout, maxResponseBytes)", () => {
+  const FORM = "application/x-www-form-urlencoded"
+  /** `/hang` never answers; `/endless` sends a form body that never ends; `/request` answers a request token. */
+  const provider = serve((seen) => {
+    const path = new URL(seen.url, "http://x").pathname
+    if (path === "/hang") return Effect.never
+    if (path === "/request") {
+      return Effect.succeed(
+        HttpServerResponse.text("oauth_token=temp&oauth_token_secret=TEMP-SECRET&oauth_callback_confirmed=true", {
+          contentType: FORM
+        })
+      )
+    }
+    const endless = Stream.repeatValue(new TextEncoder().encode(`oauth_token_secret=TEMP-SECRET&${"x".repeat(4000)}&`))
+    return Effect.succeed(
+      HttpServerResponse.stream(endless, { status: path === "/endless-401" ? 401 : 200, contentType: FORM })
+    )
+  })
+  // PLAINTEXT in the query: the URL of every request carries the secrets themselves
+  const secrets = {
+    clientId: "key",
+    clientSecret: "CONSUMER-SECRET",
+    signatureMethod: "PLAINTEXT",
+    signatureType: "query"
+  } as const
+  const access = (url: string, bounds: OAuth1.TokenStepOptions = {}) =>
+    OAuth1.fetchAccessToken({
+      ...secrets,
+      url,
+      token: "temp",
+      tokenSecret: "TEMP-SECRET",
+      verifier: "V-SECRET",
+      ...bounds
+    })
+  const noSecret = (error: unknown) => {
+    expect(inspect(error, { depth: 10 })).not.toMatch(/SECRET/)
+    expect(JSON.stringify(error)).not.toMatch(/SECRET/)
+    expect(String(error)).not.toMatch(/SECRET/)
+  }
+
+  it.scoped("an answer that never ends is cut at maxResponseBytes (default 1 MiB), with the exact error", () =>
+    Effect.gen(function* () {
+      const server = yield* provider
+      const small = yield* Effect.flip(access(`${server.origin}/endless`, { maxResponseBytes: 1024 }))
+      expect(small).toEqual(
+        new AuthenticationFailed({
+          scheme: "OAuth1.fetchAccessToken",
+          reason: `${server.origin}/endless answered HTTP 200 with a body larger than 1024 bytes (maxResponseBytes): not read`
+        })
+      )
+      expect(small.message).toBe(
+        `OAuth1.fetchAccessToken: ${server.origin}/endless answered HTTP 200 with a body larger than 1024 bytes (maxResponseBytes): not read`
+      )
+      // the query of the URL (oauth_signature, PLAINTEXT's secrets) is not in the error
+      const byDefault = yield* Effect.flip(
+        OAuth1.fetchRequestToken({ ...secrets, url: `${server.origin}/endless?lang=en` })
+      )
+      expect(byDefault.message).toBe(
+        `OAuth1.fetchRequestToken: ${server.origin}/endless answered HTTP 200 with a body larger than 1048576 bytes (maxResponseBytes): not read`
+      )
+      // a refusal's body too: it is read for its problem report within the same bound
+      const refused = yield* Effect.flip(access(`${server.origin}/endless-401`, { maxResponseBytes: 1024 }))
+      expect(refused.message).toBe(
+        `OAuth1.fetchAccessToken: ${server.origin}/endless-401 answered HTTP 401 with a body larger than 1024 bytes (maxResponseBytes): not read`
+      )
+      for (const error of [small, byDefault, refused]) noSecret(error)
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped("a provider that never answers fails after tokenTimeout (default 60 seconds, on the TestClock)", () =>
+    Effect.gen(function* () {
+      const server = yield* provider
+      const timedOut = (reason: string, scheme = "OAuth1.fetchAccessToken") =>
+        new AuthenticationFailed({
+          scheme,
+          reason: `${reason} (tokenTimeout): check the URL, or raise tokenTimeout for a slow provider`
+        })
+      const fiber = yield* Effect.fork(Effect.flip(access(`${server.origin}/hang`, { tokenTimeout: "5 seconds" })))
+      expect(yield* nextSleeps).toEqual([5000])
+      yield* TestClock.adjust("5 seconds")
+      const five = yield* Fiber.join(fiber)
+      expect(five).toEqual(timedOut(`${server.origin}/hang gave no answer within 5s`))
+      expect(five.message).toBe(
+        `OAuth1.fetchAccessToken: ${server.origin}/hang gave no answer within 5s (tokenTimeout): check the URL, or raise tokenTimeout for a slow provider`
+      )
+
+      const start = yield* TestClock.currentTimeMillis
+      const slow = yield* Effect.fork(
+        Effect.flip(OAuth1.fetchRequestToken({ ...secrets, url: `${server.origin}/hang` }))
+      )
+      expect(yield* nextSleeps).toEqual([start + 60_000])
+      yield* TestClock.adjust("60 seconds")
+      const sixty = yield* Fiber.join(slow)
+      expect(sixty).toEqual(timedOut(`${server.origin}/hang gave no answer within 1m`, "OAuth1.fetchRequestToken"))
+      for (const error of [five, sixty]) noSecret(error)
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped(
+    "OAuth1.authorize: the request-token step within tokenTimeout, the access-token step within the bound",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* provider
+        const authorize = (requestTokenUrl: string, accessTokenUrl: string, bounds: OAuth1.TokenStepOptions) =>
+          Effect.flatMap(
+            HttpAuth.client(
+              OAuth1.authorize({
+                ...secrets,
+                requestTokenUrl,
+                authorizationUrl: `${server.origin}/authorize`,
+                accessTokenUrl,
+                redirectUriPort: 0,
+                ...bounds
+              })
+            ),
+            (client) => Effect.flip(client.get(`${server.origin}/resource`))
+          )
+        const fiber = yield* Effect.fork(
+          authorize(`${server.origin}/hang`, `${server.origin}/access`, { tokenTimeout: "5 seconds" })
+        )
+        // the listener waits 60 seconds for the person; the token step 5
+        yield* sleepUntil(5000)
+        yield* TestClock.adjust("5 seconds")
+        const hung = yield* Fiber.join(fiber)
+        expect(hung.message).toBe(
+          `OAuth1.authorize: ${server.origin}/hang gave no answer within 5s (tokenTimeout): check the URL, or raise tokenTimeout for a slow provider`
+        )
+        const endless = yield* authorize(`${server.origin}/request`, `${server.origin}/endless`, {
+          maxResponseBytes: 2048
+        })
+        expect(endless).toEqual(
+          new AuthenticationFailed({
+            scheme: "OAuth1.authorize",
+            reason: `${server.origin}/endless answered HTTP 200 with a body larger than 2048 bytes (maxResponseBytes): not read`
+          })
+        )
+        for (const error of [hung, endless]) noSecret(error)
+        // the person did authorize: the verifier reached the access-token step
+        const seen = (yield* server.seen).filter((s) => s.url.startsWith("/endless"))
+        expect(seen.map((s) => new URL(s.url, "http://x").searchParams.get("oauth_verifier"))).toEqual(["V-SECRET"])
+      }).pipe(Effect.provide(Layer.mergeAll(Base, BrowserTest.layer(BrowserTest.verifier("V-SECRET")))))
+  )
+
+  it.scoped("an unreachable provider: only the transport's words are kept, never the signed request", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(access("http://127.0.0.1:1/access"))
+      expect(error).toMatchObject({
+        _tag: "AuthenticationFailed",
+        scheme: "OAuth1.fetchAccessToken",
+        reason: "could not reach http://127.0.0.1:1/access (Transport)"
+      })
+      expect(String((error as AuthenticationFailed).cause)).toMatch(/^TransportError: RequestError \(Transport\)/)
+      noSecret(error)
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.scoped("a resource's 401 form body is read for its oauth_problem up to 1 MiB, no further", () =>
+    Effect.gen(function* () {
+      const server = yield* provider
+      const client = yield* HttpAuth.client(OAuth1.make({ ...secrets, token: "tok", tokenSecret: "TOKEN-SECRET" }))
+      const error = yield* Effect.flip(client.get(`${server.origin}/endless-401`))
+      expect(error).toEqual(
+        new AuthenticationFailed({
+          scheme: "OAuth1.make",
+          reason: `${server.origin}/endless-401 answered HTTP 401 with a form body larger than 1048576 bytes: not read for its oauth_problem`
+        })
+      )
+      noSecret(error)
+    }).pipe(Effect.provide(Base))
+  )
+
+  it.effect("bad bounds fail when built, with InvalidOptions", () =>
+    Effect.gen(function* () {
+      const url = "http://127.0.0.1:1/access"
+      const messages = [
+        (yield* Effect.flip(access(url, { tokenTimeout: 0 }))).message,
+        (yield* Effect.flip(access(url, { tokenTimeout: "soon" as never }))).message,
+        (yield* Effect.flip(access(url, { maxResponseBytes: 0 }))).message,
+        (yield* Effect.flip(OAuth1.fetchRequestToken({ ...secrets, url, maxResponseBytes: 1.5 }))).message
+      ]
+      expect(messages).toEqual([
+        'OAuth1.fetchAccessToken: option "tokenTimeout" must be more than 0',
+        'OAuth1.fetchAccessToken: option "tokenTimeout" is not a Duration',
+        'OAuth1.fetchAccessToken: option "maxResponseBytes" must be a whole number of bytes from 1 up, not 0',
+        'OAuth1.fetchRequestToken: option "maxResponseBytes" must be a whole number of bytes from 1 up, not 1.5'
+      ])
     }).pipe(Effect.provide(Base))
   )
 })

@@ -30,6 +30,13 @@ export const readLimited = (response: HttpClientResponse.HttpClientResponse, lim
   ).pipe(Effect.map((read) => (read.size > limit ? undefined : Buffer.concat(read.chunks, read.size).toString("utf8"))))
 }
 
+/**
+ * Reads and drops at most 64 chunks of a body that is not wanted (a
+ * redirect's, a refused request's), so that its connection can be reused.
+ */
+export const discard = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.ignore(Stream.runDrain(Stream.take(response.stream, 64)))
+
 /** A failure of the client: it holds the request, whose headers and body may carry credentials. */
 export type ClientFailure = HttpClientError.RequestError | HttpClientError.ResponseError
 

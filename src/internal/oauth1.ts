@@ -13,14 +13,15 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import { type InvalidOptions, OAuth1Error, SigningError } from "../AuthError.js"
+import { AuthenticationFailed, type InvalidOptions, OAuth1Error, SigningError } from "../AuthError.js"
 import type { SigningOptions } from "../OAuth1.js"
 import * as SecureRandom from "../SecureRandom.js"
 import { parseChallenges } from "./challenge.js"
 import { rebuild } from "./client.js"
 import { hashText } from "./hash.js"
+import { readLimited } from "./http.js"
 import { hasLineBreak, invalid, resolveSecret, resolveText, type SecretInput } from "./options.js"
-import { canonicalQuery, parseQuery, type QueryParam, uriEncode } from "./sigv4.js"
+import { canonicalQuery, parseQuery, percentEncode as encode, type QueryParam } from "./percentEncoding.js"
 import { collectBody, wireUrl } from "./sigv4Request.js"
 
 export const signatureMethods = [
@@ -52,13 +53,13 @@ export const oauthParams = [
 // --- encoding ----------------------------------------------------------------
 // RFC 5849's percent-encoding (section 3.6) is RFC 3986's, which SigV4 uses too,
 // and its query and form parsing (section 3.4.1.3.1, "+" a space) is the one
-// SigV4 reads a query with: one implementation of each, in sigv4.ts.
+// SigV4 reads a query with: one implementation of each, in percentEncoding.ts.
 
 /**
  * RFC 5849 section 3.6: UTF-8, then every octet but ALPHA, DIGIT, "-", ".",
  * "_" and "~" as "%" and two upper-case hex digits.
  */
-export const percentEncode: (text: string) => string = uriEncode
+export const percentEncode: (text: string) => string = encode
 
 export type Pair = QueryParam
 
@@ -439,32 +440,50 @@ export const safeBody = (text: string): string => {
 }
 
 /**
- * The problem a 4xx response reports, in its `WWW-Authenticate` challenge or
- * its form body; `undefined` when it reports none (the body is read only
- * when it is a form, and then given back in a new response).
+ * The problem a 4xx answer whose body is `text` reports, in its
+ * `WWW-Authenticate` challenge or its form body (the body's report has the
+ * advice and parameter lists; the challenge may have only the problem).
+ */
+export const problemIn = (
+  response: HttpClientResponse.HttpClientResponse,
+  text: string | undefined
+): OAuth1Error | undefined => {
+  const fromBody = text !== undefined && isFormResponse(response) ? Object.fromEntries(parseForm(text)) : undefined
+  return problemOf({ ...challengeFields(response), ...fromBody }, response.status, endpointOf(response.request.url))
+}
+
+/** The most bytes of a resource's form body read for its problem report. */
+const MAX_REPORT_BYTES = 1024 * 1024
+
+/**
+ * The problem a resource's 4xx response reports; `undefined` when it reports
+ * none. The body is read only when it is a form, at most 1 MiB (a larger one
+ * fails, unread), and then given back in a new response.
  */
 export const responseProblem = (
-  response: HttpClientResponse.HttpClientResponse
+  response: HttpClientResponse.HttpClientResponse,
+  scheme: string
 ): Effect.Effect<
   { readonly problem: OAuth1Error | undefined; readonly response: HttpClientResponse.HttpClientResponse },
-  never
+  AuthenticationFailed
 > => {
-  const endpoint = endpointOf(response.request.url)
-  const fromHeader = challengeFields(response)
-  if (!isFormResponse(response)) {
-    return Effect.succeed({
-      problem: fromHeader === undefined ? undefined : problemOf(fromHeader, response.status, endpoint),
-      response
-    })
-  }
-  return Effect.map(
-    Effect.orElseSucceed(response.text, () => ""),
+  if (!isFormResponse(response)) return Effect.succeed({ problem: problemIn(response, undefined), response })
+  return Effect.flatMap(
+    Effect.orElseSucceed(readLimited(response, MAX_REPORT_BYTES), () => ""),
     (text) => {
-      // the body's report has the advice and parameter lists; the challenge may have only the problem
-      const fields = { ...fromHeader, ...Object.fromEntries(parseForm(text)) }
-      const problem = problemOf(fields, response.status, endpoint)
+      if (text === undefined) {
+        return Effect.fail(
+          new AuthenticationFailed({
+            scheme,
+            reason: `${endpointOf(response.request.url)} answered HTTP ${response.status} with a form body larger than ${MAX_REPORT_BYTES} bytes: not read for its oauth_problem`
+          })
+        )
+      }
       const again = new Response(text, { status: response.status, headers: response.headers as Record<string, string> })
-      return { problem, response: HttpClientResponse.fromWeb(response.request, again) }
+      return Effect.succeed({
+        problem: problemIn(response, text),
+        response: HttpClientResponse.fromWeb(response.request, again)
+      })
     }
   )
 }

@@ -10,6 +10,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -17,25 +18,33 @@ import type * as Scope from "effect/Scope"
 import { AuthenticationFailed, type AuthError, type InvalidOptions, OAuth1Error } from "../AuthError.js"
 import * as Browser from "../Browser.js"
 import * as HttpAuth from "../HttpAuth.js"
-import type { AuthorizeOptions, Credentials, FetchAccessTokenOptions, FetchRequestTokenOptions } from "../OAuth1.js"
+import type {
+  AuthorizeOptions,
+  Credentials,
+  FetchAccessTokenOptions,
+  FetchRequestTokenOptions,
+  TokenStepOptions
+} from "../OAuth1.js"
 import * as RedirectListener from "../RedirectListener.js"
 import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
 import * as TokenCache from "../TokenCache.js"
 import { withSend } from "./client.js"
+import { discard, send, transportCause } from "./http.js"
 import {
   encodePairs,
   endpointOf,
   makeSigner,
   oauthParams,
   parseForm,
+  problemIn,
   responseProblem,
   safeBody,
   type Signer,
   signRequest,
   type TokenParams
 } from "./oauth1.js"
-import { validateUrl } from "./oauth2Options.js"
+import { validateByteCount, validateDuration, validateUrl } from "./oauth2Options.js"
 import { invalid, resolveSecret, type SecretInput } from "./options.js"
 
 const FORM = "application/x-www-form-urlencoded"
@@ -89,11 +98,12 @@ const TOKEN_PROBLEMS = new Set([
 
 /** Fails with the problem a 400 or 401 reports; other responses pass. */
 export const checkResponse = (
-  response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<HttpClientResponse.HttpClientResponse, OAuth1Error> =>
+  response: HttpClientResponse.HttpClientResponse,
+  scheme: string
+): Effect.Effect<HttpClientResponse.HttpClientResponse, OAuth1Error | AuthenticationFailed> =>
   response.status !== 400 && response.status !== 401
     ? Effect.succeed(response)
-    : Effect.flatMap(responseProblem(response), ({ problem, response }) =>
+    : Effect.flatMap(responseProblem(response, scheme), ({ problem, response }) =>
         problem === undefined ? Effect.succeed(response) : Effect.fail(problem)
       )
 
@@ -102,7 +112,10 @@ export const signingAuth = (signer: Signer, token: TokenParams): HttpAuth.HttpAu
   HttpAuth.make(
     <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
       withSend(client, (request, send) =>
-        signRequest(signer, token, request).pipe(Effect.flatMap(send), Effect.flatMap(checkResponse))
+        signRequest(signer, token, request).pipe(
+          Effect.flatMap(send),
+          Effect.flatMap((response) => checkResponse(response, signer.scheme))
+        )
       ) as HttpClient.HttpClient.With<E | AuthError, R>,
     { headers: ["authorization"], params: oauthParams }
   )
@@ -110,13 +123,13 @@ export const signingAuth = (signer: Signer, token: TokenParams): HttpAuth.HttpAu
 /** The fields of a credentials response (section 2.1, 2.3), or why there are none. */
 const credentialsOf = (
   response: HttpClientResponse.HttpClientResponse,
+  text: string,
   endpoint: string
 ): Effect.Effect<Credentials, OAuth1Error> =>
   Effect.gen(function* () {
     if (response.status < 200 || response.status >= 300) {
-      const { problem, response: again } = yield* responseProblem(response)
+      const problem = problemIn(response, text)
       if (problem !== undefined) return yield* Effect.fail(problem)
-      const text = yield* Effect.orElseSucceed(again.text, () => "")
       return yield* Effect.fail(
         new OAuth1Error({
           problem: `http_${response.status}`,
@@ -130,7 +143,6 @@ const credentialsOf = (
         })
       )
     }
-    const text = yield* Effect.orElseSucceed(response.text, () => "")
     const fields = Object.fromEntries(parseForm(text))
     const token = fields.oauth_token
     const tokenSecret = fields.oauth_token_secret
@@ -153,10 +165,27 @@ const credentialsOf = (
     return { token: Redacted.make(token), tokenSecret: Redacted.make(tokenSecret), fields: others }
   })
 
-/** One token step: a signed POST (section 2.1, 2.3), its answer read as credentials. */
+/** How long a token step may take and how much of its answer is read: `tokenTimeout`, `maxResponseBytes`. */
+interface StepBounds {
+  readonly timeout: Duration.Duration
+  readonly maxBytes: number
+}
+
+/** The bounds of the token steps, checked when built; the OAuth 2 grants' defaults (60 seconds, 1 MiB). */
+const stepBounds = (options: TokenStepOptions, scheme: string): Effect.Effect<StepBounds, InvalidOptions> =>
+  Effect.all({
+    timeout: validateDuration(options.tokenTimeout, "60 seconds", scheme, "tokenTimeout", { positive: true }),
+    maxBytes: validateByteCount(options.maxResponseBytes, 1024 * 1024, scheme, "maxResponseBytes")
+  })
+
+/**
+ * One token step: a signed POST (section 2.1, 2.3) through the one bounded
+ * send, its answer read as credentials.
+ */
 const tokenStep = (
   client: HttpClient.HttpClient,
   signer: Signer,
+  bounds: StepBounds,
   url: string,
   token: TokenParams
 ): Effect.Effect<Credentials, AuthError> => {
@@ -164,19 +193,35 @@ const tokenStep = (
   const post = HttpClientRequest.post(url)
   // signatureType "body" needs a form body: an empty one
   const request = signer.type === "body" ? HttpClientRequest.setBody(post, HttpBody.text("", FORM)) : post
+  const failed = (reason: string, cause?: Error) =>
+    new AuthenticationFailed({ scheme: signer.scheme, reason, ...(cause === undefined ? {} : { cause }) })
   return signRequest(signer, token, request).pipe(
     Effect.flatMap((signed) =>
-      Effect.mapError(
-        client.execute(signed),
-        // not the HttpClientError: its request carries the signature (PLAINTEXT: the secrets)
-        (error) =>
-          new AuthenticationFailed({
-            scheme: signer.scheme,
-            reason: `the request to ${endpoint} failed (${error._tag}${"reason" in error ? ` ${error.reason}` : ""})`
-          })
-      )
+      send(client, signed, {
+        timeout: bounds.timeout,
+        maxBytes: bounds.maxBytes,
+        words: {
+          timeout: `${endpoint} gave no answer`,
+          unreachable: `could not reach ${endpoint}`,
+          unreadable: `could not read the answer of ${endpoint}`
+        },
+        // never the client's error: its request carries the signature (PLAINTEXT: the secrets)
+        error: (reason, failure) =>
+          failure === undefined
+            ? failed(`${reason} (tokenTimeout): check the URL, or raise tokenTimeout for a slow provider`)
+            : failed(reason, transportCause(failure))
+      })
     ),
-    Effect.flatMap((response) => credentialsOf(response, endpoint))
+    Effect.flatMap(
+      ({ response, text }): Effect.Effect<Credentials, AuthError> =>
+        text === undefined
+          ? Effect.fail(
+              failed(
+                `${endpoint} answered HTTP ${response.status} with a body larger than ${bounds.maxBytes} bytes (maxResponseBytes): not read`
+              )
+            )
+          : credentialsOf(response, text, endpoint)
+    )
   )
 }
 
@@ -186,15 +231,22 @@ export const fetchRequestToken = (
   Effect.gen(function* () {
     const scheme = "OAuth1.fetchRequestToken"
     const signer = yield* makeSigner(options, scheme)
+    const bounds = yield* stepBounds(options, scheme)
     const url = yield* validateUrl(options.url, scheme, "url")
     const callback = options.callback ?? "oob"
     if (callback !== "oob") yield* validateUrl(callback, scheme, "callback")
     const client = yield* HttpClient.HttpClient
-    return yield* requestTokenWith(client, signer, url, callback)
+    return yield* requestTokenWith(client, signer, bounds, url, callback)
   })
 
-const requestTokenWith = (client: HttpClient.HttpClient, signer: Signer, url: string, callback: string) =>
-  Effect.flatMap(tokenStep(client, signer, url, { callback }), (credentials) =>
+const requestTokenWith = (
+  client: HttpClient.HttpClient,
+  signer: Signer,
+  bounds: StepBounds,
+  url: string,
+  callback: string
+) =>
+  Effect.flatMap(tokenStep(client, signer, bounds, url, { callback }), (credentials) =>
     // Section 2.1: "MUST be present and set to true": a 1.0 provider, open to session fixation
     credentials.fields.oauth_callback_confirmed === "true"
       ? Effect.succeed(credentials)
@@ -207,12 +259,13 @@ export const fetchAccessToken = (
   Effect.gen(function* () {
     const scheme = "OAuth1.fetchAccessToken"
     const signer = yield* makeSigner(options, scheme)
+    const bounds = yield* stepBounds(options, scheme)
     const url = yield* validateUrl(options.url, scheme, "url")
     const token = yield* resolveSecret(options.token, scheme, "token")
     const tokenSecret = yield* resolveSecret(options.tokenSecret, scheme, "tokenSecret", { allowEmpty: true })
     const verifier = yield* resolveSecret(options.verifier, scheme, "verifier")
     const client = yield* HttpClient.HttpClient
-    return yield* tokenStep(client, signer, url, {
+    return yield* tokenStep(client, signer, bounds, url, {
       token: Redacted.value(token),
       tokenSecret,
       verifier: Redacted.value(verifier)
@@ -277,6 +330,7 @@ export const authorize = (
   Effect.gen(function* () {
     const scheme = options.scheme ?? "OAuth1.authorize"
     const signer = yield* makeSigner(options, scheme)
+    const bounds = yield* stepBounds(options, scheme)
     const requestTokenUrl = yield* validateUrl(options.requestTokenUrl, scheme, "requestTokenUrl")
     const authorizationBase = yield* validateUrl(options.authorizationUrl, scheme, "authorizationUrl")
     const accessTokenUrl = yield* validateUrl(options.accessTokenUrl, scheme, "accessTokenUrl")
@@ -316,7 +370,7 @@ export const authorize = (
         Effect.gen(function* () {
           // the listener's state rides in the callback's query, which section 2.2 keeps
           const callback = withQuery(redirect!.redirectUri, "state", redirect!.state)
-          requestToken = yield* requestTokenWith(client, signer, requestTokenUrl, callback)
+          requestToken = yield* requestTokenWith(client, signer, bounds, requestTokenUrl, callback)
           // oauth_callback too, as OAuth Core 1.0 section 6.2.1 had it: ignored by 1.0a providers,
           // and it tells a test browser (BrowserTest) where the person returns
           yield* browser.open(
@@ -362,7 +416,7 @@ export const authorize = (
       if (requestToken === undefined || named === undefined || !sameText(named, Redacted.value(requestToken.token))) {
         return yield* Effect.fail(new OAuth1Error({ problem: "token_mismatch" }))
       }
-      const access = yield* tokenStep(client, signer, accessTokenUrl, {
+      const access = yield* tokenStep(client, signer, bounds, accessTokenUrl, {
         token: Redacted.value(requestToken.token),
         tokenSecret: requestToken.tokenSecret,
         verifier: Redacted.value(received.grant)
@@ -383,16 +437,16 @@ export const authorize = (
             )
           )
           return Effect.flatMap(attempt, ({ response, token }) => {
-            if (response.status !== 401) return checkResponse(response)
-            return Effect.flatMap(responseProblem(response), ({ problem }) =>
+            if (response.status !== 401) return checkResponse(response, scheme)
+            return Effect.flatMap(responseProblem(response, scheme), ({ problem, response }) =>
               // a signature, nonce or clock problem is not the token's: no new authorization would help
               problem !== undefined && !TOKEN_PROBLEMS.has(problem.problem)
                 ? Effect.fail(problem)
                 : // the credentials were refused: dropped, one more authorization, never a loop
                   cache.invalidate(key, token).pipe(
-                    Effect.zipRight(Effect.ignore(response.arrayBuffer)),
+                    Effect.zipRight(discard(response)),
                     Effect.zipRight(attempt),
-                    Effect.flatMap(({ response }) => checkResponse(response))
+                    Effect.flatMap(({ response }) => checkResponse(response, scheme))
                   )
             )
           })

@@ -58,6 +58,14 @@ export const validateDuration = (
   return Effect.succeed(decoded.value)
 }
 
+/** A size bound: a whole number of bytes from 1 up, `fallback` when not given. */
+export const validateByteCount = (value: number | undefined, fallback: number, scheme: string, option: string) =>
+  value === undefined
+    ? Effect.succeed(fallback)
+    : Number.isSafeInteger(value) && value >= 1
+      ? Effect.succeed(value)
+      : Effect.fail(invalid(scheme, option, `must be a whole number of bytes from 1 up, not ${value}`))
+
 export const validateNonEmpty = (value: string, scheme: string, option: string) =>
   value === "" ? Effect.fail(invalid(scheme, option, "must not be empty")) : Effect.succeed(value)
 

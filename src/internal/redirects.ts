@@ -11,10 +11,10 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import * as AuthError from "../AuthError.js"
 import type { HttpAuth } from "../HttpAuth.js"
 import { fromExecute, rebuild } from "./client.js"
+import { discard } from "./http.js"
 
 export const requestUrl = (request: HttpClientRequest.HttpClientRequest): URL | undefined =>
   Option.getOrUndefined(HttpClientRequest.toUrl(request))
@@ -103,10 +103,6 @@ export const safeRedirects =
       )
     return fromExecute((request) => follow(request, undefined, true, 0))
   }
-
-/** Reads and drops a redirect's body, so that its connection can be reused. */
-const discard = (response: HttpClientResponse.HttpClientResponse) =>
-  Effect.ignore(Stream.runDrain(Stream.take(response.stream, 64)))
 
 /** Fetch follows redirects itself unless told not to; other clients never do. */
 const manualRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>

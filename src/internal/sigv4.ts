@@ -8,6 +8,19 @@
  */
 import * as crypto from "node:crypto"
 import { hashHex, hashText } from "./hash.js"
+// the RFC 3986 encoding SigV4 shares with OAuth 1, under AWS's names (UriEncode)
+import {
+  byCodePoint,
+  canonicalQuery,
+  encodePairs,
+  parseQuery,
+  type QueryParam,
+  percentDecode as uriDecode,
+  percentEncode as uriEncode,
+  sortPairs
+} from "./percentEncoding.js"
+
+export { canonicalQuery, encodePairs, parseQuery, type QueryParam, sortPairs, uriEncode }
 
 export const ALGORITHM = "AWS4-HMAC-SHA256"
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -21,46 +34,6 @@ const streamingHex = (data: string | Uint8Array) => crypto.createHash("sha256").
  */
 export const sha256Hex = (data: string | Uint8Array): string =>
   data.length > 65_536 ? streamingHex(data) : hashHex("sha256", data)
-
-// RFC 3986 section 2.3: unreserved characters are never encoded.
-const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
-const SUB_DELIMS_LEFT_BY_ENCODE_URI_COMPONENT = /[!'()*]/g
-const hexOf = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`
-
-/**
- * AWS's UriEncode: every byte of the UTF-8 form percent-encoded except the
- * unreserved characters, hex in upper case, a space as `%20` (never `+`).
- * A lone surrogate (which has no UTF-8 form) becomes U+FFFD, as the WHATWG
- * URL parser does on the wire.
- */
-export const uriEncode = (text: string): string => {
-  if (UNRESERVED.test(text)) return text
-  let encoded: string
-  try {
-    encoded = encodeURIComponent(text)
-  } catch {
-    encoded = encodeURIComponent(text.replace(LONE_SURROGATE, "\uFFFD"))
-  }
-  return encoded.replace(SUB_DELIMS_LEFT_BY_ENCODE_URI_COMPONENT, hexOf)
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-
-/** Percent-decoding that keeps a malformed escape (`%zz`) as it is. */
-const uriDecode = (text: string): string => {
-  if (!text.includes("%")) return text
-  try {
-    return decodeURIComponent(text)
-  } catch {
-    return text.replace(/(%[0-9A-Fa-f]{2})+/g, (run) => {
-      try {
-        return decodeURIComponent(run)
-      } catch {
-        return run
-      }
-    })
-  }
-}
 
 /**
  * RFC 3986 section 5.2.4 dot-segment removal, with empty segments merged
@@ -109,53 +82,11 @@ export const canonicalUri = (path: string, normalize: boolean, s3: boolean): str
   return `/${segments.map(uriEncode).join("/")}${path.endsWith("/") ? "/" : ""}`
 }
 
-/** One query parameter, decoded. */
-export type QueryParam = readonly [name: string, value: string]
-
-/**
- * The parameters of a query string (without `?`), split on `&` only (`;` is
- * no separator), decoded, with `+` read as a space as the WHATWG URL
- * serialiser writes it (`UrlParams` goes on the wire that way).
- */
-export const parseQuery = (query: string): Array<QueryParam> => {
-  const params: Array<QueryParam> = []
-  if (query === "") return params
-  for (const part of query.split("&")) {
-    if (part === "") continue
-    const at = part.indexOf("=")
-    const name = at === -1 ? part : part.slice(0, at)
-    const value = at === -1 ? "" : part.slice(at + 1)
-    params.push([uriDecode(name.replaceAll("+", " ")), uriDecode(value.replaceAll("+", " "))])
-  }
-  return params
-}
-
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
-
-/** Parameters encoded with `uriEncode`, in the order given. */
-export const encodePairs = (params: ReadonlyArray<QueryParam>): Array<QueryParam> =>
-  params.map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
-
-const comparePairs = (a: QueryParam, b: QueryParam) => byCodePoint(a[0], b[0]) || byCodePoint(a[1], b[1])
-
 /** Whether `items` are already in the order of `compare`: then there is nothing to sort or copy. */
 export const inOrder = <A>(items: ReadonlyArray<A>, compare: (a: A, b: A) => number): boolean => {
   for (let i = 1; i < items.length; i++) if (compare(items[i - 1]!, items[i]!) > 0) return false
   return true
 }
-
-/** The canonical query string of encoded pairs: sorted by name, then value. */
-export const sortPairs = (encoded: ReadonlyArray<QueryParam>): string => {
-  if (encoded.length === 0) return ""
-  if (encoded.length === 1) return `${encoded[0]![0]}=${encoded[0]![1]}`
-  const sorted = [...encoded].sort(comparePairs)
-  let out = ""
-  for (let i = 0; i < sorted.length; i++) out += `${i === 0 ? "" : "&"}${sorted[i]![0]}=${sorted[i]![1]}`
-  return out
-}
-
-/** The canonical query string: encoded names and values, sorted by name, then value. */
-export const canonicalQuery = (params: ReadonlyArray<QueryParam>): string => sortPairs(encodePairs(params))
 
 const SPACES = /\s+/g
 // White space at an end, two in a row, or any but a plain space: what trimAll would change.
