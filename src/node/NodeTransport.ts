@@ -136,7 +136,7 @@ const isTransportError = (error: unknown): error is HttpClientError.RequestError
 export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, InvalidOptions, Scope.Scope> =>
   Effect.gen(function* () {
     const settings = yield* internal.resolve(options)
-    const alerts = new internal.Alerts()
+    const alerts = new internal.Alerts(settings.tls.cert !== undefined || settings.tls.pfx !== undefined)
     const dispatcher = yield* Effect.acquireRelease(
       Effect.sync(() => internal.dispatcher(settings, alerts)),
       (dispatcher) => Effect.promise(() => dispatcher.destroy())

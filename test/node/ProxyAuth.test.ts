@@ -150,6 +150,29 @@ describe("NodeTransport.layer: a proxy that challenges (squid)", () => {
     })
   )
 
+  it.scoped("through the tunnel, a client certificate the origin refuses is a TlsError", () =>
+    Effect.gen(function* () {
+      const secure = yield* serveHttps(material, { requireClientCert: true, version: "TLSv1.3" })
+      const error = yield* Effect.flip(
+        get(
+          { ...digestOptions(), cert: { certFile: material.strangerCert, keyFile: material.strangerKey } },
+          secure.origin
+        )
+      )
+      expect((error as HttpClientError.RequestError).cause).toMatchObject({
+        _tag: "TlsError",
+        origin: secure.origin,
+        code: "CLIENT_CERTIFICATE_REFUSED"
+      })
+      expect(
+        yield* get(
+          { ...digestOptions(), cert: { certFile: material.clientCert, keyFile: material.clientKey } },
+          secure.origin
+        )
+      ).toBe("200 hello test-client")
+    })
+  )
+
   it.scoped("under an auth that sends its own Basic credentials: the origin sees those, never the proxy's", () =>
     Effect.gen(function* () {
       const seen = yield* serve((request) =>

@@ -372,6 +372,8 @@ const basic = (username: string, password: Redacted.Redacted<string> | undefined
  */
 export class Alerts {
   private readonly codes = new Map<string, string>()
+  /** `clientCertificate`: the settings give one, so a server that asks for a certificate gets it. */
+  constructor(private readonly clientCertificate: boolean) {}
   /** The connector of `options` whose sockets report their TLS alerts here. */
   connector(options: buildConnector.BuildOptions): buildConnector.connector {
     const connect = buildConnector(options)
@@ -381,18 +383,31 @@ export class Alerts {
         ;(callback as (error: Error | null, socket: unknown) => void)(error, socket)
       })
   }
-  /** Keeps the TLS alerts of a socket to an origin. */
+  /** Keeps the TLS alerts of a socket to an origin; called once its handshake is done. */
   track(socket: {
     readonly localPort?: number | undefined
     readonly remotePort?: number | undefined
+    readonly bytesRead: number
+    readonly getSharedSigalgs?: () => Array<string>
     on: Socket["on"]
   }) {
     const key = `${socket.localPort}:${socket.remotePort}`
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === undefined || TLS_REASONS[error.code] === undefined || this.codes.has(key)) return
+    const keep = (code: string) => {
+      if (this.codes.has(key)) return
       // a connection that never meets undici's error leaves its entry: keep the map small
       if (this.codes.size >= 64) this.codes.delete(this.codes.keys().next().value!)
-      this.codes.set(key, error.code)
+      this.codes.set(key, code)
+    }
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== undefined && TLS_REASONS[error.code] !== undefined) keep(error.code)
+    })
+    // A client has signature algorithms from the server only from its CertificateRequest (RFC 8446
+    // section 4.3.2, RFC 5246 section 7.4.4): so the server asked for the certificate, and got it. A
+    // server that then closes before any byte of an answer, without an alert, refused it without saying
+    // so (Node's https server with rejectUnauthorized does that for a CA it does not trust).
+    if (!this.clientCertificate || (socket.getSharedSigalgs?.() ?? []).length === 0) return
+    socket.on("end", () => {
+      if (socket.bytesRead === 0) keep(CLIENT_CERTIFICATE_REFUSED)
     })
   }
   /** The alert seen on the socket undici's SocketError describes, if any (once). */
@@ -478,6 +493,15 @@ const withCredentials = (target: ProxyTarget): string => {
 
 // --- errors -------------------------------------------------------------------
 
+/**
+ * This library's code, not OpenSSL's: the server asked for the client certificate, got it, and closed
+ * the connection without an alert before any byte of an answer (see `Alerts.track`).
+ */
+export const CLIENT_CERTIFICATE_REFUSED = "CLIENT_CERTIFICATE_REFUSED"
+
+const refusedCert = "the server refused the client certificate:"
+const trustedCa = "check that `cert` is issued by a CA the server trusts"
+
 const TLS_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: "the server's certificate has expired: the server must renew it",
   CERT_NOT_YET_VALID: "the server's certificate is not valid yet: check the clocks",
@@ -497,9 +521,14 @@ const TLS_REASONS: Record<string, string> = {
   ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE:
     "the server refused the handshake: it may require a client certificate (the cert option)",
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "the server requires a client certificate: give one with the cert option",
-  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: "the server refused the client certificate: check that it trusts its issuer",
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: "the server does not trust the client certificate's CA",
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: "the server refused the client certificate as expired"
+  // the alerts a server sends about the client's certificate (RFC 8446 section 6.2, RFC 5246 section 7.2.2)
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: `${refusedCert} it does not trust the CA that issued it (alert unknown_ca); ${trustedCa}`,
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: `${refusedCert} it is corrupt or its signature does not verify (alert bad_certificate); ${trustedCa}`,
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: `${refusedCert} it cannot accept it (alert certificate_unknown); ${trustedCa}`,
+  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: `${refusedCert} its type or purpose does not fit (alert unsupported_certificate); check that \`cert\` is meant for client authentication (extendedKeyUsage clientAuth)`,
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: `${refusedCert} it has expired or is not valid yet (alert certificate_expired); renew \`cert\``,
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: `${refusedCert} it was revoked (alert certificate_revoked); \`cert\` must be replaced`,
+  [CLIENT_CERTIFICATE_REFUSED]: `${refusedCert} it asked for one, got \`cert\` and closed the connection without an alert or an answer (as a Node server does when it does not trust the CA that issued it); ${trustedCa}`
 }
 
 const TUNNEL = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/
