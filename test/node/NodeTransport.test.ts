@@ -6,6 +6,7 @@ import { Effect, Exit, Layer, Logger, Option, Redacted, Scope } from "effect"
 import { AuthError, Basic, HttpAuth } from "effect-http-auth"
 import { NodeTransport } from "effect-http-auth/node"
 import { serve } from "../fixtures/server.js"
+import { withProxyEnv } from "../fixtures/proxyEnv.js"
 import { type Squid, squid } from "../fixtures/squid.js"
 import { serveHttps, serveOpenSsl, type TlsMaterial, tlsMaterial } from "../fixtures/tls.js"
 
@@ -484,25 +485,6 @@ describe("NodeTransport.layer: proxy (squid with Basic proxy auth)", () => {
 })
 
 describe('NodeTransport.layer: proxy "env"', () => {
-  const names = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]
-  const withEnv = <A, E, R>(env: Record<string, string>, effect: Effect.Effect<A, E, R>) =>
-    Effect.acquireUseRelease(
-      Effect.sync(() => {
-        const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]))
-        for (const name of names) delete process.env[name]
-        Object.assign(process.env, env)
-        return saved
-      }),
-      () => effect,
-      (saved) =>
-        Effect.sync(() => {
-          for (const name of names) {
-            if (saved[name] === undefined) delete process.env[name]
-            else process.env[name] = saved[name]
-          }
-        })
-    )
-
   it.scoped("HTTP_PROXY and NO_PROXY (upper case), https_proxy (lower case), read when the layer is built", () =>
     Effect.gen(function* () {
       const proxied = yield* httpOrigin
@@ -510,7 +492,7 @@ describe('NodeTransport.layer: proxy "env"', () => {
       const secure = yield* serveHttps(material)
       const withCredentials = `http://${proxy.username}:${encodeURIComponent(proxy.password)}@127.0.0.1:${proxy.port}`
       const { lines, result } = yield* accessLogGrowth(
-        withEnv(
+        withProxyEnv(
           { HTTP_PROXY: withCredentials, NO_PROXY: `example.invalid, 127.0.0.1:${direct.port}` },
           Effect.all([get({ proxy: "env" }, `${proxied.origin}/a`), get({ proxy: "env" }, `${direct.origin}/b`)])
         ),
@@ -522,7 +504,7 @@ describe('NodeTransport.layer: proxy "env"', () => {
       ).toEqual([String(proxied.port)])
 
       const https = yield* accessLogGrowth(
-        withEnv(
+        withProxyEnv(
           { https_proxy: withCredentials, HTTPS_PROXY: "http://127.0.0.1:1" },
           get({ proxy: "env", verify: { caFile: material.caFile } }, `${secure.origin}/c`)
         ),
@@ -534,15 +516,15 @@ describe('NodeTransport.layer: proxy "env"', () => {
       ).toHaveLength(1)
 
       // no variable set: a direct connection; and an env proxy without credentials is refused with a ProxyError
-      expect(yield* withEnv({}, get({ proxy: "env" }, `${direct.origin}/d`))).toBe(
+      expect(yield* withProxyEnv({}, get({ proxy: "env" }, `${direct.origin}/d`))).toBe(
         "200 origin saw proxy-authorization=(none)"
       )
-      const refused = yield* withEnv(
+      const refused = yield* withProxyEnv(
         { http_proxy: proxy.origin },
         Effect.flip(get({ proxy: "env" }, `${proxied.origin}/e`))
       )
       expect(transportCause(refused)).toMatchObject({ _tag: "ProxyError", proxy: proxy.origin, status: 407 })
-      const bad = yield* withEnv({ HTTPS_PROXY: "ftp://x" }, buildError({ proxy: "env" }))
+      const bad = yield* withProxyEnv({ HTTPS_PROXY: "ftp://x" }, buildError({ proxy: "env" }))
       expect(bad.option).toBe("proxy (HTTPS_PROXY)")
     })
   )

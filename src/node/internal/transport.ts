@@ -286,46 +286,83 @@ const fromEnv = (name: string): string | undefined => {
   return value === undefined || value.trim() === "" ? undefined : value.trim()
 }
 
+/** `proxy.scheme` checked; `"basic"` when not given. */
+const proxyScheme = (value: unknown): Effect.Effect<"basic" | ProxyScheme, InvalidOptions> => {
+  const answer = value ?? "basic"
+  return answer === "basic" || answer === "digest" || answer === "auto"
+    ? Effect.succeed(answer)
+    : Effect.fail(invalid(scheme, "proxy.scheme", `must be "basic", "digest" or "auto", not ${JSON.stringify(answer)}`))
+}
+
+/** A target answered with `answer`: a challenge can be answered only with a username, given in `where`. */
+const withScheme = (
+  target: ProxyTarget,
+  answer: "basic" | ProxyScheme,
+  where: string
+): Effect.Effect<ProxyTarget, InvalidOptions> =>
+  answer === "basic"
+    ? Effect.succeed(target)
+    : target.username === undefined
+      ? Effect.fail(invalid(scheme, "proxy.scheme", `${JSON.stringify(answer)} needs ${where}`))
+      : Effect.succeed({ ...target, scheme: answer })
+
+/** The proxies of the environment, each answered with `answer`. */
+const fromEnvironment = (answer: "basic" | ProxyScheme): Effect.Effect<ProxySettings, InvalidOptions> => {
+  const target = (name: "HTTP_PROXY" | "HTTPS_PROXY") => {
+    const url = fromEnv(name)
+    return url === undefined
+      ? Effect.succeed(undefined)
+      : Effect.flatMap(proxyTarget(url, `proxy (${name})`), (found) =>
+          withScheme(found, answer, `credentials in the URL of ${name}`)
+        )
+  }
+  return Effect.all({ http: target("HTTP_PROXY"), https: target("HTTPS_PROXY") }).pipe(
+    Effect.map(({ http, https }) => ({
+      _tag: "Env" as const,
+      ...(http === undefined ? {} : { http }),
+      ...(https === undefined ? {} : { https }),
+      noProxy: fromEnv("no_proxy") ?? ""
+    }))
+  )
+}
+
 const resolveProxy = (proxy: ProxyInput | undefined): Effect.Effect<ProxySettings, InvalidOptions> => {
   if (proxy === undefined) return Effect.succeed({ _tag: "None" })
-  if (proxy === "env") {
-    const http = fromEnv("http_proxy")
-    const https = fromEnv("https_proxy")
-    return Effect.all({
-      http: http === undefined ? Effect.succeed(undefined) : proxyTarget(http, "proxy (HTTP_PROXY)"),
-      https: https === undefined ? Effect.succeed(undefined) : proxyTarget(https, "proxy (HTTPS_PROXY)")
-    }).pipe(
-      Effect.map(({ http, https }) => ({
-        _tag: "Env" as const,
-        ...(http === undefined ? {} : { http }),
-        ...(https === undefined ? {} : { https }),
-        noProxy: fromEnv("no_proxy") ?? ""
-      }))
-    )
-  }
+  if (proxy === "env") return fromEnvironment("basic")
   if (typeof proxy === "string") return Effect.map(proxyTarget(proxy, "proxy"), (target) => ({ _tag: "Fixed", target }))
+  if (typeof proxy === "object" && proxy !== null && "env" in proxy) {
+    if (proxy.env !== true) return Effect.fail(invalid(scheme, "proxy.env", 'must be true (the same as proxy: "env")'))
+    // the variables' URLs name the proxies and hold their credentials: one place for each
+    const other = (["url", "username", "password"] as const).find(
+      (name) => (proxy as unknown as Record<string, unknown>)[name] !== undefined
+    )
+    if (other !== undefined) {
+      return Effect.fail(
+        invalid(
+          scheme,
+          `proxy.${other}`,
+          "cannot go with proxy.env: the proxies and their credentials come from the URLs in HTTP_PROXY and HTTPS_PROXY"
+        )
+      )
+    }
+    return Effect.flatMap(proxyScheme(proxy.scheme), fromEnvironment)
+  }
   if (typeof proxy === "object" && proxy !== null && typeof proxy.url === "string") {
     if (proxy.password !== undefined && proxy.username === undefined) {
       return Effect.fail(invalid(scheme, "proxy.password", "needs proxy.username"))
     }
-    const answer = proxy.scheme ?? "basic"
-    if (answer !== "basic" && answer !== "digest" && answer !== "auto") {
-      return Effect.fail(
-        invalid(scheme, "proxy.scheme", `must be "basic", "digest" or "auto", not ${JSON.stringify(answer)}`)
+    return Effect.flatMap(proxyScheme(proxy.scheme), (answer) =>
+      Effect.flatMap(proxyTarget(proxy.url, "proxy.url", proxy), (target) =>
+        Effect.map(withScheme(target, answer, "proxy.username and proxy.password"), (target) => ({
+          _tag: "Fixed" as const,
+          target
+        }))
       )
-    }
-    return Effect.flatMap(proxyTarget(proxy.url, "proxy.url", proxy), (target) =>
-      answer !== "basic" && target.username === undefined
-        ? Effect.fail(
-            invalid(scheme, "proxy.scheme", `${JSON.stringify(answer)} needs proxy.username and proxy.password`)
-          )
-        : Effect.succeed({
-            _tag: "Fixed" as const,
-            target: answer === "basic" ? target : { ...target, scheme: answer }
-          })
     )
   }
-  return Effect.fail(invalid(scheme, "proxy", 'must be a URL, { url, username, password } or "env"'))
+  return Effect.fail(
+    invalid(scheme, "proxy", 'must be a URL, { url, username, password, scheme }, "env" or { env: true, scheme }')
+  )
 }
 
 const millis = (input: Duration.DurationInput | undefined, option: string) => {
@@ -449,25 +486,42 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
       proxyTls,
       ...(target.username === undefined ? {} : { token: basic(target.username, target.password) })
     })
+  /** The transport's own CONNECT handshake, for a proxy that challenges; `undefined` for preset Basic. */
+  const tunnel = (target: ProxyTarget | undefined) =>
+    target?.scheme === undefined || target.scheme === "basic"
+      ? undefined
+      : tunnelConnector({
+          proxy: target,
+          scheme: target.scheme,
+          tls: settings.tls,
+          proxyTls: proxyTls as tls.ConnectionOptions,
+          timeout: settings.connectTimeout ?? 10_000,
+          track: (socket) => alerts.track(socket)
+        })
   switch (proxy._tag) {
     case "None":
       return new Agent(agent)
-    case "Fixed":
-      return proxy.target.scheme === undefined || proxy.target.scheme === "basic"
-        ? viaProxy(proxy.target)
-        : new Agent({
-            ...agent,
-            connect: tunnelConnector({
-              proxy: proxy.target,
-              scheme: proxy.target.scheme,
-              tls: settings.tls,
-              proxyTls: proxyTls as tls.ConnectionOptions,
-              timeout: settings.connectTimeout ?? 10_000,
-              track: (socket) => alerts.track(socket)
-            })
-          })
+    case "Fixed": {
+      const through = tunnel(proxy.target)
+      return through === undefined ? viaProxy(proxy.target) : new Agent({ ...agent, connect: through })
+    }
     case "Env": {
       if (proxy.http === undefined && proxy.https === undefined) return new Agent(agent)
+      const http = tunnel(proxy.http)
+      const https = tunnel(proxy.https) ?? http
+      if (http !== undefined || https !== undefined) {
+        // a challenge to answer: each connection direct or through its target's proxy, as EnvHttpProxyAgent picks
+        const bypass = bypasses(proxy.noProxy)
+        return new Agent({
+          ...agent,
+          connect: (options, callback) => {
+            const secure = options.protocol === "https:"
+            const port = Number.parseInt(options.port, 10) || (secure ? 443 : 80)
+            const through = bypass(options.hostname.toLowerCase(), port) ? undefined : secure ? https : http
+            return (through ?? agent.connect)(options, callback)
+          }
+        })
+      }
       // given explicitly, EnvHttpProxyAgent does not read the environment again; ProxyAgent takes
       // the credentials out of each URL into its CONNECT requests (each proxy its own)
       return new EnvHttpProxyAgent({
@@ -480,6 +534,31 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
       } as EnvHttpProxyAgent.Options)
     }
   }
+}
+
+/**
+ * NO_PROXY read as undici's EnvHttpProxyAgent reads it, so that `"env"` means the same with every scheme:
+ * entries split at commas and spaces, `*` alone for every host, a host name that matches itself and its
+ * subdomains (a leading `.` or `*.` dropped), `host:port` that port only.
+ */
+const bypasses = (noProxy: string) => {
+  const entries = noProxy
+    .split(/[,\s]/)
+    .filter((entry) => entry !== "")
+    .map((entry) => {
+      const parsed = /^(.+):(\d+)$/.exec(entry)
+      return {
+        hostname: (parsed?.[1] ?? entry).replace(/^\*?\./, "").toLowerCase(),
+        port: parsed === null ? 0 : Number.parseInt(parsed[2]!, 10)
+      }
+    })
+  return (hostname: string, port: number): boolean =>
+    noProxy === "*" ||
+    entries.some(
+      (entry) =>
+        (entry.port === 0 || entry.port === port) &&
+        (hostname === entry.hostname || hostname.endsWith(`.${entry.hostname}`))
+    )
 }
 
 const withCredentials = (target: ProxyTarget): string => {
