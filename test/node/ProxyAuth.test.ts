@@ -8,9 +8,12 @@
 import { type AddressInfo, createServer, type Server } from "node:net"
 import { HttpClient, HttpClientError, HttpServerResponse } from "@effect/platform"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { Basic, HttpAuth } from "effect-http-auth"
 import { NodeTransport } from "effect-http-auth/node"
+import { EnvHttpProxyAgent } from "undici"
+import { bypasses } from "../../src/node/internal/transport.js"
 import { withProxyEnv } from "../fixtures/proxyEnv.js"
 import { serve } from "../fixtures/server.js"
 import { type Squid, squid } from "../fixtures/squid.js"
@@ -310,6 +313,42 @@ describe("NodeTransport.layer: the proxies of the environment, with a scheme", (
       expect(yield* connects(basicProxy, before, 2)).toEqual(["TCP_DENIED/407 -", "TCP_TUNNEL/200 basic-user"])
     })
   )
+
+  it("NO_PROXY: the tunnel's reading is EnvHttpProxyAgent's (fast-check, undici as the oracle)", () => {
+    const label = fc.constantFrom("a", "b", "corp", "Example", "internal")
+    const host = fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join("."))
+    const port = fc.constantFrom(80, 443, 3128)
+    const entry = fc.oneof(
+      host,
+      host.map((name) => `.${name}`),
+      host.map((name) => `*.${name}`),
+      fc.tuple(host, port).map(([name, at]) => `${name}:${at}`),
+      fc.constant("*")
+    )
+    const noProxy = fc.oneof(
+      fc.constant("*"),
+      fc.tuple(fc.array(entry, { maxLength: 4 }), fc.constantFrom(",", " ", ", ")).map(([all, sep]) => all.join(sep))
+    )
+    /** Which of its agents undici's EnvHttpProxyAgent hands a request to (no connection is made). */
+    const undiciChoice = (value: string, url: string) => {
+      const agent = new EnvHttpProxyAgent({ httpProxy: "http://127.0.0.1:1", httpsProxy: "", noProxy: value })
+      const own = agent as unknown as Record<symbol, { dispatch: () => unknown }>
+      for (const symbol of Object.getOwnPropertySymbols(agent)) {
+        if (symbol.description === "no proxy agent") own[symbol]!.dispatch = () => "direct"
+        else if (symbol.description?.endsWith("proxy agent")) own[symbol]!.dispatch = () => "proxy"
+      }
+      const handler = { onError() {}, onConnect() {}, onHeaders: () => true, onData: () => true, onComplete() {} }
+      return agent.dispatch({ origin: url, path: "/", method: "GET" }, handler) as unknown
+    }
+    fc.assert(
+      fc.property(noProxy, host, port, (value, name, at) => {
+        const hostname = name.toLowerCase()
+        const ours = bypasses(value)(hostname, at) ? "direct" : "proxy"
+        expect(ours).toBe(undiciChoice(value, `http://${hostname}:${at}`))
+      }),
+      { numRuns: 500 }
+    )
+  })
 
   it.effect("bad combinations fail the layer when it is built", () =>
     Effect.gen(function* () {

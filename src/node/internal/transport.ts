@@ -541,7 +541,7 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
  * entries split at commas and spaces, `*` alone for every host, a host name that matches itself and its
  * subdomains (a leading `.` or `*.` dropped), `host:port` that port only.
  */
-const bypasses = (noProxy: string) => {
+export const bypasses = (noProxy: string) => {
   const entries = noProxy
     .split(/[,\s]/)
     .filter((entry) => entry !== "")
