@@ -507,7 +507,10 @@ export type OAuth1Errors = OAuth1Error
 export class TlsError extends base("TlsError")<{
   /** The origin whose handshake failed, such as `https://api.example.com`. */
   readonly origin: string
-  /** The OpenSSL or Node code, such as `CERT_HAS_EXPIRED`. */
+  /**
+   * The OpenSSL or Node code, such as `CERT_HAS_EXPIRED`, or `CLIENT_CERTIFICATE_REFUSED` when the server
+   * asked for the client certificate and closed the connection without an alert (docs/transport.md).
+   */
   readonly code: string
   /** What the code means and what to do about it. */
   readonly reason: string

@@ -217,6 +217,8 @@ export interface HttpsServerOptions {
   readonly cert?: string
   /** Ask for a client certificate signed by the test CA and refuse the handshake without one. */
   readonly requireClientCert?: boolean
+  /** The one TLS version the server speaks (default: Node's, TLS 1.2 to 1.3). */
+  readonly version?: "TLSv1.2" | "TLSv1.3"
 }
 
 /**
@@ -238,7 +240,8 @@ export const serveHttps = (
           key: readFileSync((options.cert ?? material.serverCert).replace(/\.pem$/, ".key")),
           ca: readFileSync(material.caFile),
           requestCert: options.requireClientCert === true,
-          rejectUnauthorized: options.requireClientCert === true
+          rejectUnauthorized: options.requireClientCert === true,
+          ...(options.version === undefined ? {} : { minVersion: options.version, maxVersion: options.version })
         },
         (request, response) => {
           const socket = request.socket as TLSSocket

@@ -93,6 +93,29 @@ export interface ProxyOptions {
 }
 
 /**
+ * The proxies of the environment, as `proxy: "env"`, answered with a scheme:
+ * `{ env: true, scheme: "digest" }`. The credentials are those in the URLs of
+ * the variables.
+ *
+ * @example
+ * ```ts
+ * import { NodeTransport } from "effect-http-auth/node"
+ *
+ * // HTTPS_PROXY=http://me:s3cret@proxy.corp:3128, a proxy that asks for Digest
+ * const Transport = NodeTransport.layer({ proxy: { env: true, scheme: "digest" } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EnvProxyOptions {
+  /** Read `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` (lower case first) when the layer is built. */
+  readonly env: true
+  /** As `ProxyOptions.scheme`, for every proxy the variables name; `"digest"` and `"auto"` need credentials in its URL. */
+  readonly scheme?: "basic" | "digest" | "auto" | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -101,8 +124,8 @@ export interface Options {
   readonly verify?: boolean | VerifyOptions | undefined
   /** The client certificate (mutual TLS). */
   readonly cert?: CertFileOptions | CertPemOptions | Pkcs12Options | undefined
-  /** A proxy URL (credentials in it or not), `{ url, username, password }`, or `"env"`. */
-  readonly proxy?: string | ProxyOptions | undefined
+  /** A proxy URL (credentials in it or not), `{ url, username, password, scheme }`, `"env"` or `{ env: true, scheme }`. */
+  readonly proxy?: string | ProxyOptions | EnvProxyOptions | undefined
   /** Time to open a connection, TLS handshake included. */
   readonly connectTimeout?: Duration.DurationInput | undefined
   /** How long an idle kept-alive connection stays open. */
@@ -136,7 +159,7 @@ const isTransportError = (error: unknown): error is HttpClientError.RequestError
 export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, InvalidOptions, Scope.Scope> =>
   Effect.gen(function* () {
     const settings = yield* internal.resolve(options)
-    const alerts = new internal.Alerts()
+    const alerts = new internal.Alerts(settings.tls.cert !== undefined || settings.tls.pfx !== undefined)
     const dispatcher = yield* Effect.acquireRelease(
       Effect.sync(() => internal.dispatcher(settings, alerts)),
       (dispatcher) => Effect.promise(() => dispatcher.destroy())

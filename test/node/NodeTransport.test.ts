@@ -6,8 +6,9 @@ import { Effect, Exit, Layer, Logger, Option, Redacted, Scope } from "effect"
 import { AuthError, Basic, HttpAuth } from "effect-http-auth"
 import { NodeTransport } from "effect-http-auth/node"
 import { serve } from "../fixtures/server.js"
+import { withProxyEnv } from "../fixtures/proxyEnv.js"
 import { type Squid, squid } from "../fixtures/squid.js"
-import { serveHttps, type TlsMaterial, tlsMaterial } from "../fixtures/tls.js"
+import { serveHttps, serveOpenSsl, type TlsMaterial, tlsMaterial } from "../fixtures/tls.js"
 
 let material: TlsMaterial
 let proxy: Squid
@@ -183,9 +184,14 @@ describe("NodeTransport.layer: cert", () => {
             get({ verify, cert: { certFile: material.strangerCert, keyFile: material.strangerKey } }, server.origin)
           )
         )
-        // a Node server that does not trust the certificate's CA closes the connection with no alert at all:
-        // the client can tell nothing more than undici's SocketError
-        expect(stranger).toMatchObject({ code: "UND_ERR_SOCKET", message: "other side closed" })
+        // a Node server that does not trust the certificate's CA closes the connection with no alert at all,
+        // after it asked for the certificate: mapped from that (the socket's shared signature algorithms)
+        expect(stranger).toMatchObject({
+          _tag: "TlsError",
+          origin: server.origin,
+          code: "CLIENT_CERTIFICATE_REFUSED",
+          message: `TLS with ${server.origin} failed (CLIENT_CERTIFICATE_REFUSED): ${refusedSilently}`
+        })
         expect(server.refused()).toEqual(["ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE", "ECONNRESET"])
 
         const accepted = [
@@ -204,6 +210,78 @@ describe("NodeTransport.layer: cert", () => {
         }
         expect(server.seen().map((seen) => seen.clientSubject)).toEqual(accepted.map(() => "test-client"))
       })
+  )
+})
+
+const refusedSilently =
+  "the server refused the client certificate: it asked for one, got `cert` and closed the connection without an alert or an answer (as a Node server does when it does not trust the CA that issued it); check that `cert` is issued by a CA the server trusts"
+
+describe("NodeTransport.layer: a refused client certificate", () => {
+  const stranger = () => ({
+    verify: { caFile: material.caFile },
+    cert: { certFile: material.strangerCert, keyFile: material.strangerKey }
+  })
+
+  it.scoped("OpenSSL's server says why with an alert, during the handshake (TLS 1.2) or after it (TLS 1.3)", () =>
+    Effect.gen(function* () {
+      for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
+        const server = yield* serveOpenSsl(material, version)
+        const cause = transportCause(yield* Effect.flip(get(stranger(), `${server.origin}/`)))
+        expect(cause).toMatchObject({ _tag: "TlsError", origin: server.origin, code: "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA" })
+        expect((cause as AuthError.TlsError).message).toBe(
+          `TLS with ${server.origin} failed (ERR_SSL_TLSV1_ALERT_UNKNOWN_CA): the server refused the client certificate: it does not trust the CA that issued it (alert unknown_ca); check that \`cert\` is issued by a CA the server trusts`
+        )
+        // the error holds no key material and no request
+        expect(JSON.stringify(cause)).not.toContain("PRIVATE KEY")
+        expect(Object.keys(cause as object).sort()).toEqual(["_tag", "code", "origin", "reason"])
+        const none = transportCause(yield* Effect.flip(get({ verify: stranger().verify }, `${server.origin}/`)))
+        expect((none as AuthError.TlsError).code).toBe(
+          version === "TLSv1.2" ? "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE" : "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"
+        )
+        expect(
+          yield* get(
+            { verify: stranger().verify, cert: { certFile: material.clientCert, keyFile: material.clientKey } },
+            `${server.origin}/`
+          )
+        ).toMatch(/^200 /)
+      }
+    })
+  )
+
+  it.scoped("Node's server closes without a word: mapped with TLS 1.3, left as undici's error with TLS 1.2", () =>
+    Effect.gen(function* () {
+      const tls13 = yield* serveHttps(material, { requireClientCert: true, version: "TLSv1.3" })
+      expect(transportCause(yield* Effect.flip(get(stranger(), `${tls13.origin}/`)))).toMatchObject({
+        _tag: "TlsError",
+        origin: tls13.origin,
+        code: "CLIENT_CERTIFICATE_REFUSED",
+        reason: refusedSilently
+      })
+      // TLS 1.2: the server closes in the middle of the handshake; a client cannot tell that from any
+      // other connection cut short, so the cause stays Node's
+      const tls12 = yield* serveHttps(material, { requireClientCert: true, version: "TLSv1.2" })
+      expect(transportCause(yield* Effect.flip(get(stranger(), `${tls12.origin}/`)))).toMatchObject({
+        code: "ECONNRESET",
+        message: "Client network socket disconnected before secure TLS connection was established"
+      })
+      // with TLS 1.2 and no certificate, Node's server answers with an alert
+      expect(transportCause(yield* Effect.flip(get({ verify: stranger().verify }, `${tls12.origin}/`)))).toMatchObject({
+        _tag: "TlsError",
+        code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE"
+      })
+      expect(tls13.refused()).toEqual(["ECONNRESET"])
+      expect(tls12.seen()).toEqual([])
+    })
+  )
+
+  it.scoped("a server that closes without asking for a certificate is not a refused certificate", () =>
+    Effect.gen(function* () {
+      const server = yield* serveHttps(material, { version: "TLSv1.3" }, (request) => request.socket.destroy())
+      expect(transportCause(yield* Effect.flip(get(stranger(), `${server.origin}/`)))).toMatchObject({
+        code: "UND_ERR_SOCKET",
+        message: "other side closed"
+      })
+    })
   )
 })
 
@@ -407,25 +485,6 @@ describe("NodeTransport.layer: proxy (squid with Basic proxy auth)", () => {
 })
 
 describe('NodeTransport.layer: proxy "env"', () => {
-  const names = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]
-  const withEnv = <A, E, R>(env: Record<string, string>, effect: Effect.Effect<A, E, R>) =>
-    Effect.acquireUseRelease(
-      Effect.sync(() => {
-        const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]))
-        for (const name of names) delete process.env[name]
-        Object.assign(process.env, env)
-        return saved
-      }),
-      () => effect,
-      (saved) =>
-        Effect.sync(() => {
-          for (const name of names) {
-            if (saved[name] === undefined) delete process.env[name]
-            else process.env[name] = saved[name]
-          }
-        })
-    )
-
   it.scoped("HTTP_PROXY and NO_PROXY (upper case), https_proxy (lower case), read when the layer is built", () =>
     Effect.gen(function* () {
       const proxied = yield* httpOrigin
@@ -433,7 +492,7 @@ describe('NodeTransport.layer: proxy "env"', () => {
       const secure = yield* serveHttps(material)
       const withCredentials = `http://${proxy.username}:${encodeURIComponent(proxy.password)}@127.0.0.1:${proxy.port}`
       const { lines, result } = yield* accessLogGrowth(
-        withEnv(
+        withProxyEnv(
           { HTTP_PROXY: withCredentials, NO_PROXY: `example.invalid, 127.0.0.1:${direct.port}` },
           Effect.all([get({ proxy: "env" }, `${proxied.origin}/a`), get({ proxy: "env" }, `${direct.origin}/b`)])
         ),
@@ -445,7 +504,7 @@ describe('NodeTransport.layer: proxy "env"', () => {
       ).toEqual([String(proxied.port)])
 
       const https = yield* accessLogGrowth(
-        withEnv(
+        withProxyEnv(
           { https_proxy: withCredentials, HTTPS_PROXY: "http://127.0.0.1:1" },
           get({ proxy: "env", verify: { caFile: material.caFile } }, `${secure.origin}/c`)
         ),
@@ -457,15 +516,15 @@ describe('NodeTransport.layer: proxy "env"', () => {
       ).toHaveLength(1)
 
       // no variable set: a direct connection; and an env proxy without credentials is refused with a ProxyError
-      expect(yield* withEnv({}, get({ proxy: "env" }, `${direct.origin}/d`))).toBe(
+      expect(yield* withProxyEnv({}, get({ proxy: "env" }, `${direct.origin}/d`))).toBe(
         "200 origin saw proxy-authorization=(none)"
       )
-      const refused = yield* withEnv(
+      const refused = yield* withProxyEnv(
         { http_proxy: proxy.origin },
         Effect.flip(get({ proxy: "env" }, `${proxied.origin}/e`))
       )
       expect(transportCause(refused)).toMatchObject({ _tag: "ProxyError", proxy: proxy.origin, status: 407 })
-      const bad = yield* withEnv({ HTTPS_PROXY: "ftp://x" }, buildError({ proxy: "env" }))
+      const bad = yield* withProxyEnv({ HTTPS_PROXY: "ftp://x" }, buildError({ proxy: "env" }))
       expect(bad.option).toBe("proxy (HTTPS_PROXY)")
     })
   )

@@ -8,9 +8,13 @@
 import { type AddressInfo, createServer, type Server } from "node:net"
 import { HttpClient, HttpClientError, HttpServerResponse } from "@effect/platform"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { Basic, HttpAuth } from "effect-http-auth"
 import { NodeTransport } from "effect-http-auth/node"
+import { EnvHttpProxyAgent } from "undici"
+import { bypasses } from "../../src/node/internal/transport.js"
+import { withProxyEnv } from "../fixtures/proxyEnv.js"
 import { serve } from "../fixtures/server.js"
 import { type Squid, squid } from "../fixtures/squid.js"
 import { serveHttps, type TlsMaterial, tlsMaterial } from "../fixtures/tls.js"
@@ -150,6 +154,29 @@ describe("NodeTransport.layer: a proxy that challenges (squid)", () => {
     })
   )
 
+  it.scoped("through the tunnel, a client certificate the origin refuses is a TlsError", () =>
+    Effect.gen(function* () {
+      const secure = yield* serveHttps(material, { requireClientCert: true, version: "TLSv1.3" })
+      const error = yield* Effect.flip(
+        get(
+          { ...digestOptions(), cert: { certFile: material.strangerCert, keyFile: material.strangerKey } },
+          secure.origin
+        )
+      )
+      expect((error as HttpClientError.RequestError).cause).toMatchObject({
+        _tag: "TlsError",
+        origin: secure.origin,
+        code: "CLIENT_CERTIFICATE_REFUSED"
+      })
+      expect(
+        yield* get(
+          { ...digestOptions(), cert: { certFile: material.clientCert, keyFile: material.clientKey } },
+          secure.origin
+        )
+      ).toBe("200 hello test-client")
+    })
+  )
+
   it.scoped("under an auth that sends its own Basic credentials: the origin sees those, never the proxy's", () =>
     Effect.gen(function* () {
       const seen = yield* serve((request) =>
@@ -209,6 +236,153 @@ describe("NodeTransport.layer: a proxy that challenges (squid)", () => {
       expect(yield* build({ url: "http://127.0.0.1:3128", scheme: "digest" })).toEqual({
         option: "proxy.scheme",
         message: 'NodeTransport.layer: option "proxy.scheme" "digest" needs proxy.username and proxy.password'
+      })
+    })
+  )
+})
+
+describe("NodeTransport.layer: the proxies of the environment, with a scheme", () => {
+  /** A proxy's URL with credentials, as a user puts it in HTTPS_PROXY. */
+  const inUrl = (proxy: Squid, username: string, password: string) =>
+    `http://${username}:${encodeURIComponent(password)}@127.0.0.1:${proxy.port}`
+
+  it.scoped('{ env: true, scheme: "digest" }: HTTPS_PROXY and HTTP_PROXY answered with Digest, NO_PROXY direct', () =>
+    Effect.gen(function* () {
+      const before = digestProxy.accessLog().length
+      const plain = yield* origin
+      const direct = yield* origin
+      const secure = yield* serveHttps(material)
+      const proxyUrl = inUrl(digestProxy, "digest-user", "digest-pass-7")
+      const options: NodeTransport.Options = {
+        verify: { caFile: material.caFile },
+        proxy: { env: true, scheme: "digest" }
+      }
+      const results = yield* withProxyEnv(
+        { HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl, NO_PROXY: `example.invalid, 127.0.0.1:${direct.port}` },
+        Effect.all([
+          get(options, `${secure.origin}/a`),
+          get(options, `${plain.origin}/b`),
+          get(options, `${direct.origin}/c`)
+        ])
+      )
+      expect(results).toEqual([
+        "200 hello anonymous",
+        "200 proxy headers at the origin: (none)",
+        "200 proxy headers at the origin: (none)"
+      ])
+      expect(yield* connects(digestProxy, before, 4)).toEqual([
+        "TCP_DENIED/407 -",
+        "TCP_TUNNEL/200 digest-user",
+        "TCP_DENIED/407 -",
+        "TCP_TUNNEL/200 digest-user"
+      ])
+      const tunnelled = digestProxy
+        .accessLog()
+        .slice(before)
+        .map((line) => /CONNECT 127\.0\.0\.1:(\d+)/.exec(line)?.[1])
+      expect(new Set(tunnelled)).toEqual(new Set([String(secure.port), String(plain.port)]))
+      expect(secure.seen().map((seen) => Object.keys(seen.headers).filter((name) => name.startsWith("proxy")))).toEqual(
+        [[]]
+      )
+      // no variable set: a direct connection, whatever the scheme
+      expect(yield* withProxyEnv({}, get(options, `${direct.origin}/d`))).toBe(
+        "200 proxy headers at the origin: (none)"
+      )
+    })
+  )
+
+  it.scoped('a wrong password in HTTPS_PROXY is a ProxyError 407 without it; "auto" answers a Basic proxy', () =>
+    Effect.gen(function* () {
+      const secure = yield* serveHttps(material)
+      const verify = { caFile: material.caFile }
+      const error = yield* withProxyEnv(
+        { https_proxy: inUrl(digestProxy, "digest-user", "wrong-pass-1") },
+        Effect.flip(get({ verify, proxy: { env: true, scheme: "digest" } }, secure.origin))
+      )
+      const cause = (error as HttpClientError.RequestError).cause
+      expect(cause).toMatchObject({ _tag: "ProxyError", proxy: digestProxy.origin, status: 407 })
+      expect(`${JSON.stringify(cause)} ${String(cause)}`).not.toContain("wrong-pass-1")
+
+      const before = basicProxy.accessLog().length
+      expect(
+        yield* withProxyEnv(
+          { HTTPS_PROXY: inUrl(basicProxy, "basic-user", "basic-pass-9") },
+          get({ verify, proxy: { env: true, scheme: "auto" } }, `${secure.origin}/`)
+        )
+      ).toBe("200 hello anonymous")
+      expect(yield* connects(basicProxy, before, 2)).toEqual(["TCP_DENIED/407 -", "TCP_TUNNEL/200 basic-user"])
+    })
+  )
+
+  it("NO_PROXY: the tunnel's reading is EnvHttpProxyAgent's (fast-check, undici as the oracle)", () => {
+    const label = fc.constantFrom("a", "b", "corp", "Example", "internal")
+    const host = fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join("."))
+    const port = fc.constantFrom(80, 443, 3128)
+    const entry = fc.oneof(
+      host,
+      host.map((name) => `.${name}`),
+      host.map((name) => `*.${name}`),
+      fc.tuple(host, port).map(([name, at]) => `${name}:${at}`),
+      fc.constant("*")
+    )
+    const noProxy = fc.oneof(
+      fc.constant("*"),
+      fc.tuple(fc.array(entry, { maxLength: 4 }), fc.constantFrom(",", " ", ", ")).map(([all, sep]) => all.join(sep))
+    )
+    /** Which of its agents undici's EnvHttpProxyAgent hands a request to (no connection is made). */
+    const undiciChoice = (value: string, url: string) => {
+      const agent = new EnvHttpProxyAgent({ httpProxy: "http://127.0.0.1:1", httpsProxy: "", noProxy: value })
+      const own = agent as unknown as Record<symbol, { dispatch: () => unknown }>
+      for (const symbol of Object.getOwnPropertySymbols(agent)) {
+        if (symbol.description === "no proxy agent") own[symbol]!.dispatch = () => "direct"
+        else if (symbol.description?.endsWith("proxy agent")) own[symbol]!.dispatch = () => "proxy"
+      }
+      const handler = { onError() {}, onConnect() {}, onHeaders: () => true, onData: () => true, onComplete() {} }
+      return agent.dispatch({ origin: url, path: "/", method: "GET" }, handler) as unknown
+    }
+    fc.assert(
+      fc.property(noProxy, host, port, (value, name, at) => {
+        const hostname = name.toLowerCase()
+        const ours = bypasses(value)(hostname, at) ? "direct" : "proxy"
+        expect(ours).toBe(undiciChoice(value, `http://${hostname}:${at}`))
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it.effect("bad combinations fail the layer when it is built", () =>
+    Effect.gen(function* () {
+      const build = (proxy: unknown, env: Record<string, string> = {}) =>
+        withProxyEnv(
+          env,
+          Effect.flip(Effect.scoped(NodeTransport.make({ proxy: proxy as NodeTransport.Options["proxy"] })))
+        ).pipe(Effect.map((error) => ({ option: error.option, message: error.message })))
+      expect(yield* build({ env: true, scheme: "digest" }, { HTTPS_PROXY: "http://127.0.0.1:3128" })).toEqual({
+        option: "proxy.scheme",
+        message: 'NodeTransport.layer: option "proxy.scheme" "digest" needs credentials in the URL of HTTPS_PROXY'
+      })
+      expect(yield* build({ env: true, url: "http://127.0.0.1:3128" })).toEqual({
+        option: "proxy.url",
+        message:
+          'NodeTransport.layer: option "proxy.url" cannot go with proxy.env: the proxies and their credentials come from the URLs in HTTP_PROXY and HTTPS_PROXY'
+      })
+      expect(yield* build({ env: true, username: "u", password: "never-shown-3" })).toEqual({
+        option: "proxy.username",
+        message:
+          'NodeTransport.layer: option "proxy.username" cannot go with proxy.env: the proxies and their credentials come from the URLs in HTTP_PROXY and HTTPS_PROXY'
+      })
+      expect(yield* build({ env: false })).toEqual({
+        option: "proxy.env",
+        message: 'NodeTransport.layer: option "proxy.env" must be true (the same as proxy: "env")'
+      })
+      expect(yield* build({ env: true, scheme: "ntlm" })).toEqual({
+        option: "proxy.scheme",
+        message: 'NodeTransport.layer: option "proxy.scheme" must be "basic", "digest" or "auto", not "ntlm"'
+      })
+      expect(yield* build({ user: "x" })).toEqual({
+        option: "proxy",
+        message:
+          'NodeTransport.layer: option "proxy" must be a URL, { url, username, password, scheme }, "env" or { env: true, scheme }'
       })
     })
   )

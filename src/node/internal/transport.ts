@@ -286,46 +286,83 @@ const fromEnv = (name: string): string | undefined => {
   return value === undefined || value.trim() === "" ? undefined : value.trim()
 }
 
+/** `proxy.scheme` checked; `"basic"` when not given. */
+const proxyScheme = (value: unknown): Effect.Effect<"basic" | ProxyScheme, InvalidOptions> => {
+  const answer = value ?? "basic"
+  return answer === "basic" || answer === "digest" || answer === "auto"
+    ? Effect.succeed(answer)
+    : Effect.fail(invalid(scheme, "proxy.scheme", `must be "basic", "digest" or "auto", not ${JSON.stringify(answer)}`))
+}
+
+/** A target answered with `answer`: a challenge can be answered only with a username, given in `where`. */
+const withScheme = (
+  target: ProxyTarget,
+  answer: "basic" | ProxyScheme,
+  where: string
+): Effect.Effect<ProxyTarget, InvalidOptions> =>
+  answer === "basic"
+    ? Effect.succeed(target)
+    : target.username === undefined
+      ? Effect.fail(invalid(scheme, "proxy.scheme", `${JSON.stringify(answer)} needs ${where}`))
+      : Effect.succeed({ ...target, scheme: answer })
+
+/** The proxies of the environment, each answered with `answer`. */
+const fromEnvironment = (answer: "basic" | ProxyScheme): Effect.Effect<ProxySettings, InvalidOptions> => {
+  const target = (name: "HTTP_PROXY" | "HTTPS_PROXY") => {
+    const url = fromEnv(name)
+    return url === undefined
+      ? Effect.succeed(undefined)
+      : Effect.flatMap(proxyTarget(url, `proxy (${name})`), (found) =>
+          withScheme(found, answer, `credentials in the URL of ${name}`)
+        )
+  }
+  return Effect.all({ http: target("HTTP_PROXY"), https: target("HTTPS_PROXY") }).pipe(
+    Effect.map(({ http, https }) => ({
+      _tag: "Env" as const,
+      ...(http === undefined ? {} : { http }),
+      ...(https === undefined ? {} : { https }),
+      noProxy: fromEnv("no_proxy") ?? ""
+    }))
+  )
+}
+
 const resolveProxy = (proxy: ProxyInput | undefined): Effect.Effect<ProxySettings, InvalidOptions> => {
   if (proxy === undefined) return Effect.succeed({ _tag: "None" })
-  if (proxy === "env") {
-    const http = fromEnv("http_proxy")
-    const https = fromEnv("https_proxy")
-    return Effect.all({
-      http: http === undefined ? Effect.succeed(undefined) : proxyTarget(http, "proxy (HTTP_PROXY)"),
-      https: https === undefined ? Effect.succeed(undefined) : proxyTarget(https, "proxy (HTTPS_PROXY)")
-    }).pipe(
-      Effect.map(({ http, https }) => ({
-        _tag: "Env" as const,
-        ...(http === undefined ? {} : { http }),
-        ...(https === undefined ? {} : { https }),
-        noProxy: fromEnv("no_proxy") ?? ""
-      }))
-    )
-  }
+  if (proxy === "env") return fromEnvironment("basic")
   if (typeof proxy === "string") return Effect.map(proxyTarget(proxy, "proxy"), (target) => ({ _tag: "Fixed", target }))
+  if (typeof proxy === "object" && proxy !== null && "env" in proxy) {
+    if (proxy.env !== true) return Effect.fail(invalid(scheme, "proxy.env", 'must be true (the same as proxy: "env")'))
+    // the variables' URLs name the proxies and hold their credentials: one place for each
+    const other = (["url", "username", "password"] as const).find(
+      (name) => (proxy as unknown as Record<string, unknown>)[name] !== undefined
+    )
+    if (other !== undefined) {
+      return Effect.fail(
+        invalid(
+          scheme,
+          `proxy.${other}`,
+          "cannot go with proxy.env: the proxies and their credentials come from the URLs in HTTP_PROXY and HTTPS_PROXY"
+        )
+      )
+    }
+    return Effect.flatMap(proxyScheme(proxy.scheme), fromEnvironment)
+  }
   if (typeof proxy === "object" && proxy !== null && typeof proxy.url === "string") {
     if (proxy.password !== undefined && proxy.username === undefined) {
       return Effect.fail(invalid(scheme, "proxy.password", "needs proxy.username"))
     }
-    const answer = proxy.scheme ?? "basic"
-    if (answer !== "basic" && answer !== "digest" && answer !== "auto") {
-      return Effect.fail(
-        invalid(scheme, "proxy.scheme", `must be "basic", "digest" or "auto", not ${JSON.stringify(answer)}`)
+    return Effect.flatMap(proxyScheme(proxy.scheme), (answer) =>
+      Effect.flatMap(proxyTarget(proxy.url, "proxy.url", proxy), (target) =>
+        Effect.map(withScheme(target, answer, "proxy.username and proxy.password"), (target) => ({
+          _tag: "Fixed" as const,
+          target
+        }))
       )
-    }
-    return Effect.flatMap(proxyTarget(proxy.url, "proxy.url", proxy), (target) =>
-      answer !== "basic" && target.username === undefined
-        ? Effect.fail(
-            invalid(scheme, "proxy.scheme", `${JSON.stringify(answer)} needs proxy.username and proxy.password`)
-          )
-        : Effect.succeed({
-            _tag: "Fixed" as const,
-            target: answer === "basic" ? target : { ...target, scheme: answer }
-          })
     )
   }
-  return Effect.fail(invalid(scheme, "proxy", 'must be a URL, { url, username, password } or "env"'))
+  return Effect.fail(
+    invalid(scheme, "proxy", 'must be a URL, { url, username, password, scheme }, "env" or { env: true, scheme }')
+  )
 }
 
 const millis = (input: Duration.DurationInput | undefined, option: string) => {
@@ -372,6 +409,8 @@ const basic = (username: string, password: Redacted.Redacted<string> | undefined
  */
 export class Alerts {
   private readonly codes = new Map<string, string>()
+  /** `clientCertificate`: the settings give one, so a server that asks for a certificate gets it. */
+  constructor(private readonly clientCertificate: boolean) {}
   /** The connector of `options` whose sockets report their TLS alerts here. */
   connector(options: buildConnector.BuildOptions): buildConnector.connector {
     const connect = buildConnector(options)
@@ -381,18 +420,31 @@ export class Alerts {
         ;(callback as (error: Error | null, socket: unknown) => void)(error, socket)
       })
   }
-  /** Keeps the TLS alerts of a socket to an origin. */
+  /** Keeps the TLS alerts of a socket to an origin; called once its handshake is done. */
   track(socket: {
     readonly localPort?: number | undefined
     readonly remotePort?: number | undefined
+    readonly bytesRead: number
+    readonly getSharedSigalgs?: () => Array<string>
     on: Socket["on"]
   }) {
     const key = `${socket.localPort}:${socket.remotePort}`
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === undefined || TLS_REASONS[error.code] === undefined || this.codes.has(key)) return
+    const keep = (code: string) => {
+      if (this.codes.has(key)) return
       // a connection that never meets undici's error leaves its entry: keep the map small
       if (this.codes.size >= 64) this.codes.delete(this.codes.keys().next().value!)
-      this.codes.set(key, error.code)
+      this.codes.set(key, code)
+    }
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== undefined && TLS_REASONS[error.code] !== undefined) keep(error.code)
+    })
+    // A client has signature algorithms from the server only from its CertificateRequest (RFC 8446
+    // section 4.3.2, RFC 5246 section 7.4.4): so the server asked for the certificate, and got it. A
+    // server that then closes before any byte of an answer, without an alert, refused it without saying
+    // so (Node's https server with rejectUnauthorized does that for a CA it does not trust).
+    if (!this.clientCertificate || (socket.getSharedSigalgs?.() ?? []).length === 0) return
+    socket.on("end", () => {
+      if (socket.bytesRead === 0) keep(CLIENT_CERTIFICATE_REFUSED)
     })
   }
   /** The alert seen on the socket undici's SocketError describes, if any (once). */
@@ -434,25 +486,42 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
       proxyTls,
       ...(target.username === undefined ? {} : { token: basic(target.username, target.password) })
     })
+  /** The transport's own CONNECT handshake, for a proxy that challenges; `undefined` for preset Basic. */
+  const tunnel = (target: ProxyTarget | undefined) =>
+    target?.scheme === undefined || target.scheme === "basic"
+      ? undefined
+      : tunnelConnector({
+          proxy: target,
+          scheme: target.scheme,
+          tls: settings.tls,
+          proxyTls: proxyTls as tls.ConnectionOptions,
+          timeout: settings.connectTimeout ?? 10_000,
+          track: (socket) => alerts.track(socket)
+        })
   switch (proxy._tag) {
     case "None":
       return new Agent(agent)
-    case "Fixed":
-      return proxy.target.scheme === undefined || proxy.target.scheme === "basic"
-        ? viaProxy(proxy.target)
-        : new Agent({
-            ...agent,
-            connect: tunnelConnector({
-              proxy: proxy.target,
-              scheme: proxy.target.scheme,
-              tls: settings.tls,
-              proxyTls: proxyTls as tls.ConnectionOptions,
-              timeout: settings.connectTimeout ?? 10_000,
-              track: (socket) => alerts.track(socket)
-            })
-          })
+    case "Fixed": {
+      const through = tunnel(proxy.target)
+      return through === undefined ? viaProxy(proxy.target) : new Agent({ ...agent, connect: through })
+    }
     case "Env": {
       if (proxy.http === undefined && proxy.https === undefined) return new Agent(agent)
+      const http = tunnel(proxy.http)
+      const https = tunnel(proxy.https) ?? http
+      if (http !== undefined || https !== undefined) {
+        // a challenge to answer: each connection direct or through its target's proxy, as EnvHttpProxyAgent picks
+        const bypass = bypasses(proxy.noProxy)
+        return new Agent({
+          ...agent,
+          connect: (options, callback) => {
+            const secure = options.protocol === "https:"
+            const port = Number.parseInt(options.port, 10) || (secure ? 443 : 80)
+            const through = bypass(options.hostname.toLowerCase(), port) ? undefined : secure ? https : http
+            return (through ?? agent.connect)(options, callback)
+          }
+        })
+      }
       // given explicitly, EnvHttpProxyAgent does not read the environment again; ProxyAgent takes
       // the credentials out of each URL into its CONNECT requests (each proxy its own)
       return new EnvHttpProxyAgent({
@@ -467,6 +536,31 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
   }
 }
 
+/**
+ * NO_PROXY read as undici's EnvHttpProxyAgent reads it, so that `"env"` means the same with every scheme:
+ * entries split at commas and spaces, `*` alone for every host, a host name that matches itself and its
+ * subdomains (a leading `.` or `*.` dropped), `host:port` that port only.
+ */
+export const bypasses = (noProxy: string) => {
+  const entries = noProxy
+    .split(/[,\s]/)
+    .filter((entry) => entry !== "")
+    .map((entry) => {
+      const parsed = /^(.+):(\d+)$/.exec(entry)
+      return {
+        hostname: (parsed?.[1] ?? entry).replace(/^\*?\./, "").toLowerCase(),
+        port: parsed === null ? 0 : Number.parseInt(parsed[2]!, 10)
+      }
+    })
+  return (hostname: string, port: number): boolean =>
+    noProxy === "*" ||
+    entries.some(
+      (entry) =>
+        (entry.port === 0 || entry.port === port) &&
+        (hostname === entry.hostname || hostname.endsWith(`.${entry.hostname}`))
+    )
+}
+
 const withCredentials = (target: ProxyTarget): string => {
   const url = new URL(target.origin)
   if (target.username !== undefined) {
@@ -477,6 +571,15 @@ const withCredentials = (target: ProxyTarget): string => {
 }
 
 // --- errors -------------------------------------------------------------------
+
+/**
+ * This library's code, not OpenSSL's: the server asked for the client certificate, got it, and closed
+ * the connection without an alert before any byte of an answer (see `Alerts.track`).
+ */
+export const CLIENT_CERTIFICATE_REFUSED = "CLIENT_CERTIFICATE_REFUSED"
+
+const refusedCert = "the server refused the client certificate:"
+const trustedCa = "check that `cert` is issued by a CA the server trusts"
 
 const TLS_REASONS: Record<string, string> = {
   CERT_HAS_EXPIRED: "the server's certificate has expired: the server must renew it",
@@ -497,9 +600,14 @@ const TLS_REASONS: Record<string, string> = {
   ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE:
     "the server refused the handshake: it may require a client certificate (the cert option)",
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "the server requires a client certificate: give one with the cert option",
-  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: "the server refused the client certificate: check that it trusts its issuer",
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: "the server does not trust the client certificate's CA",
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: "the server refused the client certificate as expired"
+  // the alerts a server sends about the client's certificate (RFC 8446 section 6.2, RFC 5246 section 7.2.2)
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: `${refusedCert} it does not trust the CA that issued it (alert unknown_ca); ${trustedCa}`,
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: `${refusedCert} it is corrupt or its signature does not verify (alert bad_certificate); ${trustedCa}`,
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: `${refusedCert} it cannot accept it (alert certificate_unknown); ${trustedCa}`,
+  ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: `${refusedCert} its type or purpose does not fit (alert unsupported_certificate); check that \`cert\` is meant for client authentication (extendedKeyUsage clientAuth)`,
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: `${refusedCert} it has expired or is not valid yet (alert certificate_expired); renew \`cert\``,
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: `${refusedCert} it was revoked (alert certificate_revoked); \`cert\` must be replaced`,
+  [CLIENT_CERTIFICATE_REFUSED]: `${refusedCert} it asked for one, got \`cert\` and closed the connection without an alert or an answer (as a Node server does when it does not trust the CA that issued it); ${trustedCa}`
 }
 
 const TUNNEL = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/

@@ -28,7 +28,7 @@ export interface TunnelOptions {
   /** The proxy's own TLS, for an https: proxy (trust only). */
   readonly proxyTls: tls.ConnectionOptions
   readonly timeout: number
-  /** Called with each socket to the origin, for its TLS alerts. */
+  /** Called with each socket to the origin once its handshake is done, for its TLS alerts. */
   readonly track: (socket: tls.TLSSocket) => void
 }
 
@@ -215,7 +215,6 @@ export const connector = (options: TunnelOptions): buildConnector.connector => {
           ...(isIP(host) === 0 ? { servername: opts.servername ?? host } : {}),
           ALPNProtocols: ["http/1.1"]
         })
-        options.track(secure)
         const onError = (error: Error) => done(error, null)
         // the origin's handshake within the connect timeout too
         const onTimeout = () => secure.destroy(new Error("the TLS handshake through the proxy timed out"))
@@ -226,6 +225,7 @@ export const connector = (options: TunnelOptions): buildConnector.connector => {
           secure.setTimeout(0)
           secure.off("timeout", onTimeout)
           secure.off("error", onError)
+          options.track(secure)
           done(null, secure)
         })
       },
