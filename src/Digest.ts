@@ -34,6 +34,7 @@ import {
   type SecretInput,
   type TextInput
 } from "./internal/options.js"
+import { discard } from "./internal/http.js"
 import { requestUrl } from "./internal/redirects.js"
 import * as SecureRandom from "./SecureRandom.js"
 
@@ -196,8 +197,6 @@ export const make = (
         remember(origin, { ...entry.prepared.challenge, nonce: params.right.nextnonce, stale: false })
       }
     }
-
-    const discard = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
     /**
      * The first request to an origin learns its challenge: requests made

@@ -6,14 +6,14 @@
  * server that never answers, cuts its body short, or sends too much, and a
  * closed port; time on the `TestClock`.
  */
-import { createServer } from "node:http"
+import { createServer, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Schedule, TestClock } from "effect"
 import { AuthenticationFailed, DiscoveryError } from "../src/AuthError.js"
-import { Discovery, OAuth2, TokenEndpoint } from "../src/index.js"
+import { Digest, Discovery, HttpAuth, OAuth2, TokenEndpoint } from "../src/index.js"
 import { nextSleeps } from "./fixtures/tokenFaults.js"
 
 /** `/hang...` never answers; `/cut...` promises 1,000 bytes, sends 10 and closes; anything else sends 64 bytes. */
@@ -139,5 +139,80 @@ describe("the bounded send, as each caller words it", () => {
         // the client's error holds the request: only its kind and the transport's words are kept
         expect(String((error as AuthenticationFailed).cause)).toMatch(/^TransportError: ResponseError \(Decode\)/)
       }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+})
+
+/**
+ * A 401 whose body never ends: `/digest` challenges a request without Authorization, `/api` refuses
+ * the first token (`t-1`); `/token` gives `t-1`, then `t-2`. Records each request's path and
+ * Authorization scheme.
+ */
+const endlessRefusals = Effect.acquireRelease(
+  Effect.async<{ readonly origin: string; readonly seen: Array<string>; readonly close: () => void }>((resume) => {
+    const seen: Array<string> = []
+    let tokens = 0
+    const chunk = Buffer.alloc(16 * 1024, 120)
+    const endless = (response: ServerResponse, headers: Record<string, string>) => {
+      response.writeHead(401, headers)
+      const pump = () => {
+        while (!response.destroyed && response.write(chunk)) {}
+        if (!response.destroyed) response.once("drain", pump)
+      }
+      pump()
+    }
+    const server = createServer((request, response) => {
+      const authorization = request.headers.authorization
+      seen.push(`${request.url} ${authorization?.split(" ")[0] ?? "-"}`)
+      if (request.url === "/token") {
+        tokens += 1
+        response.writeHead(200, { "content-type": "application/json" })
+        return response.end(JSON.stringify({ access_token: `t-${tokens}`, token_type: "Bearer", expires_in: 3600 }))
+      }
+      if (request.url === "/digest" && authorization === undefined) {
+        return endless(response, { "www-authenticate": 'Digest realm="r", nonce="n", qop="auth"' })
+      }
+      if (request.url === "/api" && authorization === "Bearer t-1") {
+        return endless(response, { "www-authenticate": 'Bearer error="invalid_token"' })
+      }
+      response.end("ok")
+    })
+    server.listen(0, "127.0.0.1", () => {
+      resume(
+        Effect.succeed({
+          origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          seen,
+          close: () => {
+            server.closeAllConnections()
+            server.close()
+          }
+        })
+      )
+    })
+  }),
+  (server) => Effect.sync(server.close)
+)
+
+describe("a refused response's body is dropped within bounds", () => {
+  // before, Digest and the OAuth 2 retry read the whole refused body (arrayBuffer): an endless 401 held the request forever
+  it.scoped("Digest answers a 401 whose body never ends; so does the OAuth 2 engine's retry on 401", () =>
+    Effect.gen(function* () {
+      const server = yield* endlessRefusals
+      const digest = yield* HttpAuth.client(Digest.make("user", "password"))
+      const answered = yield* digest.get(`${server.origin}/digest`)
+      expect([answered.status, yield* answered.text]).toEqual([200, "ok"])
+      const oauth = yield* HttpAuth.client(
+        OAuth2.clientCredentials({ tokenUrl: `${server.origin}/token`, clientId: "app", clientSecret: "s" })
+      )
+      const retried = yield* oauth.get(`${server.origin}/api`)
+      expect([retried.status, yield* retried.text]).toEqual([200, "ok"])
+      expect(server.seen).toEqual([
+        "/digest -",
+        "/digest Digest",
+        "/token Basic",
+        "/api Bearer",
+        "/token Basic",
+        "/api Bearer"
+      ])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 })

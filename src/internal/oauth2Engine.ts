@@ -17,6 +17,7 @@ import * as HttpAuth from "../HttpAuth.js"
 import type { MakeOptions } from "../OAuth2.js"
 import * as Token from "../Token.js"
 import * as TokenCache from "../TokenCache.js"
+import { discard } from "./http.js"
 import { validateDuration } from "./oauth2Options.js"
 import {
   fillTemplate,
@@ -58,8 +59,8 @@ const sendProved = <E, R>(
     if (nonce === undefined) return Effect.succeed(response)
     dpop.rememberNonce(request.url, nonce)
     if (!asksNonce(response)) return Effect.succeed(response)
-    // the refused answer's body is read and dropped, so that its connection serves again
-    return Effect.zipRight(Effect.ignore(response.arrayBuffer), once)
+    // the refused answer's body is dropped (a bounded read: its connection serves again when it is short)
+    return Effect.zipRight(discard(response), once)
   })
 }
 
@@ -164,9 +165,9 @@ export const make = (
         ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError, R> =>
           Effect.matchEffect(driver.next(refused), {
             onFailure: () => Effect.succeed(refused),
-            // the refused response's body is read and dropped, so its connection can serve again
+            // the refused response's body is dropped (a bounded read: an endless body cannot hold the retry)
             onSuccess: () =>
-              Effect.flatMap(Effect.zipRight(Effect.ignore(refused.arrayBuffer), attempt), (answer) =>
+              Effect.flatMap(Effect.zipRight(discard(refused), attempt), (answer) =>
                 isUnauthorized(answer) ? again(driver, answer.response) : Effect.succeed(answer)
               )
           })
