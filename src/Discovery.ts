@@ -8,7 +8,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -16,7 +16,7 @@ import type * as Scope from "effect/Scope"
 import type { JSONWebKeySet } from "jose"
 import { DiscoveryError, type InvalidOptions } from "./AuthError.js"
 import * as internal from "./internal/discovery.js"
-import { validateDuration } from "./internal/oauth2Options.js"
+import { validateByteCount, validateDuration } from "./internal/oauth2Options.js"
 
 /** An endpoint: an absolute http or https URL. */
 const Endpoint = Schema.String.pipe(
@@ -167,8 +167,14 @@ export const fetch = (
   Effect.gen(function* () {
     const checked = internal.checkIssuer(issuer)
     if (checked !== undefined) return yield* Effect.fail(new DiscoveryError({ issuer, reason: checked }))
-    const timeout = Duration.decode(options?.timeout ?? "30 seconds")
-    const limit = options?.maxResponseBytes ?? 1024 * 1024
+    // a bad option is this call's failure, with the option named (its type has no InvalidOptions)
+    const [timeout, limit] = yield* Effect.mapError(
+      Effect.all([
+        validateDuration(options?.timeout, "30 seconds", "Discovery.fetch", "timeout", { positive: true }),
+        validateByteCount(options?.maxResponseBytes, 1024 * 1024, "Discovery.fetch", "maxResponseBytes")
+      ]),
+      (invalid) => new DiscoveryError({ issuer, reason: invalid.message })
+    )
     const misses: Array<string> = []
     for (const url of internal.wellKnownUrls(issuer)) {
       const answer = yield* internal.getDocument(client, url, timeout, limit, issuer)
@@ -221,11 +227,17 @@ export const make = (options?: Options): Effect.Effect<Service, InvalidOptions, 
     const scheme = "Discovery.make"
     const refreshAfter = yield* validateDuration(options?.refreshAfter, "1 hour", scheme, "refreshAfter")
     const timeout = yield* validateDuration(options?.timeout, "30 seconds", scheme, "timeout", { positive: true })
+    const maxResponseBytes = yield* validateByteCount(
+      options?.maxResponseBytes,
+      1024 * 1024,
+      scheme,
+      "maxResponseBytes"
+    )
     const client = yield* HttpClient.HttpClient
     return yield* internal.makeService(
-      (issuer) => fetch(client, issuer, { timeout, maxResponseBytes: options?.maxResponseBytes }),
+      (issuer) => fetch(client, issuer, { timeout, maxResponseBytes }),
       refreshAfter,
-      (url, issuer) => internal.fetchJwks(client, url, issuer, timeout, options?.maxResponseBytes)
+      (url, issuer) => internal.fetchJwks(client, url, issuer, timeout, maxResponseBytes)
     )
   })
 

@@ -2,10 +2,11 @@
  * Discovery (RFC 8414, OpenID Connect Discovery 1.0) against oidc-provider, and against documents of
  * our own that a client must refuse; `issuer` in place of the endpoints in the grants.
  */
-import { HttpServerResponse } from "@effect/platform"
+import { HttpClient, HttpServerResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schedule, TestClock } from "effect"
+import { DiscoveryError } from "../src/AuthError.js"
 import type { AuthError } from "../src/index.js"
 import { Discovery, HttpAuth, OAuth2 } from "../src/index.js"
 import { basicApp, oidcWithApi } from "./fixtures/oidcProvider.js"
@@ -174,6 +175,30 @@ describe("Discovery against documents of our own", () => {
       )
       const none = yield* Effect.flip(OAuth2.clientCredentials({ clientId: "a", clientSecret: "s" }))
       expect(none.message).toBe('OAuth2.clientCredentials: option "tokenUrl" is mandatory, unless issuer is given')
+      expect(yield* server.seen).toEqual([])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.scoped("a bad timeout or maxResponseBytes is refused before any request, with the option named", () =>
+    Effect.gen(function* () {
+      const server = yield* documents({})
+      const http = yield* HttpClient.HttpClient
+      for (const maxResponseBytes of [0, -1, 1.5, Number.NaN]) {
+        const built = yield* Effect.flip(Discovery.make({ maxResponseBytes }))
+        expect(built._tag).toBe("InvalidOptions")
+        expect(built.message).toBe(
+          `Discovery.make: option "maxResponseBytes" must be a whole number of bytes from 1 up, not ${maxResponseBytes}`
+        )
+        const fetched = yield* Effect.flip(Discovery.fetch(http, server.origin, { maxResponseBytes }))
+        expect(fetched).toEqual(
+          new DiscoveryError({
+            issuer: server.origin,
+            reason: `Discovery.fetch: option "maxResponseBytes" must be a whole number of bytes from 1 up, not ${maxResponseBytes}`
+          })
+        )
+      }
+      const timeout = yield* Effect.flip(Discovery.fetch(http, server.origin, { timeout: "0 seconds" }))
+      expect(timeout.reason).toMatch(/^Discovery\.fetch: option "timeout" /)
       expect(yield* server.seen).toEqual([])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )

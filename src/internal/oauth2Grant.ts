@@ -23,7 +23,14 @@ import * as DPoP from "../DPoP.js"
 import type { ClientOptions, EngineOptions, IssuerOptions, TokenEndpointOptions } from "../OAuth2.js"
 import type * as Token from "../Token.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
-import { cacheKey, validateDuration, validateNonEmpty, validateScope, validateUrl } from "./oauth2Options.js"
+import {
+  cacheKey,
+  validateByteCount,
+  validateDuration,
+  validateNonEmpty,
+  validateScope,
+  validateUrl
+} from "./oauth2Options.js"
 import { checkIssuer } from "./discovery.js"
 import { invalid, resolveSecret, resolveText, type TextInput } from "./options.js"
 
@@ -320,12 +327,7 @@ export const endpoint = (
     const defaultLifetime = yield* validateDuration(options.defaultLifetime, "1 hour", scheme, "defaultLifetime")
     const tokenParams = yield* checkParams(options.tokenParams, reservedToken, scheme, "tokenParams")
     const maxRetryAfter = yield* validateDuration(options.maxRetryAfter, "60 seconds", scheme, "maxRetryAfter")
-    const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024
-    if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1) {
-      return yield* Effect.fail(
-        invalid(scheme, "maxResponseBytes", `must be a whole number of bytes from 1 up, not ${maxResponseBytes}`)
-      )
-    }
+    const maxResponseBytes = yield* validateByteCount(options.maxResponseBytes, 1024 * 1024, scheme, "maxResponseBytes")
     const dpop = yield* dpopOf(scheme, options.dpop)
     const http = yield* HttpClient.HttpClient
     // the issue's "refreshed after a failure": a discovered endpoint that cannot be reached, is gone (404) or
