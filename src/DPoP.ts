@@ -88,9 +88,10 @@ export interface Prover {
    * `true` for a key drawn by `make(true)`: it dies with the process, and
    * so does every token bound to it, so the grants keep those tokens in the
    * cache's memory only, never in its file or store (no later run could use
-   * them). `false` for a key of the user's own.
+   * them). `false` for a key of the user's own; a prover of your own may
+   * leave it out, which means `false`.
    */
-  readonly ephemeral: boolean
+  readonly ephemeral?: boolean | undefined
   /**
    * A proof for one request: `htm`, `htu` (without query and fragment),
    * `iat` from the `Clock`, `jti` from `SecureRandom`, `ath` when a token is

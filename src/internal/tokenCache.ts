@@ -47,13 +47,6 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
 
     const remember = (key: string, token: Token.Token, since: number, persisted = true) =>
       Ref.update(memory, (map) => new Map(map).set(key, { token, since, persisted }))
-    const forget = (key: string) =>
-      Ref.update(memory, (map) => {
-        if (!map.has(key)) return map
-        const next = new Map(map)
-        next.delete(key)
-        return next
-      })
 
     const fetchOnce = <E>(
       key: string,
@@ -158,13 +151,24 @@ export const make = (store: Store): Effect.Effect<Service, never, Scope.Scope> =
           Effect.zipRight(remember(key, token, now), store.save(key, token))
         ),
       invalidate: (key, token) =>
-        Effect.flatMap(Ref.get(memory), (map) => {
-          const current = map.get(key)
-          if (token !== undefined && (current === undefined || !sameToken(current.token, token))) return Effect.void
-          if (current?.persisted === false) return forget(key)
-          // the store keeps a token that another process wrote meanwhile: only `token` was refused
-          return Effect.zipRight(forget(key), store.remove(key, token))
-        }),
+        // one step reads and removes: a token another fiber stores meanwhile is never dropped for the refused one
+        Effect.flatMap(
+          Ref.modify(memory, (map): [Entry | "kept" | undefined, Map<string, Entry>] => {
+            const current = map.get(key)
+            if (token !== undefined && (current === undefined || !sameToken(current.token, token))) {
+              return ["kept", map]
+            }
+            if (current === undefined) return [undefined, map]
+            const next = new Map(map)
+            next.delete(key)
+            return [current, next]
+          }),
+          (removed) =>
+            removed === "kept" || removed?.persisted === false
+              ? Effect.void
+              : // the store keeps a token that another process wrote meanwhile: only `token` was refused
+                store.remove(key, token)
+        ),
       clear: Effect.zipRight(Ref.set(memory, new Map()), store.clear),
       getOrFetch: <E>(
         key: string,
