@@ -217,6 +217,8 @@ export interface HttpsServerOptions {
   readonly cert?: string
   /** Ask for a client certificate signed by the test CA and refuse the handshake without one. */
   readonly requireClientCert?: boolean
+  /** Ask for a client certificate, and go on without one or with one of an unknown CA (nginx's `ssl_verify_client optional`). */
+  readonly askClientCert?: boolean
   /** The one TLS version the server speaks (default: Node's, TLS 1.2 to 1.3). */
   readonly version?: "TLSv1.2" | "TLSv1.3"
 }
@@ -239,7 +241,7 @@ export const serveHttps = (
           cert: readFileSync(options.cert ?? material.serverCert),
           key: readFileSync((options.cert ?? material.serverCert).replace(/\.pem$/, ".key")),
           ca: readFileSync(material.caFile),
-          requestCert: options.requireClientCert === true,
+          requestCert: options.requireClientCert === true || options.askClientCert === true,
           rejectUnauthorized: options.requireClientCert === true,
           ...(options.version === undefined ? {} : { minVersion: options.version, maxVersion: options.version })
         },

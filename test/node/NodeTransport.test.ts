@@ -214,7 +214,7 @@ describe("NodeTransport.layer: cert", () => {
 })
 
 const refusedSilently =
-  "the server refused the client certificate: it asked for one, got `cert` and closed the connection without an alert or an answer (as a Node server does when it does not trust the CA that issued it); check that `cert` is issued by a CA the server trusts"
+  "the server asked for a client certificate, got `cert`, then closed the connection under TLS 1.3 without an alert or an answer: most likely it refused the certificate (a Node server does so when it does not trust the CA that issued it), though a server that accepted it and closed for another reason looks the same; check that `cert` is issued by a CA the server trusts (the transport said: other side closed)"
 
 describe("NodeTransport.layer: a refused client certificate", () => {
   const stranger = () => ({
@@ -281,6 +281,30 @@ describe("NodeTransport.layer: a refused client certificate", () => {
         code: "UND_ERR_SOCKET",
         message: "other side closed"
       })
+    })
+  )
+
+  it.scoped("a server that asks for a certificate, takes it and drops the connection: a guess under TLS 1.3 only", () =>
+    Effect.gen(function* () {
+      const drop = (request: { readonly socket: { destroy: () => void } }) => request.socket.destroy()
+      const good = {
+        verify: { caFile: material.caFile },
+        cert: { certFile: material.clientCert, keyFile: material.clientKey }
+      }
+      // TLS 1.2: a refusal would have cut the handshake, so a close after it is left as undici's error
+      const tls12 = yield* serveHttps(material, { askClientCert: true, version: "TLSv1.2" }, drop)
+      expect(transportCause(yield* Effect.flip(get(good, `${tls12.origin}/`)))).toMatchObject({
+        code: "UND_ERR_SOCKET",
+        message: "other side closed"
+      })
+      // TLS 1.3: the client cannot tell it from a silent refusal; the reason says so, and keeps undici's words
+      const tls13 = yield* serveHttps(material, { askClientCert: true, version: "TLSv1.3" }, drop)
+      expect(transportCause(yield* Effect.flip(get(good, `${tls13.origin}/`)))).toMatchObject({
+        _tag: "TlsError",
+        code: "CLIENT_CERTIFICATE_REFUSED",
+        reason: refusedSilently
+      })
+      expect(tls12.seen().map((seen) => seen.clientSubject)).toEqual(["test-client"])
     })
   )
 })

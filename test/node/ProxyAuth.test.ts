@@ -12,7 +12,7 @@ import fc from "fast-check"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { Basic, HttpAuth } from "effect-http-auth"
 import { NodeTransport } from "effect-http-auth/node"
-import { EnvHttpProxyAgent } from "undici"
+import { Agent, EnvHttpProxyAgent } from "undici"
 import { bypasses } from "../../src/node/internal/transport.js"
 import { withProxyEnv } from "../fixtures/proxyEnv.js"
 import { serve } from "../fixtures/server.js"
@@ -314,21 +314,24 @@ describe("NodeTransport.layer: the proxies of the environment, with a scheme", (
     })
   )
 
-  it("NO_PROXY: the tunnel's reading is EnvHttpProxyAgent's (fast-check, undici as the oracle)", () => {
+  it("NO_PROXY: the tunnel's reading is EnvHttpProxyAgent's (fast-check, undici as the oracle)", async () => {
     const label = fc.constantFrom("a", "b", "corp", "Example", "internal")
-    const host = fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join("."))
+    const name = fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join("."))
+    // IP literals too: undici's Client hands a connector an IPv6 address without its brackets
+    const host = fc.oneof(name, fc.constantFrom("127.0.0.1", "[::1]", "[2001:db8::1]"))
     const port = fc.constantFrom(80, 443, 3128)
     const entry = fc.oneof(
       host,
-      host.map((name) => `.${name}`),
-      host.map((name) => `*.${name}`),
+      name.map((name) => `.${name}`),
+      name.map((name) => `*.${name}`),
       fc.tuple(host, port).map(([name, at]) => `${name}:${at}`),
-      fc.constant("*")
+      fc.constantFrom("*", "::1", "2001:db8::1")
     )
     const noProxy = fc.oneof(
       fc.constant("*"),
       fc.tuple(fc.array(entry, { maxLength: 4 }), fc.constantFrom(",", " ", ", ")).map(([all, sep]) => all.join(sep))
     )
+    const handler = { onError() {}, onConnect() {}, onHeaders: () => true, onData: () => true, onComplete() {} }
     /** Which of its agents undici's EnvHttpProxyAgent hands a request to (no connection is made). */
     const undiciChoice = (value: string, url: string) => {
       const agent = new EnvHttpProxyAgent({ httpProxy: "http://127.0.0.1:1", httpsProxy: "", noProxy: value })
@@ -337,14 +340,26 @@ describe("NodeTransport.layer: the proxies of the environment, with a scheme", (
         if (symbol.description === "no proxy agent") own[symbol]!.dispatch = () => "direct"
         else if (symbol.description?.endsWith("proxy agent")) own[symbol]!.dispatch = () => "proxy"
       }
-      const handler = { onError() {}, onConnect() {}, onHeaders: () => true, onData: () => true, onComplete() {} }
       return agent.dispatch({ origin: url, path: "/", method: "GET" }, handler) as unknown
     }
-    fc.assert(
-      fc.property(noProxy, host, port, (value, name, at) => {
-        const hostname = name.toLowerCase()
-        const ours = bypasses(value)(hostname, at) ? "direct" : "proxy"
-        expect(ours).toBe(undiciChoice(value, `http://${hostname}:${at}`))
+    /** The hostname undici's Client gives a connector for `url`, as the tunnel's connector gets it. */
+    const connectorHostname = (url: string) =>
+      new Promise<string>((resolve) => {
+        const agent = new Agent({
+          connect: (options, callback) => {
+            resolve(options.hostname)
+            callback(new Error("no connection"), null)
+          }
+        })
+        agent.dispatch({ origin: url, path: "/", method: "GET" }, handler)
+        void agent.close()
+      })
+    expect(await connectorHostname("http://[::1]:3128")).toBe("::1")
+    await fc.assert(
+      fc.asyncProperty(noProxy, host, port, async (value, name, at) => {
+        const url = `http://${name.toLowerCase()}:${at}`
+        const ours = bypasses(value)(await connectorHostname(url), at) ? "direct" : "proxy"
+        expect(ours).toBe(undiciChoice(value, url))
       }),
       { numRuns: 500 }
     )
@@ -379,6 +394,17 @@ describe("NodeTransport.layer: the proxies of the environment, with a scheme", (
         option: "proxy.scheme",
         message: 'NodeTransport.layer: option "proxy.scheme" must be "basic", "digest" or "auto", not "ntlm"'
       })
+      // a `%` that starts no escape, in a variable's URL or the option's: a typed error that never repeats the value
+      const malformed = "has a malformed percent-encoding in its user name or password (write % as %25)"
+      for (const [proxy, env, option] of [
+        ["env", { HTTPS_PROXY: "http://me:50%off@127.0.0.1:3128" }, "proxy (HTTPS_PROXY)"],
+        [{ env: true, scheme: "digest" }, { HTTP_PROXY: "http://me:50%off@127.0.0.1:3128" }, "proxy (HTTP_PROXY)"],
+        ["http://me%zz:p@127.0.0.1:3128", {}, "proxy"]
+      ] as const) {
+        const error = yield* build(proxy, env)
+        expect(error).toEqual({ option, message: `NodeTransport.layer: option "${option}" ${malformed}` })
+        expect(error.message).not.toContain("50%off")
+      }
       expect(yield* build({ user: "x" })).toEqual({
         option: "proxy",
         message:

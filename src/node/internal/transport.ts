@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { X509Certificate } from "node:crypto"
-import type { Socket } from "node:net"
+import { isIPv6, type Socket } from "node:net"
 import * as tls from "node:tls"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -262,13 +262,22 @@ const proxyTarget = (
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     return Effect.fail(invalid(scheme, option, `must be an http: or https: URL, not ${parsed.protocol}`))
   }
-  const username = credentials?.username ?? (parsed.username === "" ? undefined : decodeURIComponent(parsed.username))
-  const password =
-    credentials?.password === undefined
-      ? parsed.password === ""
-        ? undefined
-        : decodeURIComponent(parsed.password)
-      : reveal(credentials.password)
+  let username: string | undefined
+  let password: string | undefined
+  try {
+    username = credentials?.username ?? (parsed.username === "" ? undefined : decodeURIComponent(parsed.username))
+    password =
+      credentials?.password === undefined
+        ? parsed.password === ""
+          ? undefined
+          : decodeURIComponent(parsed.password)
+        : reveal(credentials.password)
+  } catch {
+    // `%` not followed by two hex digits (a password such as 50%off): never repeat the value
+    return Effect.fail(
+      invalid(scheme, option, "has a malformed percent-encoding in its user name or password (write % as %25)")
+    )
+  }
   if (username === undefined && password !== undefined) {
     return Effect.fail(invalid(scheme, option, "has a password without a username"))
   }
@@ -426,6 +435,7 @@ export class Alerts {
     readonly remotePort?: number | undefined
     readonly bytesRead: number
     readonly getSharedSigalgs?: () => Array<string>
+    readonly getProtocol?: () => string | null
     on: Socket["on"]
   }) {
     const key = `${socket.localPort}:${socket.remotePort}`
@@ -439,10 +449,17 @@ export class Alerts {
       if (error.code !== undefined && TLS_REASONS[error.code] !== undefined) keep(error.code)
     })
     // A client has signature algorithms from the server only from its CertificateRequest (RFC 8446
-    // section 4.3.2, RFC 5246 section 7.4.4): so the server asked for the certificate, and got it. A
-    // server that then closes before any byte of an answer, without an alert, refused it without saying
-    // so (Node's https server with rejectUnauthorized does that for a CA it does not trust).
-    if (!this.clientCertificate || (socket.getSharedSigalgs?.() ?? []).length === 0) return
+    // section 4.3.2): so the server asked for the certificate, and got it. A TLS 1.3 server that then
+    // closes before any byte of an answer, without an alert, most likely refused it without saying so
+    // (Node's https server with rejectUnauthorized does that for a CA it does not trust). Under TLS 1.2
+    // that refusal cuts the handshake itself (ECONNRESET), so a close after it is something else.
+    if (
+      !this.clientCertificate ||
+      socket.getProtocol?.() !== "TLSv1.3" ||
+      (socket.getSharedSigalgs?.() ?? []).length === 0
+    ) {
+      return
+    }
     socket.on("end", () => {
       if (socket.bytesRead === 0) keep(CLIENT_CERTIFICATE_REFUSED)
     })
@@ -517,7 +534,7 @@ export const dispatcher = (settings: Settings, alerts: Alerts): Dispatcher => {
           connect: (options, callback) => {
             const secure = options.protocol === "https:"
             const port = Number.parseInt(options.port, 10) || (secure ? 443 : 80)
-            const through = bypass(options.hostname.toLowerCase(), port) ? undefined : secure ? https : http
+            const through = bypass(options.hostname, port) ? undefined : secure ? https : http
             return (through ?? agent.connect)(options, callback)
           }
         })
@@ -552,13 +569,19 @@ export const bypasses = (noProxy: string) => {
         port: parsed === null ? 0 : Number.parseInt(parsed[2]!, 10)
       }
     })
-  return (hostname: string, port: number): boolean =>
-    noProxy === "*" ||
-    entries.some(
-      (entry) =>
-        (entry.port === 0 || entry.port === port) &&
-        (hostname === entry.hostname || hostname.endsWith(`.${entry.hostname}`))
+  // `hostname` as undici's Client hands it to a connector: an IPv6 address without its brackets, which
+  // EnvHttpProxyAgent keeps (it reads the URL's host), so `[::1]` in NO_PROXY matches it
+  return (connectHostname: string, port: number): boolean => {
+    const hostname = isIPv6(connectHostname) ? `[${connectHostname}]` : connectHostname.toLowerCase()
+    return (
+      noProxy === "*" ||
+      entries.some(
+        (entry) =>
+          (entry.port === 0 || entry.port === port) &&
+          (hostname === entry.hostname || hostname.endsWith(`.${entry.hostname}`))
+      )
     )
+  }
 }
 
 const withCredentials = (target: ProxyTarget): string => {
@@ -607,7 +630,7 @@ const TLS_REASONS: Record<string, string> = {
   ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: `${refusedCert} its type or purpose does not fit (alert unsupported_certificate); check that \`cert\` is meant for client authentication (extendedKeyUsage clientAuth)`,
   ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: `${refusedCert} it has expired or is not valid yet (alert certificate_expired); renew \`cert\``,
   ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED: `${refusedCert} it was revoked (alert certificate_revoked); \`cert\` must be replaced`,
-  [CLIENT_CERTIFICATE_REFUSED]: `${refusedCert} it asked for one, got \`cert\` and closed the connection without an alert or an answer (as a Node server does when it does not trust the CA that issued it); ${trustedCa}`
+  [CLIENT_CERTIFICATE_REFUSED]: `the server asked for a client certificate, got \`cert\`, then closed the connection under TLS 1.3 without an alert or an answer: most likely it refused the certificate (a Node server does so when it does not trust the CA that issued it), though a server that accepted it and closed for another reason looks the same; ${trustedCa}`
 }
 
 const TUNNEL = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/
@@ -633,7 +656,12 @@ export const classify = (
     const found = (error as { code?: unknown }).code
     const code = found === "UND_ERR_SOCKET" ? alerts.take((error as { socket?: unknown }).socket) : found
     if (typeof code === "string" && TLS_REASONS[code] !== undefined) {
-      return new TlsError({ origin: url.origin, code, reason: TLS_REASONS[code] })
+      // a guess from a silent close: what the transport said stays beside it
+      const reason =
+        code === CLIENT_CERTIFICATE_REFUSED && error instanceof Error
+          ? `${TLS_REASONS[code]} (the transport said: ${error.message})`
+          : TLS_REASONS[code]
+      return new TlsError({ origin: url.origin, code, reason })
     }
     const tunnel = error instanceof Error ? TUNNEL.exec(error.message) : null
     if (tunnel !== null) {
