@@ -27,7 +27,7 @@ const cpuNow = () => {
   return usage.user + usage.system
 }
 
-const shuffled = <A>(values: ReadonlyArray<A>): Array<A> => {
+export const shuffled = <A>(values: ReadonlyArray<A>): Array<A> => {
   const copy = [...values]
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))
