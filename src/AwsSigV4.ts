@@ -15,7 +15,7 @@ import * as Redacted from "effect/Redacted"
 import { type InvalidOptions, SigningError } from "./AuthError.js"
 import * as AwsCredentials from "./AwsCredentials.js"
 import { resolve as resolveCredentials } from "./internal/awsCredentials.js"
-import { withHeaders } from "./internal/client.js"
+import { unreadableUrl, wireUrl, withHeaders } from "./internal/client.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { invalid, validateHeaderName } from "./internal/options.js"
 import {
@@ -38,9 +38,7 @@ import {
   payloadNow,
   payloadOf,
   queryOf,
-  unreadableUrl,
   wirePath,
-  wireUrl,
   withPathAndQuery
 } from "./internal/sigv4Request.js"
 

@@ -5,15 +5,13 @@
  *
  * @since 0.1.0
  */
-import * as HttpBody from "@effect/platform/HttpBody"
+import type * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import { DigestError, type InvalidOptions } from "./AuthError.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { parseChallenges, parseParams } from "./internal/challenge.js"
@@ -34,6 +32,7 @@ import {
   type SecretInput,
   type TextInput
 } from "./internal/options.js"
+import { collectStream } from "./internal/client.js"
 import { discard } from "./internal/http.js"
 import { requestUrl } from "./internal/redirects.js"
 import * as SecureRandom from "./SecureRandom.js"
@@ -68,10 +67,9 @@ const fail = (reason: string) => Effect.fail(new DigestError({ reason }))
 const replayable = (request: HttpClientRequest.HttpClientRequest) => {
   const body = request.body
   if (body._tag !== "Stream") return Effect.succeed(request)
-  return Stream.runCollect(body.stream).pipe(
-    Effect.map((chunks) => Buffer.concat(Chunk.toReadonlyArray(chunks))),
+  return collectStream(request, body).pipe(
     Effect.mapError((cause) => new DigestError({ reason: `the request body stream failed: ${String(cause)}` })),
-    Effect.map((bytes) => HttpClientRequest.setBody(request, HttpBody.uint8Array(bytes, body.contentType)))
+    Effect.map(({ request }) => request)
   )
 }
 

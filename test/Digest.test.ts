@@ -48,6 +48,22 @@ const rfc7616Server = (algorithms: ReadonlyArray<string>) =>
   )
 
 describe("Digest", () => {
+  it.scoped("a Stream body that fails while it is read (to send it again) is a DigestError, and nothing is sent", () =>
+    Effect.gen(function* () {
+      const server = yield* rfc7616Server(["MD5"])
+      const client = yield* HttpAuth.client(Digest.make("Mufasa", "Circle of Life"))
+      const error = yield* Effect.flip(
+        client.execute(
+          HttpClientRequest.post(`${server.origin}/dir/index.html`).pipe(
+            HttpClientRequest.bodyStream(Stream.fail("disk gone"))
+          )
+        )
+      )
+      expect(String(error)).toBe("DigestError: Digest: the request body stream failed: disk gone")
+      expect(yield* server.seen).toEqual([])
+    }).pipe(Effect.provide(Base))
+  )
+
   for (const [algorithm, expected] of [
     ["MD5", "8ca523f5e9506fed4657c9700eebdbec"],
     ["SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"]

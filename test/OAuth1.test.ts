@@ -237,6 +237,13 @@ describe("OAuth1.make", () => {
       expect(streamed.body).toBe("Hello World!")
       // the OAuth Request Body Hash draft's example: SHA-1 of "Hello World!"
       expect(paramsOf(streamed.headers.authorization).oauth_body_hash).toBe("Lve95gjOVATpfV8EL5X4nxwjKHE=")
+      // a Stream that fails while it is read for the hash: a SigningError, nothing sent
+      const failed = yield* Effect.flip(
+        hashed.execute(
+          HttpClientRequest.post(`${server.origin}/f`).pipe(HttpClientRequest.bodyStream(Stream.fail("disk gone")))
+        )
+      )
+      expect(String(failed)).toBe("SigningError: OAuth1.make: the request's Stream body failed while it was read")
     }).pipe(Effect.provide(Base))
   )
 

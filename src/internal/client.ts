@@ -2,14 +2,18 @@
  * Building blocks for clients that see the request and the response.
  */
 import * as Headers from "@effect/platform/Headers"
-import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpMethod from "@effect/platform/HttpMethod"
 import type * as UrlParams from "@effect/platform/UrlParams"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { SigningError } from "../AuthError.js"
 
 /**
  * A client made from one function of the request as it stands when the
@@ -131,4 +135,33 @@ export const withBuildContext = <A, E, R>(
       if (current.unsafeMap.get(key) !== service) return Effect.provide(effect, context)
     }
     return effect as Effect.Effect<A, E>
+  })
+
+/**
+ * A request whose body is a Stream, read once: the request with those
+ * bytes as its body (so that it can be signed, or sent again), and the
+ * bytes. The one reader of request streams for Digest's resend and the
+ * signers (SigV4, OAuth 1.0a); each words the stream's failure itself.
+ */
+export const collectStream = (
+  request: HttpClientRequest.HttpClientRequest,
+  body: HttpBody.Stream
+): Effect.Effect<{ readonly request: HttpClientRequest.HttpClientRequest; readonly bytes: Uint8Array }, unknown> =>
+  Effect.map(Stream.runCollect(body.stream), (chunks) => {
+    const bytes = Buffer.concat(Chunk.toReadonlyArray(chunks))
+    return { request: HttpClientRequest.setBody(request, HttpBody.uint8Array(bytes, body.contentType)), bytes }
+  })
+
+/** A signer's failure for a request whose URL cannot be read. */
+export const unreadableUrl = (scheme: string) =>
+  new SigningError({
+    scheme,
+    reason: "the request's URL cannot be read: give an absolute URL (or a client with a base URL)"
+  })
+
+/** The request's URL as it goes on the wire, for a signer (SigV4, OAuth 1.0a). */
+export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: string) =>
+  Option.match(HttpClientRequest.toUrl(request), {
+    onNone: () => Effect.fail(unreadableUrl(scheme)),
+    onSome: Effect.succeed
   })

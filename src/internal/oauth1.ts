@@ -17,12 +17,11 @@ import { AuthenticationFailed, type InvalidOptions, OAuth1Error, SigningError } 
 import type { SigningOptions } from "../OAuth1.js"
 import * as SecureRandom from "../SecureRandom.js"
 import { parseChallenges } from "./challenge.js"
-import { rebuild } from "./client.js"
+import { collectStream, rebuild, wireUrl } from "./client.js"
 import { hashText } from "./hash.js"
 import { readLimited } from "./http.js"
 import { hasLineBreak, invalid, resolveSecret, resolveText, type SecretInput } from "./options.js"
 import { canonicalQuery, parseQuery, percentEncode as encode, type QueryParam } from "./percentEncoding.js"
-import { collectBody, wireUrl } from "./sigv4Request.js"
 
 export const signatureMethods = [
   "HMAC-SHA1",
@@ -279,10 +278,10 @@ const withBytes = (
   const now = bytesNow(request.body, scheme)
   if (now instanceof SigningError) return Effect.fail(now)
   if (now !== undefined) return Effect.succeed({ request, bytes: now })
-  return Effect.map(collectBody(request, scheme), ({ request }) => ({
-    request,
-    bytes: (request.body as HttpBody.Uint8Array).body
-  }))
+  return Effect.mapError(
+    collectStream(request, request.body as HttpBody.Stream),
+    (cause) => new SigningError({ scheme, reason: "the request's Stream body failed while it was read", cause })
+  )
 }
 
 const isLoopback = (url: URL) =>

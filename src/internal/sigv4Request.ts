@@ -4,15 +4,12 @@
  * hash. Shared by header signing and presigning.
  */
 import type * as Headers from "@effect/platform/Headers"
-import * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Chunk from "effect/Chunk"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
 import * as UrlParams from "@effect/platform/UrlParams"
 import { SigningError } from "../AuthError.js"
-import { rebuild } from "./client.js"
+import { collectStream, rebuild } from "./client.js"
 import {
   canonicalUri,
   EMPTY_SHA256,
@@ -97,19 +94,6 @@ export const hoisted = (headers: Headers.Headers, selection: HeaderSelection): A
   }
   return params
 }
-
-export const unreadableUrl = (scheme: string) =>
-  new SigningError({
-    scheme,
-    reason: "the request's URL cannot be read: give an absolute URL (or a client with a base URL)"
-  })
-
-/** The request's URL, as it goes on the wire. */
-export const wireUrl = (request: HttpClientRequest.HttpClientRequest, scheme: string) =>
-  Option.match(HttpClientRequest.toUrl(request), {
-    onNone: () => Effect.fail(unreadableUrl(scheme)),
-    onSome: Effect.succeed
-  })
 
 // `name=value` pairs of unreserved characters, each with its `=`: the query that encoding gives back unchanged.
 const PLAIN_QUERY = /^[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*(?:&[A-Za-z0-9\-._~]+=[A-Za-z0-9\-._~]*)*$/
@@ -233,18 +217,11 @@ export const collectBody = (
   request: HttpClientRequest.HttpClientRequest,
   scheme: string
 ): Effect.Effect<Payload, SigningError> => {
-  const body = request.body as HttpBody.Stream
-  return Stream.runCollect(body.stream).pipe(
+  return collectStream(request, request.body as HttpBody.Stream).pipe(
     Effect.mapError(
       (cause) => new SigningError({ scheme, reason: "the request's Stream body failed while it was read", cause })
     ),
-    Effect.map((chunks) => {
-      const bytes = Buffer.concat(Chunk.toArray(chunks))
-      return {
-        request: HttpClientRequest.setBody(request, HttpBody.uint8Array(bytes, body.contentType)),
-        hash: sha256Hex(bytes)
-      }
-    })
+    Effect.map(({ request, bytes }) => ({ request, hash: sha256Hex(bytes) }))
   )
 }
 
