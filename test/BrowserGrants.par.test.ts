@@ -69,6 +69,17 @@ const providerOnPort = (requirePar: boolean, dpopNonce = false) =>
 /** What the CLI client's code grants share here: the issuer, openid, the listener's address. */
 const cliGrant = (issuer: string, port: number) => ({ issuer, clientId: "cli", scope: "openid", ...listener(port) })
 
+const json = (body: unknown, status = 200) => Effect.succeed(HttpServerResponse.unsafeJson(body, { status }))
+
+/** The metadata of a server of ours at `origin` that requires PAR. */
+const parMetadata = (origin: string) => ({
+  issuer: origin,
+  authorization_endpoint: `${origin}/auth`,
+  token_endpoint: `${origin}/token`,
+  pushed_authorization_request_endpoint: `${origin}/par`,
+  require_pushed_authorization_requests: true
+})
+
 describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => {
   it.scopedLive(
     "PAR required by the metadata (auto), with DPoP: the browser gets only client_id and request_uri",
@@ -358,16 +369,11 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
   it.scopedLive("a client authenticating with its certificate (RFC 8705) pushes to the PAR endpoint's mtls alias", () =>
     Effect.gen(function* () {
       let origin = ""
-      const json = (body: unknown, status = 200) => Effect.succeed(HttpServerResponse.unsafeJson(body, { status }))
       const server = yield* serve((seen) => {
         switch (seen.url) {
           case "/.well-known/openid-configuration":
             return json({
-              issuer: origin,
-              authorization_endpoint: `${origin}/auth`,
-              token_endpoint: `${origin}/token`,
-              pushed_authorization_request_endpoint: `${origin}/par`,
-              require_pushed_authorization_requests: true,
+              ...parMetadata(origin),
               mtls_endpoint_aliases: {
                 pushed_authorization_request_endpoint: `${origin}/mtls/par`,
                 token_endpoint: `${origin}/mtls/token`
@@ -409,20 +415,13 @@ describe("PAR, iss and DPoP on the browser grants against oidc-provider", () => 
     () =>
       Effect.gen(function* () {
         let origin = ""
-        const json = (body: unknown, status = 200) => Effect.succeed(HttpServerResponse.unsafeJson(body, { status }))
         // the pushed forms by request_uri: the authorization endpoint redirects with the pushed state
         const pushed = new Map<string, URLSearchParams>()
         const server = yield* serve((seen) => {
           const url = new URL(seen.url, origin)
           switch (url.pathname) {
             case "/.well-known/openid-configuration":
-              return json({
-                issuer: origin,
-                authorization_endpoint: `${origin}/auth`,
-                token_endpoint: `${origin}/token`,
-                pushed_authorization_request_endpoint: `${origin}/par`,
-                require_pushed_authorization_requests: true
-              })
+              return json(parMetadata(origin))
             case "/par": {
               const requestUri = `urn:ietf:params:oauth:request_uri:r-${pushed.size + 1}`
               pushed.set(requestUri, new URLSearchParams(seen.body))
