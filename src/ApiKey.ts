@@ -6,7 +6,8 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import type { InvalidOptions } from "./AuthError.js"
-import * as HttpAuth from "./HttpAuth.js"
+import type * as HttpAuth from "./HttpAuth.js"
+import { fromTokenSource, headerScheme, tokenSource } from "./internal/tokenScheme.js"
 import { validateParamName } from "./internal/options.js"
 
 /**
@@ -38,7 +39,7 @@ export const header = <E = never, R = never>(
   key: HttpAuth.TokenInput<E, R>,
   options?: HeaderOptions
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
-  HttpAuth.headerScheme(
+  headerScheme(
     "ApiKey.header",
     { headerName: options?.headerName ?? "X-API-Key", headerValue: options?.headerValue ?? "{token}" },
     { value: key, option: "key" }
@@ -78,8 +79,8 @@ export const query = <E = never, R = never>(
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
   Effect.gen(function* () {
     const name = yield* validateParamName(options?.parameterName ?? "api_key", "ApiKey.query", "parameterName")
-    const source = yield* HttpAuth.tokenSource(key, "ApiKey.query", "key", "query")
-    return HttpAuth.fromTokenSource(source, (request, key) => appendQueryParameter(request, name, key), {
+    const source = yield* tokenSource(key, "ApiKey.query", "key", "query")
+    return fromTokenSource(source, (request, key) => appendQueryParameter(request, name, key), {
       headers: [],
       params: [name]
     })

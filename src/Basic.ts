@@ -6,7 +6,8 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type { InvalidOptions } from "./AuthError.js"
-import * as HttpAuth from "./HttpAuth.js"
+import type * as HttpAuth from "./HttpAuth.js"
+import { headerScheme } from "./internal/tokenScheme.js"
 import { invalid, resolveSecret, resolveText, type SecretInput, type TextInput } from "./internal/options.js"
 
 /**
@@ -69,7 +70,7 @@ export const make = (
     const secret = yield* resolveSecret(password, "Basic.make", "password", { allowEmpty: true })
     const name = options?.headerName ?? "Authorization"
     const value = encode(user, secret)
-    return yield* HttpAuth.headerScheme<never, never>(
+    return yield* headerScheme<never, never>(
       "Basic.make",
       { headerName: name, headerValue: "{token}" },
       { value, option: "password" }

@@ -5,7 +5,8 @@
  */
 import type * as Effect from "effect/Effect"
 import type { InvalidOptions } from "./AuthError.js"
-import * as HttpAuth from "./HttpAuth.js"
+import type * as HttpAuth from "./HttpAuth.js"
+import { headerScheme } from "./internal/tokenScheme.js"
 
 /**
  * @since 0.1.0
@@ -40,7 +41,7 @@ export const make = <E = never, R = never>(
   token: HttpAuth.TokenInput<E, R>,
   options?: Options
 ): Effect.Effect<HttpAuth.HttpAuth, InvalidOptions, R> =>
-  HttpAuth.headerScheme(
+  headerScheme(
     "Bearer.make",
     { headerName: options?.headerName ?? "Authorization", headerValue: options?.headerValue ?? "Bearer {token}" },
     { value: token, option: "token" }

@@ -10,39 +10,27 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Cause from "effect/Cause"
-import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
-import { type Pipeable, pipeArguments } from "effect/Pipeable"
+import type { Pipeable } from "effect/Pipeable"
 import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
-import * as Redacted from "effect/Redacted"
 import * as AuthError from "./AuthError.js"
-import { fromExecute, rebuild, withBuildContext, withSend } from "./internal/client.js"
+import * as internal from "./internal/httpAuth.js"
+import { headerScheme } from "./internal/tokenScheme.js"
+import { fromExecute, rebuild, withSend } from "./internal/client.js"
 import { isSafelyFollowed, requestUrl, safeRedirects } from "./internal/redirects.js"
-import {
-  fillTemplate,
-  hasLineBreak,
-  headerValueReason,
-  isHeaderValue,
-  invalid,
-  resolveSecret,
-  type Secret,
-  type SecretInput,
-  validateCredentialHeader,
-  validateHeaderValue,
-  validateTemplate
-} from "./internal/options.js"
+import { invalid, type Secret, type SecretInput } from "./internal/options.js"
 
 /**
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("effect-http-auth/HttpAuth")
+export const TypeId: unique symbol = internal.TypeId
 
 /**
  * @since 0.1.0
@@ -91,15 +79,6 @@ export interface HttpAuth extends Pipeable {
  */
 export type Input<E = never, R = never> = HttpAuth | Effect.Effect<HttpAuth, E, R>
 
-const Proto = {
-  [TypeId]: TypeId,
-  pipe() {
-    return pipeArguments(this, arguments)
-  }
-}
-
-const noCredentials: Credentials = { headers: [], params: [] }
-
 /**
  * Makes a scheme from its `wrap` function. Name the headers and URL
  * parameters it adds, so that redirects and logs can protect them.
@@ -118,16 +97,7 @@ const noCredentials: Credentials = { headers: [], params: [] }
  * @since 0.1.0
  * @category constructors
  */
-export const make = (wrap: HttpAuth["wrap"], credentials: Credentials = noCredentials): HttpAuth => {
-  const self = Object.create(Proto)
-  self.wrap = wrap
-  self.credentials = {
-    headers: credentials.headers.map((name) => name.toLowerCase()),
-    params: credentials.params
-  }
-  self.parts = [self]
-  return self
-}
+export const make: (wrap: HttpAuth["wrap"], credentials?: Credentials) => HttpAuth = internal.make
 
 /**
  * Makes a scheme that only edits each request, with an `Effect` that may fail
@@ -148,12 +118,12 @@ export const make = (wrap: HttpAuth["wrap"], credentials: Credentials = noCreden
  * @since 0.1.0
  * @category constructors
  */
-export const fromRequest = (
+export const fromRequest: (
   f: (
     request: HttpClientRequest.HttpClientRequest
   ) => Effect.Effect<HttpClientRequest.HttpClientRequest, AuthError.AuthError>,
-  credentials: Credentials = noCredentials
-): HttpAuth => make((client) => HttpClient.mapRequestEffect(client, f), credentials)
+  credentials?: Credentials
+) => HttpAuth = internal.fromRequest
 
 /**
  * Sends a request through the rest of the client (below the auth): its
@@ -208,7 +178,7 @@ export const fromExchange = (
     request: HttpClientRequest.HttpClientRequest,
     send: Send<E, R>
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | AuthError.AuthError, R>,
-  credentials: Credentials = noCredentials
+  credentials?: Credentials
 ): HttpAuth => make((client) => withSend(client, exchange), credentials)
 
 /**
@@ -537,88 +507,6 @@ export const authenticate: {
 export type TokenInput<E = never, R = never> = SecretInput | Effect.Effect<Secret, E, R>
 
 /**
- * Where a scheme's token comes from: a value fixed when the auth is built,
- * or an `Effect` run for every request.
- *
- * @internal
- */
-export type TokenSource =
-  | { readonly _tag: "Static"; readonly value: string }
-  | { readonly _tag: "PerRequest"; readonly value: Effect.Effect<string, AuthError.AuthError> }
-
-/** @internal */
-export const tokenSource = <E, R>(
-  token: TokenInput<E, R>,
-  scheme: string,
-  option: string,
-  /** A header carries a narrower set of characters than a (percent-encoded) URL parameter. */
-  carrier: "header" | "query" = "header"
-): Effect.Effect<TokenSource, AuthError.InvalidOptions, R> => {
-  const checked = carrier === "header" ? isHeaderValue : () => true
-  if (Effect.isEffect(token) && !Config.isConfig(token)) {
-    const perRequest = token as Effect.Effect<Secret, E, R>
-    return Effect.map(Effect.context<R>(), (context) => ({
-      _tag: "PerRequest" as const,
-      value: perRequest.pipe(
-        (effect) => withBuildContext(effect, context),
-        Effect.mapError(
-          (cause) => new AuthError.AuthenticationFailed({ scheme, reason: `the ${option} Effect failed`, cause })
-        ),
-        Effect.flatMap((secret) => {
-          const value = secretValue(secret)
-          if (value === "") {
-            return Effect.fail(
-              new AuthError.AuthenticationFailed({ scheme, reason: `the ${option} Effect gave an empty token` })
-            )
-          }
-          if (hasLineBreak(value) || !checked(value)) {
-            return Effect.fail(
-              new AuthError.AuthenticationFailed({
-                scheme,
-                reason: hasLineBreak(value)
-                  ? `the ${option} Effect gave a token with CR, LF or NUL characters`
-                  : `the ${option} Effect gave a token that no header can carry: it ${headerValueReason}`
-              })
-            )
-          }
-          return Effect.succeed(value)
-        })
-      )
-    }))
-  }
-  return resolveSecret(token as SecretInput, scheme, option).pipe(
-    Effect.flatMap((secret) =>
-      carrier === "header"
-        ? validateHeaderValue(secretValue(secret), scheme, option)
-        : Effect.succeed(secretValue(secret))
-    ),
-    Effect.map((value) => ({ _tag: "Static" as const, value }))
-  )
-}
-
-/**
- * A scheme that puts the token into each request with `f`. A static token
- * takes the synchronous `mapRequest` path: no Effect runs per request, which
- * keeps a static scheme within a few percent of a bare client (bench/).
- *
- * @internal
- */
-export const fromTokenSource = (
-  source: TokenSource,
-  f: (request: HttpClientRequest.HttpClientRequest, token: string) => HttpClientRequest.HttpClientRequest,
-  credentials: Credentials
-): HttpAuth => {
-  if (source._tag === "Static") {
-    const token = source.value
-    return make((client) => HttpClient.mapRequest(client, (request) => f(request, token)), credentials)
-  }
-  const perRequest = source.value
-  return fromRequest((request) => Effect.map(perRequest, (token) => f(request, token)), credentials)
-}
-
-const secretValue = (secret: Secret) => (typeof secret === "string" ? secret : Redacted.value(secret))
-
-/**
  * @since 0.1.0
  * @category models
  */
@@ -626,30 +514,6 @@ export interface HeaderOptions {
   /** The header's value, where `{token}` stands for the token. Default `"{token}"`. */
   readonly headerValue?: string | undefined
 }
-
-/** @internal */
-export const headerScheme = <E, R>(
-  scheme: string,
-  header: { readonly headerName: string; readonly headerValue: string },
-  token: { readonly value: TokenInput<E, R>; readonly option: string }
-): Effect.Effect<HttpAuth, AuthError.InvalidOptions, R> =>
-  Effect.gen(function* () {
-    const name = yield* validateCredentialHeader(header.headerName, scheme, "headerName")
-    const template = header.headerValue
-    yield* validateTemplate(template, scheme, "headerValue")
-    const source = yield* tokenSource(token.value, scheme, token.option)
-    const credentials = { headers: [name], params: [] }
-    if (source._tag === "Static") {
-      // filled once: a static token gives the same header value on every request
-      const value = fillTemplate(template, source.value)
-      return fromTokenSource(source, (request) => HttpClientRequest.setHeader(request, name, value), credentials)
-    }
-    return fromTokenSource(
-      source,
-      (request, token) => HttpClientRequest.setHeader(request, name, fillTemplate(template, token)),
-      credentials
-    )
-  })
 
 /**
  * A scheme for APIs with a header of their own: `headerName: headerValue`

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { commandsFor, splitCommand } from "../src/Browser.js"
+import { commandsFor, splitCommand } from "../src/internal/browserCommand.js"
 import { Browser, RedirectListener } from "../src/index.js"
 
 const url = "https://auth.test/authorize?response_type=code&state=a;b&redirect_uri=http%3A%2F%2Flocalhost%3A5000%2F"

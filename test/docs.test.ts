@@ -6,6 +6,7 @@
  * module `M` when it names `` `M.`` or `` `M(``, such as `` `Bearer.make(`` or
  * `` `createToken(``.
  */
+import { existsSync, readFileSync } from "node:fs"
 import { basename } from "node:path"
 import ts from "typescript"
 import { describe, expect, it } from "vitest"
@@ -113,5 +114,44 @@ describe("the option tables of the README and docs/", () => {
         .map((option) => `${section.where}: \`${option}\``)
     })
     expect(unknown).toEqual([])
+  })
+})
+
+describe("the API reference (docs/modules)", () => {
+  /**
+   * Helpers marked `@internal` are left out of the reference and the types,
+   * but an export of a public module is still on its namespace at run time:
+   * they live in src/internal/ instead. The two left are whole
+   * implementations the grants call with an extra argument.
+   */
+  const known: Record<string, ReadonlyArray<string>> = {
+    RedirectListener: ["makeFor"],
+    TokenEndpoint: ["requestExpecting"]
+  }
+
+  it("documents every run-time export of each entry's namespaces: none is an @internal helper", async () => {
+    const entries = [
+      ["../src/index.js", ""],
+      ["../src/testing/index.js", "testing/"],
+      ["../src/node/index.js", "node/"],
+      ["../src/redis/index.js", "redis/"]
+    ] as const
+    const undocumented: Array<string> = []
+    for (const [entry, folder] of entries) {
+      const namespaces = (await import(entry)) as Record<string, unknown>
+      for (const [name, namespace] of Object.entries(namespaces)) {
+        if (typeof namespace !== "object" || namespace === null) continue
+        const file = [`${folder}${name}.ts.md`, `providers/${name}.ts.md`]
+          .map((path) => new URL(`../docs/modules/${path}`, import.meta.url))
+          .find((url) => existsSync(url))
+        expect(file, `docs/modules page of ${name}`).toBeDefined()
+        const page = readFileSync(file!, "utf8")
+        for (const key of Object.keys(namespace)) {
+          const documented = new RegExp(`^#+ ${key}\\b`, "m").test(page)
+          if (!documented && !(known[name] ?? []).includes(key)) undocumented.push(`${name}.${key}`)
+        }
+      }
+    }
+    expect(undocumented).toEqual([])
   })
 })
