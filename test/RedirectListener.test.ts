@@ -4,6 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Redacted, TestClock } from "effect"
 import * as fc from "fast-check"
 import { Browser, RedirectListener } from "../src/index.js"
+import { makeFor } from "../src/internal/redirectListener.js"
 
 /** What the listener answered to one request. */
 interface Answer {
@@ -488,7 +489,7 @@ describe("RedirectListener", () => {
         expect(error._tag).toBe("InvalidOptions")
         expect(error.message).toContain(`RedirectListener.make: ${message}`)
         // a grant's listener names the grant
-        const forGrant = yield* Effect.flip(RedirectListener.makeFor(options, "OAuth2.authorizationCode"))
+        const forGrant = yield* Effect.flip(makeFor(options, "OAuth2.authorizationCode"))
         expect(forGrant.message).toContain(`OAuth2.authorizationCode: ${message}`)
       }
       const listener = yield* RedirectListener.make({ redirectUriEndpoint: "//a/b", redirectUriDomain: "my.host" })

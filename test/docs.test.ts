@@ -121,11 +121,10 @@ describe("the API reference (docs/modules)", () => {
   /**
    * Helpers marked `@internal` are left out of the reference and the types,
    * but an export of a public module is still on its namespace at run time:
-   * they live in src/internal/ instead. The two left are whole
-   * implementations the grants call with an extra argument.
+   * they live in src/internal/ instead. The one left is a whole
+   * implementation the grants call with one more argument.
    */
   const known: Record<string, ReadonlyArray<string>> = {
-    RedirectListener: ["makeFor"],
     TokenEndpoint: ["requestExpecting"]
   }
 

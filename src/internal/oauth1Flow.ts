@@ -25,7 +25,7 @@ import type {
   FetchRequestTokenOptions,
   TokenStepOptions
 } from "../OAuth1.js"
-import * as RedirectListener from "../RedirectListener.js"
+import { makeFor as makeListener } from "./redirectListener.js"
 import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
 import * as TokenCache from "../TokenCache.js"
@@ -334,7 +334,7 @@ export const authorize = (
     const requestTokenUrl = yield* validateUrl(options.requestTokenUrl, scheme, "requestTokenUrl")
     const authorizationBase = yield* validateUrl(options.authorizationUrl, scheme, "authorizationUrl")
     const accessTokenUrl = yield* validateUrl(options.accessTokenUrl, scheme, "accessTokenUrl")
-    const listener = yield* RedirectListener.makeFor(options, scheme)
+    const listener = yield* makeListener(options, scheme)
     // The browser, randomness and client of the program that builds the auth,
     // whatever fiber later finds the credentials missing.
     const browser = yield* Browser.Browser

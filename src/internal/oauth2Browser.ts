@@ -18,7 +18,8 @@ import type {
   ImplicitOptions,
   ValidateIdTokenOptions
 } from "../OAuth2.js"
-import * as RedirectListener from "../RedirectListener.js"
+import type * as RedirectListener from "../RedirectListener.js"
+import { makeFor as makeListener } from "./redirectListener.js"
 import * as SecureRandom from "../SecureRandom.js"
 import * as Token from "../Token.js"
 import * as idTokens from "./idToken.js"
@@ -71,7 +72,7 @@ export const browserCommon = (scheme: string, options: BrowserGrantOptions, loca
       scheme,
       "authorizationParams"
     )
-    const listener = yield* RedirectListener.makeFor(options, scheme)
+    const listener = yield* makeListener(options, scheme)
     const browser = yield* Browser.Browser
     const random = yield* SecureRandom.SecureRandom
     const provide = <A, E>(effect: Effect.Effect<A, E, Browser.Browser | SecureRandom.SecureRandom>) =>
