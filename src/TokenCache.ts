@@ -10,11 +10,13 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as KeyValueStore from "@effect/platform/KeyValueStore"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as Option from "effect/Option"
+import type { InvalidOptions } from "./AuthError.js"
+import { validateDuration } from "./internal/oauth2Options.js"
 import * as Backend from "./internal/tokenCacheBackend.js"
 import * as internal from "./internal/tokenCache.js"
 import type * as Token from "./Token.js"
@@ -146,15 +148,43 @@ export const layerMemory: Layer.Layer<TokenCache> = Layer.scoped(TokenCache, mak
 export interface FileOptions {
   /** The JSON file; created with mode 0600 on the first write. */
   readonly path: string
+  /**
+   * How long past its expiry a token that holds a refresh token stays in the
+   * file, so that a later run can still renew it without a new login.
+   * Default 30 days; `Duration.infinity`: until it is replaced. A token
+   * without a refresh token goes at its expiry.
+   */
+  readonly keepRefreshable?: Duration.DurationInput | undefined
 }
+
+/**
+ * What building `layerFile(options)` can fail with: `InvalidOptions` for a
+ * bad `keepRefreshable`; nothing when it is not given (the layer's type then
+ * has no error, as before the option).
+ *
+ * @example
+ * ```ts
+ * import type { TokenCache } from "effect-http-auth"
+ *
+ * type None = TokenCache.FileError<{ path: string }> // never
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FileError<O extends FileOptions> = "keepRefreshable" extends keyof O ? InvalidOptions : never
 
 /**
  * Tokens in one JSON file (httpx-auth's `JsonTokenFileCache`), so that they
  * survive a restart. Each write goes to a temporary file (mode 0600) renamed
  * over the file, so a reader sees the old file or the new one, never half; a
- * write first merges what another process wrote meanwhile. The file is read
- * again on a miss when it changed. A corrupt or unreadable file logs a
- * warning and counts as empty.
+ * write first merges what another process wrote meanwhile, and drops the
+ * tokens that can no longer serve (past their expiry, or `keepRefreshable`
+ * past it with a refresh token), so that a file shared by many programs, or
+ * whose keys change with a scope or a rotated secret, does not grow forever.
+ * The file is read again on a miss when it changed. A corrupt or unreadable
+ * file logs a warning and counts as empty. A bad `keepRefreshable` fails with
+ * `InvalidOptions` when the layer is built.
  *
  * @example
  * ```ts
@@ -168,8 +198,25 @@ export interface FileOptions {
  * @since 0.1.0
  * @category layers
  */
-export const layerFile = (options: FileOptions): Layer.Layer<TokenCache, never, FileSystem.FileSystem> =>
-  Layer.scoped(TokenCache, Effect.flatMap(Backend.file(options.path), make))
+export const layerFile = <const O extends FileOptions>(
+  options: O
+): Layer.Layer<TokenCache, FileError<O>, FileSystem.FileSystem> =>
+  Layer.scoped(
+    TokenCache,
+    Effect.gen(function* () {
+      const keepRefreshable = yield* validateDuration(
+        options.keepRefreshable,
+        "30 days",
+        "TokenCache.layerFile",
+        "keepRefreshable"
+      )
+      const store = yield* Backend.file({
+        path: options.path,
+        keepRefreshableMillis: Duration.toMillis(keepRefreshable)
+      })
+      return yield* make(store)
+    }) as Effect.Effect<Service, FileError<O>, FileSystem.FileSystem | Scope.Scope>
+  )
 
 /**
  * @since 0.1.0

@@ -47,8 +47,9 @@ export const validateDuration = (
   option: string,
   options?: { readonly positive?: boolean }
 ) => {
-  // Duration clamps a negative number to 0: refuse it before
+  // Duration clamps a negative number to 0, and makes NaN 0: refuse them before
   if (typeof value === "number" && value < 0) return Effect.fail(invalid(scheme, option, "must not be negative"))
+  if (typeof value === "number" && Number.isNaN(value)) return Effect.fail(invalid(scheme, option, "is not a Duration"))
   const decoded = Duration.decodeUnknown(value ?? fallback)
   if (decoded._tag === "None") return Effect.fail(invalid(scheme, option, "is not a Duration"))
   const millis = Duration.toMillis(decoded.value)

@@ -126,7 +126,34 @@ const splitPath = (path: string) => {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileSystem> =>
+/**
+ * The entries that can still serve at `now` (the rule of the Redis cache's
+ * TTLs): a token past its expiry is dropped, unless it holds a refresh token
+ * (RFC 6749 section 6: it can still be renewed), which is dropped
+ * `keepRefreshableMillis` past its expiry. An entry this version cannot
+ * decode is kept: it may be another version's. The same object when none is
+ * dropped.
+ */
+export const prune = (entries: Entries, now: number, keepRefreshableMillis: number): Entries => {
+  const serves = (value: unknown) =>
+    Either.match(decodeToken(value), {
+      onLeft: () => true,
+      onRight: (token) => now < token.expiresAt + (token.refreshToken === undefined ? 0 : keepRefreshableMillis)
+    })
+  const kept = Object.entries(entries).filter(([, value]) => serves(value))
+  return kept.length === Object.keys(entries).length ? entries : Object.fromEntries(kept)
+}
+
+export interface FileOptions {
+  readonly path: string
+  /** How long past its expiry a token with a refresh token is kept (`Infinity`: until it is replaced). */
+  readonly keepRefreshableMillis: number
+}
+
+export const file = ({
+  keepRefreshableMillis,
+  path
+}: FileOptions): Effect.Effect<Store, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     // one writer per process at a time; the lock file orders the processes
@@ -258,7 +285,11 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
         snapshot = { stamp: yield* stampNow, entries }
       })
 
-    /** Read, merge, write, under the process lock and the lock file: no other process's token is lost. */
+    /**
+     * Read, merge, prune, write, under the process lock and the lock file:
+     * no other process's token is lost, and the tokens that can no longer
+     * serve go in the same write (never a second read-modify-write).
+     */
     const update = (f: (entries: Entries) => Entries) =>
       lock.withPermits(1)(
         Effect.gen(function* () {
@@ -278,7 +309,7 @@ export const file = (path: string): Effect.Effect<Store, never, FileSystem.FileS
               const entries = yield* sync
               const next = f(entries)
               // nothing to change (a conditional remove that found another token): no write
-              if (next !== entries) yield* write(next)
+              if (next !== entries) yield* write(prune(next, yield* Clock.currentTimeMillis, keepRefreshableMillis))
             }).pipe(Effect.catchAllCause((cause) => warn("could not write")(Cause.squash(cause)))),
             release
           )

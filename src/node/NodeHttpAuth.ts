@@ -60,5 +60,7 @@ export const layer = <E = never, R = never>(
  * @since 0.1.0
  * @category layers
  */
-export const layerFileCache = (options: TokenCache.FileOptions): Layer.Layer<TokenCache.TokenCache> =>
+export const layerFileCache = <const O extends TokenCache.FileOptions>(
+  options: O
+): Layer.Layer<TokenCache.TokenCache, TokenCache.FileError<O>> =>
   TokenCache.layerFile(options).pipe(Layer.provide(NodeFileSystem.layer))
