@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Logger, Option, Redacted, Scope } from "effect"
+import { Duration, Effect, Exit, Logger, Option, Redacted, Scope } from "effect"
 import { Redis } from "ioredis"
 import { InvalidOptions } from "../src/AuthError.js"
 import { Token } from "../src/index.js"
@@ -76,7 +76,7 @@ const capture = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
 
 describe("RedisTokenCache, one process", () => {
   it.scopedLive(
-    "stores the file cache's JSON with a TTL that ends at the expiry (a day later with a refresh token)",
+    "stores the file cache's JSON with a TTL that ends at the expiry (keepRefreshable later with a refresh token)",
     () =>
       Effect.gen(function* () {
         const prefix = `t1-${Date.now()}:`
@@ -93,8 +93,24 @@ describe("RedisTokenCache, one process", () => {
         const plainTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:plain`))
         expect(plainTtl).toBeGreaterThan(55_000)
         expect(plainTtl).toBeLessThanOrEqual(60_000)
+        // keepRefreshable, 30 days by default, past the expiry: a process can still renew it without a login
+        const day = 24 * 60 * 60 * 1000
         const refreshableTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:refreshable`))
-        expect(refreshableTtl).toBeGreaterThan(RedisStore.refreshableMillis)
+        expect(refreshableTtl).toBeGreaterThan(30 * day + 55_000)
+        expect(refreshableTtl).toBeLessThanOrEqual(30 * day + 60_000)
+        const shorter = yield* RedisTokenCache.make({ url: redis.url, prefix, keepRefreshable: "1 day" })
+        yield* shorter.set("day", token("at-3", 60, "rt-3"))
+        const dayTtl = yield* Effect.promise(() => admin.pttl(`${prefix}token:day`))
+        expect(dayTtl).toBeGreaterThan(day + 55_000)
+        expect(dayTtl).toBeLessThanOrEqual(day + 60_000)
+        const forever = yield* RedisTokenCache.make({ url: redis.url, prefix, keepRefreshable: Duration.infinity })
+        yield* forever.set("forever", token("at-4", 60, "rt-4"))
+        yield* forever.set("plain-forever", token("at-5", 60))
+        // no TTL for a refreshable token; a token without a refresh token still goes at its expiry
+        expect(yield* Effect.promise(() => admin.pttl(`${prefix}token:forever`))).toBe(-1)
+        expect(yield* Effect.promise(() => admin.pttl(`${prefix}token:plain-forever`))).toBeLessThanOrEqual(60_000)
+        const bad = yield* Effect.flip(RedisTokenCache.make({ url: redis.url, prefix, keepRefreshable: -1 }))
+        expect(bad.message).toBe('RedisTokenCache: option "keepRefreshable" must not be negative')
         // another process of the fleet reads it
         const other = yield* RedisTokenCache.make({ url: redis.url, prefix })
         const read = yield* other.get("refreshable")

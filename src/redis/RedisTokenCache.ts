@@ -41,6 +41,14 @@ export interface LayerOptions {
   readonly lockWait?: Duration.DurationInput | undefined
   /** How long one Redis command may take before Redis counts as down. Default 2 seconds. */
   readonly commandTimeout?: Duration.DurationInput | undefined
+  /**
+   * How long past its expiry a token that holds a refresh token stays (its
+   * TTL), so that a process can still renew it without a new login: the
+   * same option as `TokenCache.layerFile`'s. Default 30 days;
+   * `Duration.infinity`: no TTL (until it is replaced). A token without a
+   * refresh token goes at its expiry.
+   */
+  readonly keepRefreshable?: Duration.DurationInput | undefined
 }
 
 /**

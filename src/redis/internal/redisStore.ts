@@ -33,9 +33,6 @@ const scheme = "RedisTokenCache"
 const compareAndDelete = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
 const extendScript = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`
 
-/** A token that can be refreshed stays this long past its expiry, so that a process can still refresh it. */
-export const refreshableMillis = 24 * 60 * 60 * 1000
-
 const decodeToken = Schema.decodeEither(TokenFromJson)
 const encodeToken = Schema.encodeEither(TokenFromJson)
 
@@ -105,6 +102,10 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
     const lockWait = Duration.toMillis(yield* validateDuration(options.lockWait, "30 seconds", scheme, "lockWait"))
     const timeout = Duration.toMillis(
       yield* validateDuration(options.commandTimeout, "2 seconds", scheme, "commandTimeout", { positive: true })
+    )
+    // a token that can be refreshed stays this long past its expiry, so that a process can still refresh it
+    const refreshableMillis = Duration.toMillis(
+      yield* validateDuration(options.keepRefreshable, "30 days", scheme, "keepRefreshable")
     )
     if (!(lockTtl >= 100 && lockTtl < 2 ** 31)) {
       return yield* Effect.fail(invalid(scheme, "lockTtl", "must be from 100 milliseconds to 24 days"))
@@ -265,11 +266,16 @@ export const make = (options: LayerOptions): Effect.Effect<Store, InvalidOptions
           onRight: (text) =>
             Effect.gen(function* () {
               const now = yield* Clock.currentTimeMillis
-              // the TTL ends with the token, or a day later when a process may still refresh it
+              // the TTL ends with the token, or keepRefreshable later when a process may still refresh it
               const ttl = token.expiresAt - now + (token.refreshToken === undefined ? 0 : refreshableMillis)
               if (ttl <= 0) return
               const value = encryption === undefined ? text : seal(encryption, tokenKey(key), text)
-              yield* command(() => client.set(tokenKey(key), value, "PX", Math.ceil(ttl)))
+              // beyond what PX takes (2^63 ms), or keepRefreshable infinity: no TTL
+              yield* command(() =>
+                Number.isFinite(ttl) && ttl < 2 ** 53
+                  ? client.set(tokenKey(key), value, "PX", Math.ceil(ttl))
+                  : client.set(tokenKey(key), value)
+              )
               yield* command(() => client.publish(channel, `w ${key}`))
             })
         }),
