@@ -1,8 +1,8 @@
 /**
- * Rounds in fresh processes. Two clients built the same way can differ by a
- * few percent for as long as a process lives (their connections, their
- * place in the heap, which one warmed the JIT first), as much as a 5% goal
- * on loopback. A suite that measures there runs its rounds in several fresh
+ * Rounds in fresh processes. Two clients built the same way differed by 4
+ * to 6% over 40 seconds of one process (two identical Basic clients on
+ * loopback, on a loaded machine; the cause was not pinned down), as much as
+ * a 5% goal. A suite that measures there runs its rounds in several fresh
  * processes, each building its clients in a new random order, so that such
  * an instance effect lands on every case alike; a twin of the baseline shows
  * what is left (the noise floor).
