@@ -18,16 +18,8 @@ import { resolve as resolveCredentials } from "./internal/awsCredentials.js"
 import { unreadableUrl, wireUrl, withHeaders } from "./internal/client.js"
 import * as HttpAuth from "./HttpAuth.js"
 import { invalid, validateHeaderName } from "./internal/options.js"
-import {
-  ALGORITHM,
-  amzDate,
-  parseQuery,
-  type QueryParam,
-  sign as signParts,
-  signingKey,
-  UNSIGNED_PAYLOAD,
-  uriEncode
-} from "./internal/sigv4.js"
+import { ALGORITHM, amzDate, sign as signParts, signingKey, UNSIGNED_PAYLOAD, uriEncode } from "./internal/sigv4.js"
+import { parseQuery, type QueryParam } from "./internal/percentEncoding.js"
 import { bodyStream, chunkedBody, encodedLength, STREAMING_PAYLOAD } from "./internal/sigv4Chunked.js"
 import {
   collectBody,

@@ -4,15 +4,8 @@
  * string to sign and the signature of the internal signer.
  */
 import { describe, expect, it } from "vitest"
-import {
-  ALGORITHM,
-  amzDate,
-  type HeaderField,
-  parseQuery,
-  type QueryParam,
-  sha256Hex,
-  sign
-} from "../src/internal/sigv4.js"
+import { ALGORITHM, amzDate, type HeaderField, sha256Hex, sign } from "../src/internal/sigv4.js"
+import { parseQuery, type QueryParam } from "../src/internal/percentEncoding.js"
 import { type SuiteCase, suiteCases } from "./fixtures/sigv4Suite.js"
 
 const cases = suiteCases()

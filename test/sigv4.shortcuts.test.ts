@@ -9,16 +9,8 @@
 import { createHmac } from "node:crypto"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import {
-  canonicalQuery,
-  canonicalUri,
-  encodePairs,
-  hmacHex,
-  parseQuery,
-  signingKey,
-  trimAll,
-  uriEncode
-} from "../src/internal/sigv4.js"
+import { canonicalUri, hmacHex, signingKey, trimAll, uriEncode } from "../src/internal/sigv4.js"
+import { canonicalQuery, encodePairs, parseQuery } from "../src/internal/percentEncoding.js"
 import { queryOf } from "../src/internal/sigv4Request.js"
 
 const SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -12,15 +12,12 @@ import { hashHex, hashText } from "./hash.js"
 import {
   byCodePoint,
   canonicalQuery,
-  encodePairs,
-  parseQuery,
   type QueryParam,
   percentDecode as uriDecode,
-  percentEncode as uriEncode,
-  sortPairs
+  percentEncode as uriEncode
 } from "./percentEncoding.js"
 
-export { canonicalQuery, encodePairs, parseQuery, type QueryParam, sortPairs, uriEncode }
+export { uriEncode }
 
 export const ALGORITHM = "AWS4-HMAC-SHA256"
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"

@@ -10,17 +10,8 @@ import * as Effect from "effect/Effect"
 import * as UrlParams from "@effect/platform/UrlParams"
 import { SigningError } from "../AuthError.js"
 import { collectStream, rebuild } from "./client.js"
-import {
-  canonicalUri,
-  EMPTY_SHA256,
-  encodePairs,
-  type HeaderField,
-  parseQuery,
-  type QueryParam,
-  inOrder,
-  sha256Hex,
-  sortPairs
-} from "./sigv4.js"
+import { canonicalUri, EMPTY_SHA256, type HeaderField, inOrder, sha256Hex } from "./sigv4.js"
+import { encodePairs, parseQuery, type QueryParam, sortPairs } from "./percentEncoding.js"
 
 /** Which headers to sign besides host, content-type and x-amz-*. */
 export type HeaderSelection = { readonly all: true } | { readonly all: false; readonly names: ReadonlySet<string> }
