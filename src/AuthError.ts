@@ -508,8 +508,9 @@ export class TlsError extends base("TlsError")<{
   /** The origin whose handshake failed, such as `https://api.example.com`. */
   readonly origin: string
   /**
-   * The OpenSSL or Node code, such as `CERT_HAS_EXPIRED`, or `CLIENT_CERTIFICATE_REFUSED` when the server
-   * asked for the client certificate and closed the connection without an alert (docs/transport.md).
+   * The OpenSSL or Node code, such as `CERT_HAS_EXPIRED`, or `CLIENT_CERTIFICATE_REFUSED` when, under
+   * TLS 1.3, the server asked for the client certificate and closed the connection without an alert (a
+   * guess: docs/transport.md).
    */
   readonly code: string
   /** What the code means and what to do about it. */

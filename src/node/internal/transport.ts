@@ -596,8 +596,9 @@ const withCredentials = (target: ProxyTarget): string => {
 // --- errors -------------------------------------------------------------------
 
 /**
- * This library's code, not OpenSSL's: the server asked for the client certificate, got it, and closed
- * the connection without an alert before any byte of an answer (see `Alerts.track`).
+ * This library's code, not OpenSSL's, and a guess: under TLS 1.3 the server asked for the client
+ * certificate, got it, and closed the connection without an alert before any byte of an answer (see
+ * `Alerts.track`).
  */
 export const CLIENT_CERTIFICATE_REFUSED = "CLIENT_CERTIFICATE_REFUSED"
 
