@@ -1,5 +1,5 @@
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { HttpAuth, OAuth1, SecureRandom } from "../../src/index.js"
 import { BrowserTest } from "../../src/testing/index.js"
 import { failure, got, note, sent } from "../support/demoLines.js"
@@ -52,10 +52,21 @@ export default Effect.gen(function* () {
   yield* note(`authorizations so far: ${(yield* BrowserTest.visits).length}, the access token was reused`)
 
   // The same nonce twice (fixed randomness), then a wrong secret: oauthlib refuses, the error is typed.
+  // A nonce is unique per timestamp (RFC 5849 section 3.3), so both requests are signed in the same
+  // second: the clock is held still for them, or a second boundary between them makes no replay.
   const signer = yield* HttpAuth.client(OAuth1.make(consumer))
-  const fixed = SecureRandom.layerFixed(new Uint8Array([42]))
-  yield* Effect.ignore(signer.get(`${provider.origin}/resource/me`).pipe(Effect.provide(fixed)))
-  const replay = yield* Effect.flip(signer.get(`${provider.origin}/resource/me`).pipe(Effect.provide(fixed)))
+  const clock = yield* Effect.clock
+  const millis = yield* Clock.currentTimeMillis
+  const still: Clock.Clock = Object.assign(Object.create(clock) as Clock.Clock, {
+    unsafeCurrentTimeMillis: () => millis,
+    currentTimeMillis: Effect.succeed(millis),
+    unsafeCurrentTimeNanos: () => BigInt(millis) * 1_000_000n,
+    currentTimeNanos: Effect.succeed(BigInt(millis) * 1_000_000n)
+  })
+  const sameMoment = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    effect.pipe(Effect.provide(SecureRandom.layerFixed(new Uint8Array([42]))), Effect.withClock(still))
+  yield* Effect.ignore(sameMoment(signer.get(`${provider.origin}/resource/me`)))
+  const replay = yield* Effect.flip(sameMoment(signer.get(`${provider.origin}/resource/me`)))
   yield* sent("reused nonce", "GET /resource/me  (a nonce already used)")
   yield* got(failure(replay))
   const wrong = yield* HttpAuth.client(OAuth1.make({ ...consumer, clientSecret: "guess" }))
